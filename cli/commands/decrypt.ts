@@ -1,0 +1,68 @@
+/**
+ * `kseal decrypt`: recovery unseal for disaster recovery. Opens SealedSecrets with private keys from
+ * files (PEM, a key Secret, or a List of them as backed up with kubectl) and prints the Secrets the
+ * controller would produce. This prints plaintext (base64 in `data`): it is meant for recovery.
+ */
+import type { Command } from 'commander';
+import { KsealError } from '../../src/errors.js';
+import type { PrivateKeyEntry } from '../../src/crypto/private-key.js';
+import { readManifests } from '../../src/manifest/read.js';
+import { writeManifests } from '../../src/manifest/write.js';
+import { readPrivateKeys } from '../../src/model/key-secret.js';
+import { readSealedSecret, unsealSealedSecret } from '../../src/model/sealed-secret.js';
+import { emit } from '../emit.js';
+import { readInput, type CliIo } from '../io.js';
+import { addOutputOptions, formatFlag } from '../options.js';
+
+interface DecryptFlags {
+  key: string[];
+  file?: string;
+  output?: string;
+  write?: string;
+}
+
+/** Registers the command. */
+export function decryptCommand(program: Command, io: CliIo): void {
+  const command = program
+    .command('decrypt')
+    .alias('recovery-unseal')
+    .summary('unseal with private keys (disaster recovery)')
+    .description('Unseal SealedSecrets offline with backed-up private keys and print the Secrets the controller would create.')
+    .requiredOption('-k, --key <file...>', 'private keys: PEM (PKCS#1/PKCS#8), a kubernetes.io/tls Secret, or a List of them')
+    .option('-f, --file <file>', 'SealedSecrets to open (default: stdin)');
+  addOutputOptions(command);
+  command.addHelpText(
+    'after',
+    `
+Examples:
+  kubectl get secret -n kseal-system -l kseal.dev/sealing-key -o yaml > keys-backup.yaml
+  kseal decrypt --key keys-backup.yaml < sealed.yaml`,
+  );
+  command.action(async (flags: DecryptFlags) => {
+    const keys: PrivateKeyEntry[] = [];
+    for (const file of flags.key) {
+      const { bytes, source } = await readInput(io, file);
+      keys.push(...readPrivateKeys(bytes.toString('utf8'), source));
+    }
+    const { bytes, source } = await readInput(io, flags.file);
+    const objects = readManifests(bytes.toString('utf8'), source);
+    if (objects.length === 0) throw new KsealError('NO_DOCUMENTS', 'the input holds no documents', { file: source });
+    const secrets = objects.map(({ value, location }) => {
+      const sealed = readSealedSecret(value, location);
+      try {
+        return unsealSealedSecret(sealed, keys, location).secret;
+      } catch (e) {
+        if (e instanceof KsealError && e.code === 'DECRYPT_FAILED') {
+          const tried = keys.map((k) => `${k.keyId.slice(0, 12)} (${k.source})`).join(', ');
+          throw new KsealError('DECRYPT_FAILED', `no key could decrypt it; tried ${keys.length}: ${tried}`, {
+            ...location,
+            ...(e.key === undefined ? {} : { key: e.key }),
+            hint: 'pass the key it was sealed with (--key), or check that it was sealed for this name, namespace and scope',
+          });
+        }
+        throw e;
+      }
+    });
+    await emit(io, writeManifests(secrets, formatFlag(flags.output)), flags.write, 0o600);
+  });
+}

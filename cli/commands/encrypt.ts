@@ -1,0 +1,114 @@
+/** `kseal encrypt`: seal every Secret of a manifest stream into a SealedSecret, or merge keys into one. */
+import type { Command } from 'commander';
+import { KsealError } from '../../src/errors.js';
+import { encodeBase64 } from '../../src/crypto/base64.js';
+import { sealBytes } from '../../src/crypto/hybrid.js';
+import { readManifests } from '../../src/manifest/read.js';
+import { openMergeTarget } from '../../src/manifest/merge.js';
+import { writeManifests } from '../../src/manifest/write.js';
+import { readSecret, type SecretInput } from '../../src/model/secret.js';
+import { checkSealable, sealedSecretLabel, sealedSecretScope, sealSecret } from '../../src/model/sealed-secret.js';
+import { describeScope, scopeFromAnnotations } from '../../src/model/scope.js';
+import { loadCertificate } from '../cert-source.js';
+import { emit, warn } from '../emit.js';
+import { readInput, type CliIo } from '../io.js';
+import { writeFileAtomic } from '../atomic-write.js';
+import { addCertSourceOptions, addOutputOptions, apiVersionFlag, certSource, formatFlag, scopeFlag, type CertSourceFlags } from '../options.js';
+
+interface EncryptFlags extends CertSourceFlags {
+  file?: string;
+  output?: string;
+  write?: string;
+  scope?: string;
+  name?: string;
+  namespace?: string;
+  allowEmptyData?: boolean;
+  mergeInto?: string;
+  apiVersion?: string;
+}
+
+/** Registers the command. */
+export function encryptCommand(program: Command, io: CliIo): void {
+  const command = program
+    .command('encrypt')
+    .alias('seal')
+    .summary('seal Secrets into SealedSecrets')
+    .description('Seal every Secret in the input (YAML or JSON, multiple documents, Lists) into a SealedSecret that is safe to commit.')
+    .option('-f, --file <file>', 'input file (default: stdin)')
+    .option('--scope <scope>', 'strict | namespace-wide | cluster-wide (default: from annotations, else strict)')
+    .option('--name <name>', 'override the Secret name')
+    .option('-n, --namespace <namespace>', 'override (or set) the Secret namespace')
+    .option('--api-version <version>', 'kseal.dev/v1alpha1 (default) or bitnami.com/v1alpha1')
+    .option('--allow-empty-data', 'allow Secrets with no values')
+    .option('--merge-into <file>', 'seal the input keys into this existing SealedSecret file, in place');
+  addOutputOptions(addCertSourceOptions(command));
+  command.addHelpText(
+    'after',
+    `
+Examples:
+  kseal encrypt --cert cert.pem < secret.yaml > sealed.yaml
+  kubectl create secret generic db -n app --from-file=password=./pw.txt --dry-run=client -o yaml | kseal encrypt > db.sealed.yaml
+  kseal encrypt --cert cert.pem --merge-into db.sealed.yaml < new-key.yaml`,
+  );
+  command.action(async (flags: EncryptFlags) => {
+    const { bytes, source } = await readInput(io, flags.file);
+    const objects = readManifests(bytes.toString('utf8'), source);
+    if (objects.length === 0) throw new KsealError('NO_DOCUMENTS', 'the input holds no documents', { file: source, hint: 'pipe a Secret manifest in, or pass -f FILE' });
+    if (flags.name !== undefined && objects.length > 1) {
+      throw new KsealError('USAGE', `--name applies to one Secret, but the input holds ${objects.length}`, { file: source });
+    }
+    const secrets = objects.map(({ value, location }) => withOverrides(readSecret(value, location), flags));
+    if (flags.mergeInto !== undefined) return merge(io, flags, secrets, flags.mergeInto);
+
+    const flagScope = scopeFlag(flags.scope);
+    const apiVersion = apiVersionFlag(flags.apiVersion);
+    const plans = secrets.map((secret) => {
+      const scope = flagScope ?? scopeOf(secret);
+      const options = { scope, apiVersion, allowEmptyData: flags.allowEmptyData };
+      checkSealable(secret, options);
+      return { secret, options };
+    });
+    const cert = await loadCertificate(certSource(flags), io);
+    const sealed = plans.map(({ secret, options }) => sealSecret(secret, cert, options));
+    for (const secret of secrets) for (const w of secret.warnings) warn(io, `${secret.location.file ?? ''}: document ${secret.location.document ?? '?'}: ${w}`);
+    await emit(io, writeManifests(sealed, formatFlag(flags.output)), flags.write);
+  });
+}
+
+function scopeOf(secret: SecretInput): ReturnType<typeof scopeFromAnnotations> & string {
+  try {
+    return scopeFromAnnotations(secret.annotations) ?? 'strict';
+  } catch (e) {
+    throw e instanceof KsealError ? e.at(secret.location) : e;
+  }
+}
+
+function withOverrides(secret: SecretInput, flags: EncryptFlags): SecretInput {
+  return { ...secret, name: flags.name ?? secret.name, namespace: flags.namespace ?? secret.namespace };
+}
+
+/** Seals the input's keys for the target file's own name, namespace and scope, and edits the file in place. */
+async function merge(io: CliIo, flags: EncryptFlags, secrets: SecretInput[], file: string): Promise<void> {
+  if (secrets.length !== 1) throw new KsealError('USAGE', `--merge-into takes one Secret, but the input holds ${secrets.length}`);
+  const secret = secrets[0] as SecretInput;
+  if (secret.data.size === 0) throw new KsealError('EMPTY_DATA', 'the Secret has no data or stringData to merge', secret.location);
+  const { bytes } = await readInput(io, file);
+  const target = openMergeTarget(bytes.toString('utf8'), file);
+  const { sealed } = target;
+  const scope = sealedSecretScope(sealed);
+  // Scope, name and namespace come from the target: values sealed any other way could not be opened there.
+  const flagScope = scopeFlag(flags.scope);
+  if (flagScope !== undefined && flagScope !== scope) {
+    throw new KsealError('SCOPE_CONFLICT', `--scope ${flagScope} differs from the target's scope ${scope}`, { file, hint: 'drop --scope: merged values always take the target file\'s scope' });
+  }
+  const label = sealedSecretLabel(sealed);
+  const { metadata } = sealed;
+  if ((secret.name !== undefined && secret.name !== metadata.name) || (secret.namespace !== undefined && secret.namespace !== metadata.namespace)) {
+    warn(io, `the input Secret is ${secret.namespace ?? '?'}/${secret.name ?? '?'}; its keys are sealed for the target ${describeScope(scope, metadata.namespace, metadata.name)}`);
+  }
+  const cert = await loadCertificate(certSource(flags), io);
+  const values: Record<string, string> = {};
+  for (const [key, value] of secret.data) values[key] = encodeBase64(sealBytes(cert.publicKey, label, value));
+  await writeFileAtomic(io.cwd, file, target.apply(values, cert.keyId));
+  io.stderr(`kseal: merged ${secret.data.size} key${secret.data.size === 1 ? '' : 's'} into ${file} (${describeScope(scope, metadata.namespace, metadata.name)})\n`);
+}

@@ -1,0 +1,48 @@
+/**
+ * The CLI's window on the world, passed to `main` so tests run every command in-process with
+ * captured output, chosen stdin, environment and clock.
+ */
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { KsealError } from '../src/errors.js';
+
+export interface CliIo {
+  /** Reads all of standard input. */
+  readStdin(): Promise<Buffer>;
+  stdout(text: string): void;
+  stderr(text: string): void;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Directory relative paths resolve against. */
+  readonly cwd: string;
+  /** The clock certificate validity is checked against. */
+  now(): Date;
+}
+
+/** The real process's io. */
+export function processIo(): CliIo {
+  return {
+    readStdin: async () => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks);
+    },
+    stdout: (text) => void process.stdout.write(text),
+    stderr: (text) => void process.stderr.write(text),
+    env: process.env,
+    cwd: process.cwd(),
+    now: () => new Date(),
+  };
+}
+
+/** Name used for stdin in messages. */
+export const STDIN = '<stdin>';
+
+/** Reads `path` (relative to io.cwd), or stdin for undefined or `-`. Returns the bytes and the name for messages. */
+export async function readInput(io: CliIo, path: string | undefined): Promise<{ bytes: Buffer; source: string }> {
+  if (path === undefined || path === '-') return { bytes: await io.readStdin(), source: STDIN };
+  try {
+    return { bytes: await readFile(resolve(io.cwd, path)), source: path };
+  } catch (e) {
+    throw new KsealError('FILE_READ', `cannot read the file: ${(e as NodeJS.ErrnoException).code ?? 'error'}`, { file: path, cause: e });
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * The kseal command line: builds the commander program for one run and maps every failure to a
+ * message and a stable exit code (see EXIT in src/errors.ts). `main` never throws and never calls
+ * process.exit, so tests run it in-process.
+ */
+import { Command, CommanderError } from 'commander';
+import { EXIT, isKsealError } from '../src/errors.js';
+import { certCommand } from './commands/cert.js';
+import { decryptCommand } from './commands/decrypt.js';
+import { encryptCommand } from './commands/encrypt.js';
+import { keygenCommand } from './commands/keygen.js';
+import { rawCommand } from './commands/raw.js';
+import type { CliIo } from './io.js';
+
+/** The version printed by --version (set by the bundler; "dev" when run from source). */
+export const VERSION = typeof KSEAL_VERSION === 'string' ? KSEAL_VERSION : 'dev';
+
+/** Runs the CLI with `argv` (arguments after the program name) and returns the exit code. */
+export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  const program = new Command('kseal');
+  program
+    .description('Seal Kubernetes Secrets into SealedSecrets that are safe to keep in git (compatible with Bitnami Sealed Secrets).')
+    .version(VERSION, '-v, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });
+  for (const register of [encryptCommand, rawCommand, certCommand, decryptCommand, keygenCommand]) register(program, io);
+  for (const command of program.commands) {
+    command.exitOverride().configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) }).showHelpAfterError('(run with --help for usage)');
+  }
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return 0;
+  } catch (e) {
+    return report(e, io);
+  }
+}
+
+function report(e: unknown, io: CliIo): number {
+  if (e instanceof CommanderError) {
+    // commander has already printed its message; help and version end in success.
+    return e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help' ? 0 : EXIT.usage;
+  }
+  if (isKsealError(e)) {
+    io.stderr(`kseal: error: ${e.format()}\n`);
+    return e.exitCode;
+  }
+  // Not ours: a bug. Show its kind and first line only; the stack only on request.
+  const error = e instanceof Error ? e : new Error(String(e));
+  io.stderr(`kseal: internal error: ${error.name}: ${error.message.split('\n')[0] ?? ''}\n`);
+  if (io.env.KSEAL_DEBUG === '1' && error.stack !== undefined) io.stderr(`${error.stack}\n`);
+  return EXIT.internal;
+}

@@ -1,0 +1,88 @@
+/**
+ * Scopes bind a ciphertext to where it may be unsealed. The binding is cryptographic: the scope's
+ * label is the RSA-OAEP label of every value (see docs/FORMAT.md), so a value copied to another name
+ * or namespace cannot be opened, whatever the object around it says.
+ *
+ * - `strict`: label `<namespace>/<name>`; only this Secret in this namespace.
+ * - `namespace-wide`: label `<namespace>`; any name in this namespace.
+ * - `cluster-wide`: empty label; anywhere.
+ */
+import { KsealError } from '../errors.js';
+
+export const SCOPES = ['strict', 'namespace-wide', 'cluster-wide'] as const;
+export type Scope = (typeof SCOPES)[number];
+
+/** kseal's own scope annotation on a SealedSecret (or an input Secret). */
+export const SCOPE_ANNOTATION = 'kseal.dev/scope';
+/** Bitnami Sealed Secrets' annotations, honoured for compatibility. Cluster-wide is checked first, as Bitnami does. */
+export const BITNAMI_CLUSTER_WIDE = 'sealedsecrets.bitnami.com/cluster-wide';
+export const BITNAMI_NAMESPACE_WIDE = 'sealedsecrets.bitnami.com/namespace-wide';
+
+/** Every annotation that carries scope; they belong on the sealed object, never in its template. */
+export const SCOPE_ANNOTATIONS: readonly string[] = [SCOPE_ANNOTATION, BITNAMI_CLUSTER_WIDE, BITNAMI_NAMESPACE_WIDE];
+
+/** Parses a scope name; throws UNKNOWN_SCOPE naming the accepted values. */
+export function parseScope(value: string): Scope {
+  if ((SCOPES as readonly string[]).includes(value)) return value as Scope;
+  throw new KsealError('UNKNOWN_SCOPE', `unknown scope ${JSON.stringify(value)}`, {
+    hint: `use one of: ${SCOPES.join(', ')}`,
+  });
+}
+
+/**
+ * Reads the scope from an object's annotations: `kseal.dev/scope`, else Bitnami's cluster-wide, else
+ * Bitnami's namespace-wide (value "true"). Returns undefined when none is set. Contradicting
+ * annotations are an error rather than a silent pick, since the wrong pick seals undecryptable values.
+ */
+export function scopeFromAnnotations(annotations: Readonly<Record<string, string>> | undefined): Scope | undefined {
+  if (annotations === undefined) return undefined;
+  const own = annotations[SCOPE_ANNOTATION];
+  const clusterWide = annotations[BITNAMI_CLUSTER_WIDE] === 'true';
+  const namespaceWide = annotations[BITNAMI_NAMESPACE_WIDE] === 'true';
+  const bitnami: Scope | undefined = clusterWide ? 'cluster-wide' : namespaceWide ? 'namespace-wide' : undefined;
+  if (clusterWide && namespaceWide) {
+    throw new KsealError('SCOPE_CONFLICT', `both ${BITNAMI_CLUSTER_WIDE} and ${BITNAMI_NAMESPACE_WIDE} are "true"`, {
+      hint: 'keep only the annotation for the scope you mean',
+    });
+  }
+  if (own !== undefined) {
+    const scope = parseScope(own);
+    if (bitnami !== undefined && bitnami !== scope) {
+      throw new KsealError('SCOPE_CONFLICT', `${SCOPE_ANNOTATION} says ${scope} but a Bitnami annotation says ${bitnami}`, {
+        hint: 'keep only one scope annotation',
+      });
+    }
+    return scope;
+  }
+  return bitnami;
+}
+
+/**
+ * The RSA-OAEP label for a scope: UTF-8 `namespace/name`, `namespace`, or empty. Strict and
+ * namespace-wide need a namespace; strict needs a name.
+ */
+export function scopeLabel(scope: Scope, namespace: string | undefined, name: string | undefined): Buffer {
+  switch (scope) {
+    case 'cluster-wide':
+      return Buffer.alloc(0);
+    case 'namespace-wide':
+      if (!namespace) throw new KsealError('MISSING_NAMESPACE', 'namespace-wide scope needs a namespace', { hint: 'set metadata.namespace or pass --namespace' });
+      return Buffer.from(namespace, 'utf8');
+    case 'strict':
+      if (!namespace) throw new KsealError('MISSING_NAMESPACE', 'strict scope needs a namespace', { hint: 'set metadata.namespace, pass --namespace, or choose --scope cluster-wide' });
+      if (!name) throw new KsealError('MISSING_NAME', 'strict scope needs a name', { hint: 'set metadata.name or pass --name' });
+      return Buffer.from(`${namespace}/${name}`, 'utf8');
+  }
+}
+
+/** Human description of where a scope lets a value be unsealed, for messages. */
+export function describeScope(scope: Scope, namespace: string | undefined, name: string | undefined): string {
+  switch (scope) {
+    case 'cluster-wide':
+      return 'cluster-wide';
+    case 'namespace-wide':
+      return `namespace-wide (${namespace ?? '?'})`;
+    case 'strict':
+      return `strict (${namespace ?? '?'}/${name ?? '?'})`;
+  }
+}

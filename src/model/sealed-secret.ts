@@ -1,0 +1,286 @@
+/**
+ * The SealedSecret object: building one from a Secret (sealing) and opening one back into the Secret
+ * the controller would write (unsealing).
+ *
+ * Two API versions are understood: kseal's own `kseal.dev/v1alpha1` (scope in `kseal.dev/scope`) and
+ * Bitnami's `bitnami.com/v1alpha1` (scope in `sealedsecrets.bitnami.com/*-wide` annotations), so
+ * objects move both ways. Scope, name and namespace always come from the object's own metadata, never
+ * from its template: a template cannot widen the scope or redirect the Secret.
+ */
+import type { KeyObject } from 'node:crypto';
+import { definedOnly, KsealError, type ErrorLocation } from '../errors.js';
+import { decodeBase64, encodeBase64 } from '../crypto/base64.js';
+import { sealBytes, unsealBytes } from '../crypto/hybrid.js';
+import type { SealingCertificate } from '../crypto/certificate.js';
+import type { PrivateKeyEntry } from '../crypto/private-key.js';
+import { BITNAMI_CLUSTER_WIDE, BITNAMI_NAMESPACE_WIDE, SCOPE_ANNOTATION, SCOPE_ANNOTATIONS, scopeFromAnnotations, scopeLabel, type Scope } from './scope.js';
+import { checkSecretContent, checkSecretNames, compareKeys, sortedRecord, type SecretInput } from './secret.js';
+import { asRecord, optionalBoolean, optionalString, stringMap } from './fields.js';
+import { invalidSecretKey } from './names.js';
+
+export const KSEAL_API_VERSION = 'kseal.dev/v1alpha1';
+export const BITNAMI_API_VERSION = 'bitnami.com/v1alpha1';
+export const API_VERSIONS = [KSEAL_API_VERSION, BITNAMI_API_VERSION] as const;
+export type SealedApiVersion = (typeof API_VERSIONS)[number];
+
+/** Hint annotation: the key id (see crypto/key-id.ts) of the certificate the values were sealed with. */
+export const KEY_ID_ANNOTATION = 'kseal.dev/key-id';
+
+export interface ObjectMeta {
+  name: string;
+  namespace?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+
+export interface SecretTemplate {
+  metadata?: { name?: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  type?: string;
+  immutable?: boolean;
+  /** Bitnami only: extra plain data for the Secret; values that are Go templates are not supported. */
+  data?: Record<string, string>;
+}
+
+/** A SealedSecret as kseal writes and reads it (unknown fields of read objects are dropped). */
+export interface SealedSecret {
+  apiVersion: SealedApiVersion;
+  kind: 'SealedSecret';
+  metadata: ObjectMeta;
+  spec: { encryptedData: Record<string, string>; template?: SecretTemplate };
+}
+
+/** The plain Secret an unsealed SealedSecret becomes. */
+export interface SecretObject {
+  apiVersion: 'v1';
+  kind: 'Secret';
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  type: string;
+  immutable?: boolean;
+  data: Record<string, string>;
+}
+
+export interface SealOptions {
+  readonly scope: Scope;
+  readonly apiVersion?: SealedApiVersion | undefined;
+  readonly allowEmptyData?: boolean | undefined;
+}
+
+/**
+ * Seals every value of `secret` to `cert` under `scope` and returns the SealedSecret, with sorted
+ * keys so that output is stable. Checks names, content and that the scope has what it needs.
+ */
+export function sealSecret(secret: SecretInput, cert: SealingCertificate, options: SealOptions): SealedSecret {
+  const { name, namespace, label } = checkSealable(secret, options);
+  const encryptedData: Record<string, string> = {};
+  for (const [key, bytes] of secret.data) encryptedData[key] = encodeBase64(sealBytes(cert.publicKey, label, bytes));
+  return assembleSealedSecret({ name, namespace, secret, scope: options.scope, keyId: cert.keyId, encryptedData, apiVersion: options.apiVersion ?? KSEAL_API_VERSION });
+}
+
+/**
+ * Every check sealing makes, without sealing: name and namespace present for the scope and valid,
+ * content within limits. Lets a command reject bad input before it fetches a certificate.
+ */
+export function checkSealable(secret: SecretInput, options: SealOptions): { name: string; namespace: string | undefined; label: Buffer } {
+  const location = secret.location;
+  const { name, namespace } = secret;
+  if (name === undefined || name === '') {
+    throw new KsealError('MISSING_NAME', 'the Secret has no metadata.name', { ...location, hint: 'set metadata.name or pass --name' });
+  }
+  if ((namespace === undefined || namespace === '') && options.scope !== 'cluster-wide') {
+    throw new KsealError('MISSING_NAMESPACE', `the Secret has no metadata.namespace, which ${options.scope} scope binds into the ciphertext`, {
+      ...location,
+      hint: 'set metadata.namespace, pass --namespace, or pass --scope cluster-wide',
+    });
+  }
+  checkSecretNames(name, namespace, location);
+  checkSecretContent(secret, definedOnly({ allowEmptyData: options.allowEmptyData }));
+  return { name, namespace, label: scopeLabel(options.scope, namespace, name) };
+}
+
+/** Lays out a SealedSecret around already sealed values. Used by sealing and by merges. */
+export function assembleSealedSecret(parts: {
+  name: string;
+  namespace: string | undefined;
+  secret: Pick<SecretInput, 'labels' | 'annotations' | 'type' | 'immutable'>;
+  scope: Scope;
+  keyId: string;
+  encryptedData: Record<string, string>;
+  apiVersion: SealedApiVersion;
+}): SealedSecret {
+  const { name, namespace, secret, scope, apiVersion } = parts;
+  const userAnnotations = withoutScopeAnnotations(secret.annotations);
+  const annotations: Record<string, string> = { ...userAnnotations, [KEY_ID_ANNOTATION]: parts.keyId };
+  if (apiVersion === KSEAL_API_VERSION) annotations[SCOPE_ANNOTATION] = scope;
+  else if (scope === 'cluster-wide') annotations[BITNAMI_CLUSTER_WIDE] = 'true';
+  else if (scope === 'namespace-wide') annotations[BITNAMI_NAMESPACE_WIDE] = 'true';
+
+  const metadata: ObjectMeta = { name };
+  if (namespace !== undefined && namespace !== '') metadata.namespace = namespace;
+  metadata.annotations = sortedRecord(annotations);
+  if (Object.keys(secret.labels).length > 0) metadata.labels = sortedRecord(secret.labels);
+
+  const templateMeta: NonNullable<SecretTemplate['metadata']> = {};
+  if (apiVersion === BITNAMI_API_VERSION) {
+    // kubeseal writes name and namespace into the template; Bitnami's controller overrides them anyway.
+    templateMeta.name = name;
+    if (metadata.namespace !== undefined) templateMeta.namespace = metadata.namespace;
+  }
+  if (Object.keys(secret.labels).length > 0) templateMeta.labels = sortedRecord(secret.labels);
+  if (Object.keys(userAnnotations).length > 0) templateMeta.annotations = sortedRecord(userAnnotations);
+  const template: SecretTemplate = {};
+  if (Object.keys(templateMeta).length > 0) template.metadata = templateMeta;
+  template.type = secret.type;
+  if (secret.immutable !== undefined) template.immutable = secret.immutable;
+
+  return { apiVersion, kind: 'SealedSecret', metadata, spec: { encryptedData: sortedRecord(parts.encryptedData), template } };
+}
+
+function withoutScopeAnnotations(annotations: Readonly<Record<string, string>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(annotations)) if (!SCOPE_ANNOTATIONS.includes(k)) out[k] = v;
+  return out;
+}
+
+/**
+ * Reads and checks one manifest object as a SealedSecret of either API version. Throws
+ * NOT_A_SEALED_SECRET for other kinds, UNSUPPORTED_API_VERSION, or INVALID_FIELD.
+ */
+export function readSealedSecret(value: unknown, location: ErrorLocation): SealedSecret {
+  const obj = asRecord(value, 'the document', location);
+  if (obj.kind !== 'SealedSecret') {
+    const found = typeof obj.kind === 'string' ? `a ${obj.kind}` : 'an object without a kind';
+    throw new KsealError('NOT_A_SEALED_SECRET', `expected a SealedSecret but found ${found}`, location);
+  }
+  const apiVersion = obj.apiVersion;
+  if (apiVersion !== KSEAL_API_VERSION && apiVersion !== BITNAMI_API_VERSION) {
+    throw new KsealError('UNSUPPORTED_API_VERSION', `apiVersion ${JSON.stringify(apiVersion ?? null)} is not one kseal reads`, { ...location, hint: `use ${API_VERSIONS.join(' or ')}` });
+  }
+  const meta = asRecord(obj.metadata ?? {}, 'metadata', location);
+  const name = optionalString(meta.name, 'metadata.name', location);
+  if (name === undefined || name === '') throw new KsealError('MISSING_NAME', 'the SealedSecret has no metadata.name', location);
+  const namespace = optionalString(meta.namespace, 'metadata.namespace', location);
+  checkSecretNames(name, namespace, location);
+  const metadata: ObjectMeta = { name };
+  if (namespace !== undefined && namespace !== '') metadata.namespace = namespace;
+  const labels = stringMap(meta.labels, 'metadata.labels', location);
+  const annotations = stringMap(meta.annotations, 'metadata.annotations', location);
+  if (Object.keys(labels).length > 0) metadata.labels = labels;
+  if (Object.keys(annotations).length > 0) metadata.annotations = annotations;
+
+  const spec = asRecord(obj.spec, 'spec', location);
+  if (spec.encryptedData === undefined && spec.data !== undefined) {
+    throw new KsealError('UNSUPPORTED_TEMPLATE', "spec.data is Bitnami's pre-2018 whole-Secret format, which kseal does not read", { ...location, hint: 're-seal the Secret with kseal encrypt' });
+  }
+  const encryptedData = stringMap(spec.encryptedData, 'spec.encryptedData', location);
+  for (const key of Object.keys(encryptedData)) {
+    const why = invalidSecretKey(key);
+    if (why) throw new KsealError('INVALID_KEY_NAME', `the key name is not valid: it ${why}`, { ...location, key });
+  }
+  const sealed: SealedSecret = { apiVersion, kind: 'SealedSecret', metadata, spec: { encryptedData } };
+  if (spec.template !== undefined && spec.template !== null) sealed.spec.template = readTemplate(spec.template, location);
+  return sealed;
+}
+
+function readTemplate(value: unknown, location: ErrorLocation): SecretTemplate {
+  const t = asRecord(value, 'spec.template', location);
+  const template: SecretTemplate = {};
+  if (t.metadata !== undefined && t.metadata !== null) {
+    const m = asRecord(t.metadata, 'spec.template.metadata', location);
+    const meta: NonNullable<SecretTemplate['metadata']> = {};
+    const name = optionalString(m.name, 'spec.template.metadata.name', location);
+    const namespace = optionalString(m.namespace, 'spec.template.metadata.namespace', location);
+    if (name !== undefined) meta.name = name;
+    if (namespace !== undefined) meta.namespace = namespace;
+    const labels = stringMap(m.labels, 'spec.template.metadata.labels', location);
+    const annotations = stringMap(m.annotations, 'spec.template.metadata.annotations', location);
+    if (Object.keys(labels).length > 0) meta.labels = labels;
+    if (Object.keys(annotations).length > 0) meta.annotations = annotations;
+    template.metadata = meta;
+  }
+  const type = optionalString(t.type, 'spec.template.type', location);
+  if (type !== undefined) template.type = type;
+  const immutable = optionalBoolean(t.immutable, 'spec.template.immutable', location);
+  if (immutable !== undefined) template.immutable = immutable;
+  const data = stringMap(t.data, 'spec.template.data', location);
+  if (Object.keys(data).length > 0) template.data = data;
+  return template;
+}
+
+/** The scope a SealedSecret's values are bound to, from its own annotations (strict when none). */
+export function sealedSecretScope(sealed: SealedSecret): Scope {
+  return scopeFromAnnotations(sealed.metadata.annotations) ?? 'strict';
+}
+
+/** The OAEP label of a SealedSecret's values, from its own scope, namespace and name. */
+export function sealedSecretLabel(sealed: SealedSecret): Buffer {
+  return scopeLabel(sealedSecretScope(sealed), sealed.metadata.namespace, sealed.metadata.name);
+}
+
+/** Decodes every encryptedData value to bytes (sorted by key). Throws MALFORMED_CIPHERTEXT naming the key. */
+export function sealedValues(sealed: SealedSecret, location: ErrorLocation = {}): Array<{ key: string; bytes: Buffer }> {
+  return Object.keys(sealed.spec.encryptedData)
+    .sort(compareKeys)
+    .map((key) => {
+      const bytes = decodeBase64(sealed.spec.encryptedData[key] ?? '');
+      if (bytes === undefined) throw new KsealError('MALFORMED_CIPHERTEXT', 'the sealed value is not valid base64', { ...location, key, hint: 'the value was damaged; seal it again' });
+      return { key, bytes };
+    });
+}
+
+/** Orders keys so the one named by the object's key-id hint is tried first. */
+export function orderKeysByHint<T extends { readonly keyId: string }>(sealed: SealedSecret, keys: readonly T[]): T[] {
+  const hint = sealed.metadata.annotations?.[KEY_ID_ANNOTATION];
+  if (hint === undefined) return [...keys];
+  return [...keys.filter((k) => k.keyId === hint), ...keys.filter((k) => k.keyId !== hint)];
+}
+
+/** Result of unsealing: the Secret and, per key, which key id opened it. */
+export interface UnsealResult {
+  readonly secret: SecretObject;
+  readonly keyIds: ReadonlyMap<string, string>;
+}
+
+/**
+ * Unseals every value with the given private keys (key-id hint first) and builds the Secret the
+ * controller would write. All values open or an error is thrown naming the first key that did not.
+ */
+export function unsealSealedSecret(sealed: SealedSecret, keys: readonly PrivateKeyEntry[], location: ErrorLocation = {}): UnsealResult {
+  if (keys.length === 0) throw new KsealError('NO_PRIVATE_KEYS', 'no private keys were given', location);
+  const label = sealedSecretLabel(sealed);
+  const ordered = orderKeysByHint(sealed, keys);
+  const privateKeys: KeyObject[] = ordered.map((k) => k.key);
+  const data = new Map<string, Buffer>();
+  const keyIds = new Map<string, string>();
+  for (const { key, bytes } of sealedValues(sealed, location)) {
+    try {
+      const { plaintext, keyIndex } = unsealBytes(privateKeys, label, bytes);
+      data.set(key, plaintext);
+      keyIds.set(key, ordered[keyIndex]?.keyId ?? '');
+    } catch (e) {
+      throw e instanceof KsealError ? e.at({ ...location, key }) : e;
+    }
+  }
+  return { secret: secretFromTemplate(sealed, data, location), keyIds };
+}
+
+/** Builds the Secret for a SealedSecret from unsealed bytes: name/namespace from the object, the rest from the template. */
+export function secretFromTemplate(sealed: SealedSecret, data: ReadonlyMap<string, Buffer>, location: ErrorLocation = {}): SecretObject {
+  const template = sealed.spec.template ?? {};
+  const metadata: SecretObject['metadata'] = { name: sealed.metadata.name };
+  if (sealed.metadata.namespace !== undefined) metadata.namespace = sealed.metadata.namespace;
+  const labels = template.metadata?.labels;
+  const annotations = template.metadata?.annotations;
+  if (labels !== undefined && Object.keys(labels).length > 0) metadata.labels = sortedRecord(labels);
+  if (annotations !== undefined && Object.keys(annotations).length > 0) metadata.annotations = sortedRecord(annotations);
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(template.data ?? {})) {
+    if (value.includes('{{')) {
+      throw new KsealError('UNSUPPORTED_TEMPLATE', 'spec.template.data uses a Go template, which kseal does not evaluate', { ...location, key, hint: 'seal the final value instead' });
+    }
+    out[key] = encodeBase64(Buffer.from(value, 'utf8'));
+  }
+  for (const [key, bytes] of data) out[key] = encodeBase64(bytes);
+  const secret: SecretObject = { apiVersion: 'v1', kind: 'Secret', metadata, type: template.type ?? 'Opaque', data: sortedRecord(out) };
+  if (template.immutable !== undefined) secret.immutable = template.immutable;
+  return secret;
+}

@@ -1,0 +1,142 @@
+/**
+ * Input Secrets: reading a `v1/Secret` manifest into the bytes to seal and the metadata to keep, with
+ * the checks the API server would make at apply time done up front (names, key names, base64, the
+ * 1 MiB limit, the keys each built-in type requires).
+ *
+ * Bytes follow Kubernetes: `data` values are base64-decoded, `stringData` values are taken as UTF-8,
+ * and `stringData` wins when a key is in both (kubectl and Bitnami do the same; a warning says so).
+ */
+import { KsealError, type ErrorLocation } from '../errors.js';
+import { decodeBase64 } from '../crypto/base64.js';
+import { invalidNamespace, invalidObjectName, invalidSecretKey } from './names.js';
+import { asRecord, optionalBoolean, optionalString, stringMap } from './fields.js';
+
+/** etcd's object limit as the API server applies it to a Secret's values (`MaxSecretSize`). */
+export const MAX_SECRET_BYTES = 1024 * 1024;
+
+/** Annotations never carried into a sealed object: this one holds the whole Secret in plaintext. */
+export const DROPPED_ANNOTATIONS: readonly string[] = ['kubectl.kubernetes.io/last-applied-configuration'];
+
+/** Keys each built-in Secret type requires (k8s.io/api/core/v1 types.go); for basic-auth, one of the two. */
+export const REQUIRED_KEYS: Readonly<Record<string, { readonly all?: readonly string[]; readonly oneOf?: readonly string[] }>> = {
+  'kubernetes.io/tls': { all: ['tls.crt', 'tls.key'] },
+  'kubernetes.io/dockerconfigjson': { all: ['.dockerconfigjson'] },
+  'kubernetes.io/dockercfg': { all: ['.dockercfg'] },
+  'kubernetes.io/basic-auth': { oneOf: ['username', 'password'] },
+  'kubernetes.io/ssh-auth': { all: ['ssh-privatekey'] },
+};
+
+/** A Secret read from a manifest: everything sealing needs, values as bytes, maps sorted by key. */
+export interface SecretInput {
+  readonly name: string | undefined;
+  readonly namespace: string | undefined;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly annotations: Readonly<Record<string, string>>;
+  readonly type: string;
+  readonly immutable: boolean | undefined;
+  /** Key to plaintext bytes, sorted by key. */
+  readonly data: ReadonlyMap<string, Buffer>;
+  /** Things worth telling the user that are not errors. */
+  readonly warnings: readonly string[];
+  readonly location: ErrorLocation;
+}
+
+/** Reads and checks one manifest object as a Secret. Throws NOT_A_SECRET for other kinds. */
+export function readSecret(value: unknown, location: ErrorLocation): SecretInput {
+  const obj = asRecord(value, 'the document', location);
+  if (obj.kind !== 'Secret') {
+    const found = typeof obj.kind === 'string' ? `a ${obj.kind}` : 'an object without a kind';
+    throw new KsealError('NOT_A_SECRET', `expected a Secret but found ${found}`, { ...location, hint: 'kseal encrypt seals kind: Secret (v1) documents' });
+  }
+  if (obj.apiVersion !== 'v1') {
+    throw new KsealError('INVALID_FIELD', `a Secret's apiVersion must be "v1", not ${JSON.stringify(obj.apiVersion ?? null)}`, location);
+  }
+  const metadata = obj.metadata === undefined ? {} : asRecord(obj.metadata, 'metadata', location);
+  const name = optionalString(metadata.name, 'metadata.name', location);
+  const namespace = optionalString(metadata.namespace, 'metadata.namespace', location);
+  const labels = stringMap(metadata.labels, 'metadata.labels', location);
+  const annotations = stringMap(metadata.annotations, 'metadata.annotations', location);
+  for (const dropped of DROPPED_ANNOTATIONS) delete annotations[dropped];
+  const type = optionalString(obj.type, 'type', location) ?? 'Opaque';
+  const immutable = optionalBoolean(obj.immutable, 'immutable', location);
+
+  const warnings: string[] = [];
+  const bytes = new Map<string, Buffer>();
+  const data = stringMap(obj.data, 'data', location);
+  for (const [key, encoded] of Object.entries(data)) {
+    checkKey(key, location);
+    const decoded = decodeBase64(encoded);
+    if (decoded === undefined) {
+      throw new KsealError('INVALID_BASE64', 'the value in data is not valid base64', { ...location, key, hint: 'put plain text under stringData instead, or encode it with base64 -w0' });
+    }
+    bytes.set(key, decoded);
+  }
+  const stringData = stringMap(obj.stringData, 'stringData', location);
+  for (const [key, text] of Object.entries(stringData)) {
+    checkKey(key, location);
+    if (bytes.has(key)) warnings.push(`key ${JSON.stringify(key)} is in both data and stringData; the stringData value is sealed, as Kubernetes would keep it`);
+    bytes.set(key, Buffer.from(text, 'utf8'));
+  }
+  return {
+    name,
+    namespace,
+    labels: sortedRecord(labels),
+    annotations: sortedRecord(annotations),
+    type,
+    immutable,
+    data: new Map([...bytes.entries()].sort(([a], [b]) => compareKeys(a, b))),
+    warnings,
+    location,
+  };
+}
+
+/** Checks a Secret's name and namespace syntax (when present). */
+export function checkSecretNames(name: string | undefined, namespace: string | undefined, location: ErrorLocation): void {
+  if (name !== undefined) {
+    const why = invalidObjectName(name);
+    if (why) throw new KsealError('INVALID_NAME', `the name ${JSON.stringify(name)} is not valid: it ${why}`, location);
+  }
+  if (namespace !== undefined) {
+    const why = invalidNamespace(namespace);
+    if (why) throw new KsealError('INVALID_NAMESPACE', `the namespace ${JSON.stringify(namespace)} is not valid: it ${why}`, location);
+  }
+}
+
+/** Checks the contents of a Secret: not empty (unless allowed), under 1 MiB, required keys of its type present. */
+export function checkSecretContent(secret: SecretInput, options: { readonly allowEmptyData?: boolean } = {}): void {
+  const location = secret.location;
+  if (secret.data.size === 0 && options.allowEmptyData !== true) {
+    throw new KsealError('EMPTY_DATA', 'the Secret has no data or stringData to seal', { ...location, hint: 'add values, or pass --allow-empty-data to seal it empty on purpose' });
+  }
+  let total = 0;
+  for (const value of secret.data.values()) total += value.length;
+  if (total > MAX_SECRET_BYTES) {
+    throw new KsealError('SECRET_TOO_LARGE', `the Secret's values add up to ${total} bytes; Kubernetes allows at most ${MAX_SECRET_BYTES} (1 MiB)`, { ...location, hint: 'split it into several Secrets' });
+  }
+  const required = REQUIRED_KEYS[secret.type];
+  if (required !== undefined) {
+    for (const key of required.all ?? []) {
+      if (!secret.data.has(key)) throw new KsealError('MISSING_REQUIRED_KEY', `a ${secret.type} Secret needs the key ${JSON.stringify(key)}`, { ...location, hint: `add ${key} under data or stringData` });
+    }
+    if (required.oneOf !== undefined && !required.oneOf.some((k) => secret.data.has(k))) {
+      throw new KsealError('MISSING_REQUIRED_KEY', `a ${secret.type} Secret needs at least one of the keys ${required.oneOf.map((k) => JSON.stringify(k)).join(', ')}`, location);
+    }
+  }
+}
+
+function checkKey(key: string, location: ErrorLocation): void {
+  const why = invalidSecretKey(key);
+  if (why) throw new KsealError('INVALID_KEY_NAME', `the key name is not valid: it ${why}`, { ...location, key });
+}
+
+/** Code-point order, the same on every machine (what Go's sort and kubectl's output use). */
+export function compareKeys(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Returns a copy of `record` with its keys in sorted order. */
+export function sortedRecord<T>(record: Readonly<Record<string, T>>): Record<string, T> {
+  const out: Record<string, T> = {};
+  for (const key of Object.keys(record).sort(compareKeys)) out[key] = record[key] as T;
+  return out;
+}

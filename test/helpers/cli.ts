@@ -1,0 +1,62 @@
+/** Runs the CLI in-process with captured output, a chosen stdin and a temporary working directory. */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main } from '../../cli/main.js';
+import type { CliIo } from '../../cli/io.js';
+
+export interface CliRun {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export interface CliRunOptions {
+  readonly stdin?: string | Buffer;
+  readonly env?: Record<string, string | undefined>;
+  readonly cwd?: string;
+  readonly now?: Date;
+}
+
+/** Runs `kseal <argv>` in-process. */
+export async function runCli(argv: readonly string[], options: CliRunOptions = {}): Promise<CliRun> {
+  let stdout = '';
+  let stderr = '';
+  const io: CliIo = {
+    readStdin: () => Promise.resolve(Buffer.from(options.stdin ?? '')),
+    stdout: (s) => {
+      stdout += s;
+    },
+    stderr: (s) => {
+      stderr += s;
+    },
+    env: options.env ?? {},
+    cwd: options.cwd ?? process.cwd(),
+    now: () => options.now ?? new Date(),
+  };
+  const code = await main(argv, io);
+  return { code, stdout, stderr };
+}
+
+/** A temporary directory with helpers to put files in it; remove() when done. */
+export interface TempDir {
+  readonly path: string;
+  write(name: string, content: string | Buffer): string;
+  remove(): void;
+}
+
+/** Creates a temporary directory. */
+export function tempDir(): TempDir {
+  const path = mkdtempSync(join(tmpdir(), 'kseal-test-'));
+  return {
+    path,
+    write(name, content) {
+      const file = join(path, name);
+      writeFileSync(file, content);
+      return file;
+    },
+    remove() {
+      rmSync(path, { recursive: true, force: true });
+    },
+  };
+}
