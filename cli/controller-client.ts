@@ -7,6 +7,7 @@
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest, type RequestOptions } from 'node:https';
 import { KsealError } from '../src/errors.js';
+import { invalidNamespace } from '../src/model/names.js';
 import type { CliIo } from './io.js';
 
 export interface ControllerOptions {
@@ -61,9 +62,12 @@ async function kubeProxy(options: ControllerOptions, io: CliIo): Promise<{ base:
   }
   const requestOptions: RequestOptions = {};
   await kc.applyToHTTPSOptions(requestOptions);
-  const ns = encodeURIComponent(options.controllerNamespace);
-  const svc = encodeURIComponent(`http:${options.controllerName}:http`);
-  const base = `${cluster.server.replace(/\/+$/, '')}/api/v1/namespaces/${ns}/services/${svc}/proxy`;
+  const badNamespace = invalidNamespace(options.controllerNamespace);
+  if (badNamespace) throw new KsealError('USAGE', `--controller-namespace ${JSON.stringify(options.controllerNamespace)} is not valid: it ${badNamespace}`);
+  const badName = invalidNamespace(options.controllerName);
+  if (badName) throw new KsealError('USAGE', `--controller-name ${JSON.stringify(options.controllerName)} is not valid: it ${badName}`);
+  // Both are DNS labels (checked above), so the path needs no escaping; the proxy path syntax is scheme:name:port.
+  const base = `${cluster.server.replace(/\/+$/, '')}/api/v1/namespaces/${options.controllerNamespace}/services/http:${options.controllerName}:http/proxy`;
   return { base, requestOptions, description: `service ${options.controllerNamespace}/${options.controllerName} via ${cluster.server}` };
 }
 

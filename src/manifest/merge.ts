@@ -35,7 +35,7 @@ export function openMergeTarget(text: string, source: string): MergeTarget {
       let map: YAMLMap;
       if (isMap(data)) map = data;
       else {
-        map = doc.createNode({}) as YAMLMap;
+        map = doc.createNode({});
         doc.setIn(['spec', 'encryptedData'], map);
       }
       const existing = map.items.map((p) => (isScalar(p.key) ? String(p.key.value) : String(p.key)));

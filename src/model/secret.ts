@@ -14,8 +14,8 @@ import { asRecord, optionalBoolean, optionalString, stringMap } from './fields.j
 /** etcd's object limit as the API server applies it to a Secret's values (`MaxSecretSize`). */
 export const MAX_SECRET_BYTES = 1024 * 1024;
 
-/** Annotations never carried into a sealed object: this one holds the whole Secret in plaintext. */
-export const DROPPED_ANNOTATIONS: readonly string[] = ['kubectl.kubernetes.io/last-applied-configuration'];
+/** Annotations never carried into a sealed object: they hold the whole Secret in plaintext (Bitnami strips the same two). */
+export const DROPPED_ANNOTATIONS: readonly string[] = ['kubectl.kubernetes.io/last-applied-configuration', 'kubecfg.ksonnet.io/last-applied-configuration'];
 
 /** Keys each built-in Secret type requires (k8s.io/api/core/v1 types.go); for basic-auth, one of the two. */
 export const REQUIRED_KEYS: Readonly<Record<string, { readonly all?: readonly string[]; readonly oneOf?: readonly string[] }>> = {
