@@ -21,6 +21,8 @@ export interface ControllerOptions {
 export interface ControllerResponse {
   readonly status: number;
   readonly body: Buffer;
+  /** The Retry-After header of a 429, in seconds. */
+  readonly retryAfter?: string;
 }
 
 export interface ControllerClient {
@@ -82,7 +84,8 @@ function send(url: URL, options: RequestOptions, body: Buffer | undefined, conte
     const req = make(url, { ...options, headers, timeout: TIMEOUT_MS }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolvePromise({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+      const retryAfter = res.headers['retry-after'];
+      res.on('end', () => resolvePromise({ status: res.statusCode ?? 0, body: Buffer.concat(chunks), ...(typeof retryAfter === 'string' ? { retryAfter } : {}) }));
       res.on('error', (e) => reject(unreachable(description, e)));
     });
     req.on('timeout', () => req.destroy(new Error('timed out')));

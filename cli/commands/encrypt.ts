@@ -4,7 +4,7 @@ import { KsealError } from '../../src/errors.js';
 import { encodeBase64 } from '../../src/crypto/base64.js';
 import { sealBytes } from '../../src/crypto/hybrid.js';
 import { readManifests } from '../../src/manifest/read.js';
-import { openMergeTarget } from '../../src/manifest/merge.js';
+import { openSealedFile } from '../../src/manifest/sealed-file.js';
 import { writeManifests } from '../../src/manifest/write.js';
 import { readSecret, type SecretInput } from '../../src/model/secret.js';
 import { checkSealable, sealedSecretLabel, sealedSecretScope, sealSecret } from '../../src/model/sealed-secret.js';
@@ -93,8 +93,12 @@ async function merge(io: CliIo, flags: EncryptFlags, secrets: SecretInput[], fil
   const secret = secrets[0] as SecretInput;
   if (secret.data.size === 0) throw new KsealError('EMPTY_DATA', 'the Secret has no data or stringData to merge', secret.location);
   const { bytes } = await readInput(io, file);
-  const target = openMergeTarget(bytes.toString('utf8'), file);
-  const { sealed } = target;
+  const target = openSealedFile(bytes.toString('utf8'), file);
+  const [document, ...more] = target.documents;
+  const sealed = document?.sealed;
+  if (document === undefined || sealed === undefined || more.length > 0) {
+    throw new KsealError('NOT_A_SEALED_SECRET', `--merge-into needs a file with exactly one SealedSecret, found ${target.documents.length} document${target.documents.length === 1 ? '' : 's'}${document?.kind !== undefined && document.kind !== 'SealedSecret' ? ` (a ${document.kind})` : ''}`, { file });
+  }
   const scope = sealedSecretScope(sealed);
   // Scope, name and namespace come from the target: values sealed any other way could not be opened there.
   const flagScope = scopeFlag(flags.scope);
@@ -109,6 +113,7 @@ async function merge(io: CliIo, flags: EncryptFlags, secrets: SecretInput[], fil
   const cert = await loadCertificate(certSource(flags), io);
   const values: Record<string, string> = {};
   for (const [key, value] of secret.data) values[key] = encodeBase64(sealBytes(cert.publicKey, label, value));
-  await writeFileAtomic(io.cwd, file, target.apply(values, cert.keyId));
+  document.setValues(values, cert.keyId);
+  await writeFileAtomic(io.cwd, file, target.render());
   io.stderr(`kseal: merged ${secret.data.size} key${secret.data.size === 1 ? '' : 's'} into ${file} (${describeScope(scope, metadata.namespace, metadata.name)})\n`);
 }
