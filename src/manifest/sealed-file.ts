@@ -76,7 +76,7 @@ function setYamlValues(doc: Document, values: Readonly<Record<string, string>>):
   let map: YAMLMap;
   if (isMap(data)) map = data;
   else {
-    map = doc.createNode({}) as YAMLMap;
+    map = doc.createNode({});
     doc.setIn(['spec', 'encryptedData'], map);
   }
   const existing = map.items.map((p) => (isScalar(p.key) ? String(p.key.value) : String(p.key)));
