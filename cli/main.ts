@@ -3,7 +3,7 @@
  * message and a stable exit code (see EXIT in src/errors.ts). `main` never throws and never calls
  * process.exit, so tests run it in-process.
  */
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { EXIT, isKsealError } from '../src/errors.js';
 import { certCommand } from './commands/cert.js';
 import { decryptCommand } from './commands/decrypt.js';
@@ -23,6 +23,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   program
     .description('Seal Kubernetes Secrets into SealedSecrets that are safe to keep in git (compatible with Bitnami Sealed Secrets).')
     .version(VERSION, '-v, --version')
+    .addOption(new Option('--error-format <format>', 'how errors are printed on stderr (env KSEAL_ERROR_FORMAT)').choices(['text', 'json']))
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });
@@ -34,22 +35,27 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     await program.parseAsync([...argv], { from: 'user' });
     return 0;
   } catch (e) {
-    return report(e, io);
+    const format = program.opts<{ errorFormat?: string }>().errorFormat ?? io.env.KSEAL_ERROR_FORMAT;
+    return report(e, io, format === 'json');
   }
 }
 
-function report(e: unknown, io: CliIo): number {
+function report(e: unknown, io: CliIo, json: boolean): number {
   if (e instanceof CommanderError) {
     // commander has already printed its message; help and version end in success.
     return e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help' ? 0 : EXIT.usage;
   }
   if (isKsealError(e)) {
-    io.stderr(`kseal: error: ${e.format()}\n`);
+    if (json) {
+      const { code, exitCode, message, file, document, item, key, hint } = e;
+      io.stderr(`${JSON.stringify({ error: { code, exitCode, message, file, document, item, key, hint } })}\n`);
+    } else io.stderr(`kseal: error: ${e.format()}\n`);
     return e.exitCode;
   }
   // Not ours: a bug. Show its kind and first line only; the stack only on request.
   const error = e instanceof Error ? e : new Error(String(e));
-  io.stderr(`kseal: internal error: ${error.name}: ${error.message.split('\n')[0] ?? ''}\n`);
+  const line = `${error.name}: ${error.message.split('\n')[0] ?? ''}`;
+  io.stderr(json ? `${JSON.stringify({ error: { code: 'INTERNAL', exitCode: EXIT.internal, message: line } })}\n` : `kseal: internal error: ${line}\n`);
   if (io.env.KSEAL_DEBUG === '1' && error.stack !== undefined) io.stderr(`${error.stack}\n`);
   return EXIT.internal;
 }

@@ -9,6 +9,7 @@ import { isMap, isScalar, parseAllDocuments, type Document, type YAMLMap } from 
 import { KsealError, type ErrorLocation } from '../errors.js';
 import { readSealedSecret, KEY_ID_ANNOTATION, type SealedSecret } from '../model/sealed-secret.js';
 import { compareKeys } from '../model/secret.js';
+import { describeKind } from '../model/fields.js';
 import { MAX_ALIAS_COUNT } from './read.js';
 
 /** One document of an opened file. `sealed` is undefined for documents of other kinds. */
@@ -51,7 +52,7 @@ function openYaml(text: string, source: string): SealedFile {
       kind,
       location,
       setValues: (values, keyId) => {
-        if (sealed === undefined) throw new KsealError('NOT_A_SEALED_SECRET', `expected a SealedSecret but found ${kind === undefined ? 'an object without a kind' : `a ${kind}`}`, location);
+        if (sealed === undefined) throw new KsealError('NOT_A_SEALED_SECRET', `expected a SealedSecret but found ${describeKind(value)}`, location);
         setYamlValues(doc, values);
         if (replacesAll(sealed, values)) doc.setIn(['metadata', 'annotations', KEY_ID_ANNOTATION], keyId);
       },
@@ -121,7 +122,7 @@ function openJson(text: string, source: string): SealedFile {
         kind,
         location,
         setValues: (values, keyId) => {
-          if (sealed === undefined) throw new KsealError('NOT_A_SEALED_SECRET', `expected a SealedSecret but found ${kind === undefined ? 'an object without a kind' : `a ${kind}`}`, location);
+          if (sealed === undefined) throw new KsealError('NOT_A_SEALED_SECRET', `expected a SealedSecret but found ${describeKind(parsed)}`, location);
           const current = obj.spec.encryptedData ?? {};
           const keys = Object.keys(current);
           const isSorted = keys.every((k, i) => i === 0 || compareKeys(keys[i - 1] ?? '', k) <= 0);

@@ -59,3 +59,12 @@ export function describe(value: unknown): string {
       return typeof value;
   }
 }
+
+/** Names the kind of a parsed document for messages: `kind ConfigMap`, or what is there instead. */
+export function describeKind(value: unknown): string {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return describe(value);
+  const kind = (value as Record<string, unknown>).kind;
+  if (kind === undefined || kind === null) return 'an object without a kind';
+  if (typeof kind !== 'string') return `a kind that is ${describe(kind)}`;
+  return /^[A-Za-z0-9]{1,63}$/.test(kind) ? `kind ${kind}` : `kind ${JSON.stringify(kind.slice(0, 63))}`;
+}

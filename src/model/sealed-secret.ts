@@ -15,7 +15,7 @@ import type { SealingCertificate } from '../crypto/certificate.js';
 import type { PrivateKeyEntry } from '../crypto/private-key.js';
 import { BITNAMI_CLUSTER_WIDE, BITNAMI_NAMESPACE_WIDE, SCOPE_ANNOTATION, SCOPE_ANNOTATIONS, scopeFromAnnotations, scopeLabel, type Scope } from './scope.js';
 import { checkSecretContent, checkSecretNames, compareKeys, sortedRecord, type SecretInput } from './secret.js';
-import { asRecord, optionalBoolean, optionalString, stringMap } from './fields.js';
+import { asRecord, describeKind, optionalBoolean, optionalString, stringMap } from './fields.js';
 import { invalidSecretKey } from './names.js';
 
 export const KSEAL_API_VERSION = 'kseal.dev/v1alpha1';
@@ -148,8 +148,7 @@ function withoutScopeAnnotations(annotations: Readonly<Record<string, string>>):
 export function readSealedSecret(value: unknown, location: ErrorLocation): SealedSecret {
   const obj = asRecord(value, 'the document', location);
   if (obj.kind !== 'SealedSecret') {
-    const found = typeof obj.kind === 'string' ? `a ${obj.kind}` : 'an object without a kind';
-    throw new KsealError('NOT_A_SEALED_SECRET', `expected a SealedSecret but found ${found}`, location);
+    throw new KsealError('NOT_A_SEALED_SECRET', `expected a SealedSecret but found ${describeKind(obj)}`, location);
   }
   const apiVersion = obj.apiVersion;
   if (apiVersion !== KSEAL_API_VERSION && apiVersion !== BITNAMI_API_VERSION) {

@@ -9,7 +9,7 @@
 import { KsealError, type ErrorLocation } from '../errors.js';
 import { decodeBase64 } from '../crypto/base64.js';
 import { invalidNamespace, invalidObjectName, invalidSecretKey } from './names.js';
-import { asRecord, optionalBoolean, optionalString, stringMap } from './fields.js';
+import { asRecord, describeKind, optionalBoolean, optionalString, stringMap } from './fields.js';
 
 /** etcd's object limit as the API server applies it to a Secret's values (`MaxSecretSize`). */
 export const MAX_SECRET_BYTES = 1024 * 1024;
@@ -45,8 +45,7 @@ export interface SecretInput {
 export function readSecret(value: unknown, location: ErrorLocation): SecretInput {
   const obj = asRecord(value, 'the document', location);
   if (obj.kind !== 'Secret') {
-    const found = typeof obj.kind === 'string' ? `a ${obj.kind}` : 'an object without a kind';
-    throw new KsealError('NOT_A_SECRET', `expected a Secret but found ${found}`, { ...location, hint: 'kseal encrypt seals kind: Secret (v1) documents' });
+    throw new KsealError('NOT_A_SECRET', `expected a Secret but found ${describeKind(obj)}`, { ...location, hint: 'kseal encrypt seals kind: Secret (v1) documents' });
   }
   if (obj.apiVersion !== 'v1') {
     throw new KsealError('INVALID_FIELD', `a Secret's apiVersion must be "v1", not ${JSON.stringify(obj.apiVersion ?? null)}`, location);

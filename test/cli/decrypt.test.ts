@@ -106,7 +106,7 @@ describe('kseal decrypt', () => {
   it('rejects a document that is not a SealedSecret', async () => {
     const run = await runCli(['decrypt', '--key', dir.write('k.pem', key.privateKeyPem)], { stdin: 'apiVersion: v1\nkind: Secret\nmetadata: {name: x}\n' });
     expect(run.code).toBe(3);
-    expect(run.stderr).toContain('expected a SealedSecret but found a Secret');
+    expect(run.stderr).toContain('expected a SealedSecret but found kind Secret');
   });
 
   it('never prints the private key in an error', async () => {

@@ -191,7 +191,7 @@ describe('kseal encrypt errors', () => {
     { title: 'input that is not YAML', input: 'a: [\n  b: ]]]\n', code: 3, says: /not valid YAML at line/ },
     { title: 'input that is not JSON', input: '{"kind": "Secret",,}', code: 3, says: /not valid JSON at line 1/ },
     { title: 'empty input', input: '# only a comment\n', code: 3, says: /no documents/ },
-    { title: 'a document that is not a Secret, naming its kind', input: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n', code: 3, says: /document 1: expected a Secret but found a ConfigMap/ },
+    { title: 'a document that is not a Secret, naming its kind', input: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n', code: 3, says: /document 1: expected a Secret but found kind ConfigMap/ },
     { title: 'a missing name', input: secretYaml({ name: '' }), code: 3, says: /no metadata\.name/ },
     { title: 'a missing namespace for strict scope', input: secretYaml({ namespace: '' }), code: 3, says: /no metadata\.namespace/ },
     { title: 'an invalid name', input: secretYaml({ name: 'Bad_Name' }), code: 3, says: /name "Bad_Name" is not valid/ },

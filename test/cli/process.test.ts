@@ -45,7 +45,7 @@ describe('the kseal binary', () => {
   it('exits 3 with a one-line error and no stack trace on bad input', () => {
     const r = kseal(['encrypt', '--cert', 'cert.pem'], 'kind: ConfigMap\napiVersion: v1\n');
     expect(r.status).toBe(3);
-    expect(r.stderr).toBe('kseal: error: <stdin>: document 1: expected a Secret but found a ConfigMap\n  hint: kseal encrypt seals kind: Secret (v1) documents\n');
+    expect(r.stderr).toBe('kseal: error: <stdin>: document 1: expected a Secret but found kind ConfigMap\n  hint: kseal encrypt seals kind: Secret (v1) documents\n');
   });
 
   it('prints its version and help', () => {
