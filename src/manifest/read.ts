@@ -28,11 +28,12 @@ export function readManifests(text: string, source: string): ManifestObject[] {
   if (text.includes('\0')) {
     throw new KsealError('INVALID_YAML', 'the input is binary, not YAML or JSON', { file: source });
   }
-  const values = /^\s*[[{]/.test(text) ? parseJsonStream(text, source) : parseYamlStream(text, source);
+  const json = /^\s*[[{]/.test(text);
+  const values = json ? parseJsonStream(text, source) : parseYamlStream(text, source);
   const out: ManifestObject[] = [];
   values.forEach((value, i) => {
     const document = i + 1;
-    checkDepth(value, { file: source, document });
+    checkDepth(value, json ? 'INVALID_JSON' : 'INVALID_YAML', { file: source, document });
     if (isList(value)) {
       value.items.forEach((item, j) => out.push({ value: item, location: { file: source, document, item: j + 1 } }));
     } else {
@@ -130,13 +131,13 @@ function endOfJsonValue(text: string, start: number): number | undefined {
   return undefined;
 }
 
-function checkDepth(value: unknown, location: ErrorLocation): void {
+function checkDepth(value: unknown, code: 'INVALID_JSON' | 'INVALID_YAML', location: ErrorLocation): void {
   const stack: Array<[unknown, number]> = [[value, 0]];
   while (stack.length > 0) {
     const [v, depth] = stack.pop() as [unknown, number];
     if (typeof v !== 'object' || v === null) continue;
     if (depth > MAX_DEPTH) {
-      throw new KsealError('INVALID_YAML', `it is nested more than ${MAX_DEPTH} levels deep`, definedOnly(location));
+      throw new KsealError(code, `it is nested more than ${MAX_DEPTH} levels deep`, definedOnly(location));
     }
     for (const child of Object.values(v)) stack.push([child, depth + 1]);
   }

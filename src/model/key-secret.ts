@@ -17,6 +17,8 @@ export const SEALING_KEY_ACTIVE = 'active';
 export const BITNAMI_SEALING_KEY_LABEL = 'sealedsecrets.bitnami.com/sealed-secrets-key';
 export const DEFAULT_CONTROLLER_NAMESPACE = 'kseal-system';
 
+const KEY_FORMS_HINT = 'pass a PEM key (PKCS#1 or PKCS#8), a kubernetes.io/tls key Secret, or a List of them (kubectl get secret -o yaml)';
+
 /** The manifest of a key Secret, ready to apply in the controller's namespace. */
 export function keySecretManifest(options: { name: string; namespace: string; privateKeyPem: string; certificatePem: string }): Record<string, unknown> {
   return {
@@ -38,8 +40,17 @@ export function keySecretManifest(options: { name: string; namespace: string; pr
  */
 export function readPrivateKeys(text: string, source: string): PrivateKeyEntry[] {
   if (looksLikePem(text)) return parsePrivateKeysPem(text, source);
+  let objects: ReturnType<typeof readManifests>;
+  try {
+    objects = readManifests(text, source);
+  } catch (e) {
+    throw new KsealError('KEY_NOT_PEM', 'neither a PEM private key nor a key Secret manifest', { file: source, hint: KEY_FORMS_HINT, cause: e });
+  }
   const keys: PrivateKeyEntry[] = [];
-  for (const { value, location } of readManifests(text, source)) {
+  for (const { value, location } of objects) {
+    if (typeof value !== 'object' || value === null) {
+      throw new KsealError('KEY_NOT_PEM', 'neither a PEM private key nor a key Secret manifest', { ...location, hint: KEY_FORMS_HINT });
+    }
     const obj = asRecord(value, 'the document', location);
     if (obj.kind !== 'Secret') continue;
     const data = stringMap(obj.data, 'data', location);
