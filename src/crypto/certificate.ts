@@ -35,9 +35,17 @@ export function parseCertificate(pem: string | Uint8Array, options: ParseCertifi
   const blocks = pemBlocks(text);
   const first = blocks.find((b) => b.label === 'CERTIFICATE');
   if (first === undefined) {
-    const hasKey = blocks.some((b) => b.label.includes('PRIVATE KEY'));
-    const message = hasKey ? 'this is a private key, not a certificate' : looksLikePem(text) ? 'the PEM certificate is incomplete (no END line)' : 'no PEM certificate found';
-    throw new KsealError(looksLikePem(text) && !hasKey ? 'CERT_INVALID' : 'CERT_NOT_PEM', message, {
+    const other = blocks[0]?.label;
+    const incomplete = other === undefined && looksLikePem(text);
+    const message =
+      other === undefined
+        ? incomplete
+          ? 'the PEM certificate is incomplete (no END line)'
+          : 'no PEM certificate found'
+        : other.includes('PRIVATE KEY')
+          ? 'this is a private key, not a certificate'
+          : `this is a PEM ${other}, not a certificate`;
+    throw new KsealError(incomplete ? 'CERT_INVALID' : 'CERT_NOT_PEM', message, {
       ...where,
       hint: 'pass the controller certificate (kseal cert > cert.pem), a file starting with -----BEGIN CERTIFICATE-----',
     });

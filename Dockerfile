@@ -1,0 +1,33 @@
+# syntax=docker/dockerfile:1
+# kseal controller image: `docker build -t ghcr.io/kseal/kseal-controller:0.1.0 .`
+# Build on node:22, run on distroless Node 22 as the `nonroot` user (65532): no shell, no package
+# manager, only dist/ and the production node_modules.
+
+FROM node:22-bookworm-slim AS build
+WORKDIR /app
+ENV npm_config_audit=false npm_config_fund=false npm_config_update_notifier=false
+# Dependencies first, for layer caching. `npm ci` runs the `prepare` build, which skips entry points
+# that are not copied yet, so only the build script is needed here.
+COPY package.json package-lock.json ./
+COPY scripts/build.mjs scripts/build.mjs
+RUN npm ci
+COPY . .
+RUN npm run build \
+ && npm prune --omit=dev \
+ && test -f dist/kseal-controller.mjs
+
+FROM gcr.io/distroless/nodejs22-debian12:nonroot
+LABEL org.opencontainers.image.title="kseal-controller" \
+      org.opencontainers.image.description="kseal controller: unseals SealedSecrets (Bitnami-compatible) into Secrets" \
+      org.opencontainers.image.source="https://github.com/kseal/kseal" \
+      org.opencontainers.image.licenses="Apache-2.0"
+WORKDIR /app
+ENV NODE_ENV=production
+# Files stay owned by root and read-only to the process (the Deployment also mounts / read-only).
+COPY --from=build /app/package.json ./package.json
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+USER 65532:65532
+EXPOSE 8080 8081
+# The distroless entrypoint is node itself.
+CMD ["dist/kseal-controller.mjs"]

@@ -1,0 +1,56 @@
+/**
+ * The Kubernetes API requests the controller makes, declared once. The RBAC in controller/deploy/
+ * (ClusterRole for `cluster`, Role in the controller's namespace for `namespace`) grants exactly
+ * these, and test/controller/deploy.test.ts checks that it does: no wildcard, no extra verb. Code
+ * that adds a request (a new verb or resource) must add it here first, or it fails with 403 in a
+ * cluster installed from these manifests.
+ */
+
+/** Kubernetes RBAC verbs the controller may use (`update` covers PUT, `patch` PATCH, `get` a read of one object). */
+export type ApiVerb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete';
+
+/** One resource the controller calls, with the verbs it uses on it. */
+export interface ApiPermission {
+  /** API group; '' for the core group. */
+  readonly group: string;
+  /** Plural resource, with `/subresource` when it is one (e.g. `sealedsecrets/status`). */
+  readonly resource: string;
+  readonly verbs: readonly ApiVerb[];
+  /** `cluster`: in every namespace (ClusterRole); `namespace`: only in the controller's own namespace (Role). */
+  readonly scope: 'cluster' | 'namespace';
+  /** Which calls need it, for people reading the RBAC. */
+  readonly why: string;
+}
+
+/** Every API request the controller makes. Kept sorted by scope, group, resource. */
+export const CONTROLLER_API_PERMISSIONS: readonly ApiPermission[] = [
+  { scope: 'cluster', group: '', resource: 'events', verbs: ['create', 'patch'], why: 'Unsealed / ErrUnsealFailed / ErrUpdateFailed events on SealedSecrets; repeats are patched (count)' },
+  { scope: 'cluster', group: '', resource: 'secrets', verbs: ['get', 'list', 'watch', 'create', 'update'], why: 'the Secrets it manages: informer (list/watch by label), read before write, create, replace' },
+  { scope: 'cluster', group: 'kseal.dev', resource: 'sealedsecrets', verbs: ['list', 'watch'], why: 'the SealedSecret informer' },
+  { scope: 'cluster', group: 'kseal.dev', resource: 'sealedsecrets/status', verbs: ['patch'], why: 'Ready condition and observedGeneration (merge patch of the status subresource)' },
+  { scope: 'namespace', group: '', resource: 'secrets', verbs: ['list', 'watch', 'create'], why: 'its own sealing-key Secrets: key registry informer, re-list before generating, create a new key (never updated or deleted)' },
+  { scope: 'namespace', group: 'coordination.k8s.io', resource: 'leases', verbs: ['get', 'create', 'update'], why: 'leader election Lease' },
+];
+
+/** One API request as an API server sees it (e.g. a line of the test API server's request log). */
+export interface ApiRequest {
+  readonly verb: ApiVerb;
+  readonly group: string;
+  readonly resource: string;
+  /** Namespace of the request; undefined for a cluster-wide list or watch. */
+  readonly namespace?: string | undefined;
+}
+
+/**
+ * True when `request` is covered by the declared permissions: a `cluster` entry in any namespace (or
+ * none), or a `namespace` entry in `controllerNamespace`. Lets tests check a recorded request log.
+ */
+export function isDeclaredRequest(request: ApiRequest, controllerNamespace: string, permissions: readonly ApiPermission[] = CONTROLLER_API_PERMISSIONS): boolean {
+  return permissions.some(
+    (p) =>
+      p.group === request.group &&
+      p.resource === request.resource &&
+      p.verbs.includes(request.verb) &&
+      (p.scope === 'cluster' || request.namespace === controllerNamespace),
+  );
+}
