@@ -50,9 +50,11 @@ export async function selfSignedCertificate(privateKey: KeyObject, commonName: s
   const publicPem = createPublicKey(privateKey).export({ type: 'spki', format: 'pem' }) as string;
   const cert = forge.pki.createCertificate();
   cert.publicKey = forge.pki.publicKeyFromPem(publicPem);
-  // A positive 128-bit serial (RFC 5280 §4.1.2.2 allows up to 20 octets).
+  // A positive 128-bit serial (RFC 5280 §4.1.2.2 allows up to 20 octets). The first byte must also be
+  // non-zero: forge writes the bytes as given, and a leading 0x00 before a byte below 0x80 is not DER,
+  // which Go's x509 parser (kubeseal, the Bitnami controller) rejects as "malformed serial number".
   const serial = randomBytes(16);
-  serial[0] = (serial[0] ?? 0) & 0x7f;
+  serial[0] = ((serial[0] ?? 0) & 0x7f) || 0x01;
   cert.serialNumber = serial.toString('hex');
   cert.validity.notBefore = notBefore;
   cert.validity.notAfter = notAfter;

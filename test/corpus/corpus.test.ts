@@ -115,7 +115,7 @@ for (const family of families) {
         expect(error.code).toBe(c.code);
         expect(json.code).toBe(EXIT[ERROR_CODES[c.code as ErrorCode] ?? 'internal']);
         expect(text.code).toBe(json.code);
-        expect(text.stderr).toMatch(/^kseal: error: [^\n]+\n(  hint: [^\n]+\n)?$/);
+        expect(text.stderr).toMatch(/^kseal: error: [^\n]+\n( {2}hint: [^\n]+\n)?$/);
         if (c.says !== undefined) expect(text.stderr).toContain(c.says);
         expect(readFileSync(out, 'utf8'), 'the output file was changed').toBe(SENTINEL);
         expect(existsSync(caseFile)).toBe(true);
