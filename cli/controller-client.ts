@@ -63,7 +63,13 @@ async function kubeProxy(options: ControllerOptions, io: CliIo): Promise<{ base:
     throw new KsealError('CONTROLLER_UNREACHABLE', 'the kubeconfig has no current cluster', { hint: 'pass --context, --controller-url, or --cert FILE to seal offline' });
   }
   const requestOptions: RequestOptions = {};
-  await kc.applyToHTTPSOptions(requestOptions);
+  try {
+    await kc.applyToHTTPSOptions(requestOptions);
+  } catch (e) {
+    throw new KsealError('CONTROLLER_UNREACHABLE', `cannot use the kubeconfig's credentials for ${cluster.server}: ${e instanceof Error ? (e.message.split('\n')[0] ?? '') : 'error'}`, {
+      hint: 'check the kubeconfig (for an http:// server, set insecure-skip-tls-verify: true), or pass --controller-url or --cert FILE',
+    });
+  }
   const badNamespace = invalidNamespace(options.controllerNamespace);
   if (badNamespace) throw new KsealError('USAGE', `--controller-namespace ${JSON.stringify(options.controllerNamespace)} is not valid: it ${badNamespace}`);
   const badName = invalidNamespace(options.controllerName);
