@@ -3,12 +3,12 @@
  * stream kubectl and kseal read back). Long strings are never folded, so base64 stays on one line
  * and diffs stay quiet.
  */
-import { stringify } from 'yaml';
+import { emitYaml } from './yaml-emit.js';
 
 export type OutputFormat = 'yaml' | 'json';
 
 /** Serialises objects in order. */
 export function writeManifests(objects: readonly unknown[], format: OutputFormat): string {
   if (format === 'json') return objects.map((o) => `${JSON.stringify(o, null, 2)}\n`).join('');
-  return objects.map((o) => stringify(o, { lineWidth: 0, minContentWidth: 0 })).join('---\n');
+  return objects.map((o) => emitYaml(o)).join('---\n');
 }
