@@ -4,8 +4,7 @@
  * user's kubeconfig, as kubeseal does. `@kubernetes/client-node` is imported only on the proxy path:
  * it costs about a second and 100 MB, which offline commands must never pay.
  */
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest, type RequestOptions } from 'node:https';
+import type { RequestOptions } from 'node:https';
 import { KsealError } from '../src/errors.js';
 import { invalidNamespace } from '../src/model/names.js';
 import type { CliIo } from './io.js';
@@ -79,14 +78,15 @@ async function kubeProxy(options: ControllerOptions, io: CliIo): Promise<{ base:
   return { base, requestOptions, description: `service ${options.controllerNamespace}/${options.controllerName} via ${cluster.server}` };
 }
 
-function send(url: URL, options: RequestOptions, body: Buffer | undefined, contentType: string | undefined, description: string): Promise<ControllerResponse> {
+async function send(url: URL, options: RequestOptions, body: Buffer | undefined, contentType: string | undefined, description: string): Promise<ControllerResponse> {
+  // Loaded here, not at start-up: offline commands never pay for node:http and node:https.
+  const { request: make } = url.protocol === 'https:' ? await import('node:https') : await import('node:http');
   return new Promise((resolvePromise, reject) => {
     const headers: Record<string, string | number> = { ...(options.headers as Record<string, string> | undefined), Accept: '*/*' };
     if (body !== undefined) {
       headers['Content-Type'] = contentType ?? 'application/json';
       headers['Content-Length'] = body.length;
     }
-    const make = url.protocol === 'https:' ? httpsRequest : httpRequest;
     const req = make(url, { ...options, headers, timeout: TIMEOUT_MS }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));

@@ -27,7 +27,7 @@ import { parseCertificate } from '../src/crypto/certificate.js';
 import { encodeBase64 } from '../src/crypto/base64.js';
 import { sealBytes } from '../src/crypto/hybrid.js';
 import { readManifests } from '../src/manifest/read.js';
-import { KEY_ID_ANNOTATION, readSealedSecret, sealedSecretLabel, type SealedSecret } from '../src/model/sealed-secret.js';
+import { KEY_ID_ANNOTATION, readSealedSecret, sealedSecretLabel, secretFromTemplate, type SealedSecret } from '../src/model/sealed-secret.js';
 import { sortedRecord } from '../src/model/secret.js';
 import type { KeyView, SealingKey, Unsealer, UnsealOutcome } from './contracts.js';
 import type { Logger } from './logger.js';
@@ -211,6 +211,13 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
         handle: async (req, res) => {
           const input = await readSealedBody(req, res, buckets.verify);
           if (input === undefined) return;
+          // A template the controller cannot turn into a Secret fails here too, before any private-key work.
+          try {
+            secretFromTemplate(input.sealed, new Map());
+          } catch (e) {
+            if (isKsealError(e) && ERROR_CODES[e.code] === 'input') return sendError(res, 400, e.code, e.message);
+            throw e;
+          }
           const outcome = await unsealOrAnswer(res, input.sealed);
           if (outcome === undefined) return;
           wipe(outcome);

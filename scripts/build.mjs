@@ -42,6 +42,7 @@ const entries = [
   { entryPoints: ['bin/kseal-controller.ts'], outfile: 'dist/kseal-controller.mjs', format: 'esm', packages: 'external', banner: { js: '#!/usr/bin/env node' } },
   // The controller's unseal worker thread (loaded by controller/unseal-pool.ts from next to the controller bundle).
   { entryPoints: ['controller/unseal-worker.ts'], outfile: 'dist/unseal-worker.mjs', format: 'esm', packages: 'external' },
+  { entryPoints: ['bin/kseal-demo.ts'], outfile: 'dist/kseal-demo.mjs', format: 'esm', packages: 'external' },
   { entryPoints: ['bench/main.ts'], outfile: 'dist/bench.mjs', format: 'esm', packages: 'external' },
   { entryPoints: ['bin/kube-api.ts'], outfile: 'dist/kube-api.mjs', format: 'esm', packages: 'external', banner: { js: '#!/usr/bin/env node' } },
 ];

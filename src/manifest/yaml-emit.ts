@@ -8,7 +8,8 @@
 
 /** Plain-safe: starts with a letter, `_` or `.letter`, holds only `[A-Za-z0-9_./+=-]`, and is not a YAML keyword. */
 const PLAIN = /^\.?[A-Za-z_][A-Za-z0-9_./+=-]*$/;
-const KEYWORDS = /^(y|n|yes|no|on|off|true|false|null|\.inf|\.nan)$/i;
+// `e5` is a float to some YAML 1.1 readers (an exponent with no mantissa).
+const KEYWORDS = /^(y|n|yes|no|on|off|true|false|null|\.inf|\.nan|e[-+]?_*[0-9][0-9_]*)$/i;
 
 function scalar(value: string): string {
   return PLAIN.test(value) && !KEYWORDS.test(value) ? value : JSON.stringify(value);

@@ -1,0 +1,289 @@
+/**
+ * The controller assembled: three supervised informers (SealedSecrets in every namespace, the Secrets
+ * this controller manages — selected by its managed-by label, so memory does not grow with the
+ * cluster's other Secrets (Bitnami #1289) — and the key Secrets in its own namespace), the key
+ * registry, the unseal worker pool, the work queue and reconciler, the key manager and leader
+ * election.
+ *
+ * Every replica watches and serves keys; only the leader reconciles and generates keys. On becoming
+ * leader it enqueues every SealedSecret and, once the queue first drains, logs per key how many
+ * SealedSecrets it unseals. `stop()` stops reconciling, waits for reconciles in flight, releases the
+ * lease, and closes everything.
+ */
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { GeneratedKey, KeygenOptions } from '../src/crypto/keygen.js';
+import { sleep, type BackoffOptions } from './backoff.js';
+import { MANAGED_SELECTOR } from './annotations.js';
+import type { Unsealer } from './contracts.js';
+import { EventRecorder } from './events.js';
+import { SupervisedInformer } from './informer-supervisor.js';
+import { KEY_SELECTOR, KeyManager } from './key-manager.js';
+import { KeyRegistry } from './key-registry.js';
+import { KeyUsage } from './key-usage.js';
+import { objectKey, SEALED_SECRET_GROUP, SEALED_SECRET_PLURAL, SEALED_SECRET_VERSION, type KubeApi, type KubeObject, type SecretJson } from './kube-client.js';
+import { LeaderElector } from './leader-election.js';
+import type { Logger } from './logger.js';
+import type { ControllerMetrics } from './metrics.js';
+import { Reconciler } from './reconciler.js';
+import { UnsealPool } from './unseal-pool.js';
+import { WorkQueue } from './work-queue.js';
+
+export interface ControllerOptions {
+  readonly api: KubeApi;
+  /** The controller's namespace (keys, lease). */
+  readonly namespace: string;
+  /** This replica's identity (lease holder); default hostname plus a random suffix. */
+  readonly identity?: string;
+  readonly keySize: number;
+  readonly keyTtlMs: number;
+  readonly commonName: string;
+  readonly renewPeriodMs: number;
+  readonly cutoffTime?: Date | undefined;
+  /** Re-reconcile everything this often (ms); 0 turns it off. */
+  readonly resyncMs: number;
+  /** Unseal worker threads (default: the cores). */
+  readonly workers?: number | undefined;
+  /** Reconciles at a time. */
+  readonly concurrency: number;
+  readonly leaderElection: {
+    readonly enabled: boolean;
+    readonly leaseName: string;
+    readonly leaseDurationMs: number;
+    readonly renewDeadlineMs: number;
+    readonly retryPeriodMs: number;
+  };
+  readonly watch: {
+    /** Abort a watch silent for this long (ms). */
+    readonly idleTimeoutMs: number;
+    readonly minWatchTimeoutSeconds: number;
+    readonly backoff: BackoffOptions;
+  };
+  /** Per-key reconcile retry backoff. */
+  readonly queueBackoff: BackoffOptions;
+  readonly logger: Logger;
+  readonly metrics: ControllerMetrics;
+  /** Replaces the worker pool (tests). */
+  readonly unsealer?: Unsealer;
+  readonly workerUrl?: URL;
+  /** Replaces key generation (tests). */
+  readonly generateKey?: (options: KeygenOptions) => Promise<GeneratedKey>;
+  /** Transient failures in a row before Ready says ApiError. */
+  readonly apiErrorThreshold?: number;
+}
+
+/** A default replica identity: the host name (the pod name in a cluster) and a random suffix. */
+export function defaultIdentity(): string {
+  return `${hostname()}_${randomBytes(4).toString('hex')}`;
+}
+
+/** The running controller (see the module comment). */
+export class Controller {
+  readonly keys: KeyRegistry;
+  readonly unsealer: Unsealer;
+  readonly usage: KeyUsage;
+  readonly identity: string;
+  private readonly pool: UnsealPool | undefined;
+  private readonly sealedSecrets: SupervisedInformer<KubeObject>;
+  private readonly secrets: SupervisedInformer<SecretJson>;
+  private readonly keySecrets: SupervisedInformer<SecretJson>;
+  private readonly queue: WorkQueue;
+  private readonly reconciler: Reconciler;
+  private readonly events: EventRecorder;
+  private readonly keyManager: KeyManager;
+  private readonly elector: LeaderElector | undefined;
+  private leading = false;
+  private transition: Promise<void> = Promise.resolve();
+  private stopped = false;
+  private term = 0;
+  private reporting = false;
+  private initialSyncLogged = false;
+
+  constructor(private readonly options: ControllerOptions) {
+    const { api, logger, metrics, namespace } = options;
+    this.identity = options.identity ?? defaultIdentity();
+    this.keys = new KeyRegistry(logger.child({ component: 'keys' }));
+    this.usage = new KeyUsage(metrics);
+    this.pool =
+      options.unsealer === undefined
+        ? new UnsealPool({ keys: this.keys, workers: options.workers, logger, onPrivateOps: (n) => metrics.privateKeyOperations.inc(n), ...(options.workerUrl === undefined ? {} : { workerUrl: options.workerUrl }) })
+        : undefined;
+    this.unsealer = options.unsealer ?? (this.pool as UnsealPool);
+    this.events = new EventRecorder({ api, logger, metrics, instance: this.identity });
+    this.queue = new WorkQueue({
+      concurrency: options.concurrency,
+      backoff: options.queueBackoff,
+      onError: (key, e) => logger.error('reconcile threw', { object: key, error: (e as Error).message }),
+      onDepth: (n) => metrics.queueDepth.set(n),
+    });
+
+    const watch = { transport: api, resyncMs: 0, idleTimeoutMs: options.watch.idleTimeoutMs, minWatchTimeoutSeconds: options.watch.minWatchTimeoutSeconds, backoff: options.watch.backoff };
+    const enqueue = (obj: KubeObject): void => {
+      if (this.leading) this.queue.add(objectKey(obj));
+    };
+    this.sealedSecrets = new SupervisedInformer<KubeObject>({
+      ...watch,
+      name: 'sealedsecrets',
+      path: `/apis/${SEALED_SECRET_GROUP}/${SEALED_SECRET_VERSION}/${SEALED_SECRET_PLURAL}`,
+      resyncMs: options.resyncMs,
+      logger: logger.child({ component: 'informer' }),
+      handlers: { add: enqueue, update: (_old, obj) => enqueue(obj), delete: enqueue, resync: enqueue, resyncDone: () => void this.reportUsageWhenIdle(this.term) },
+    });
+    const enqueueOwner = (secret: SecretJson): void => {
+      if (this.sealedSecrets.get(objectKey(secret)) !== undefined) enqueue(secret);
+    };
+    this.secrets = new SupervisedInformer<SecretJson>({
+      ...watch,
+      name: 'managed-secrets',
+      path: '/api/v1/secrets',
+      labelSelector: MANAGED_SELECTOR,
+      logger: logger.child({ component: 'informer' }),
+      handlers: { update: (_old, s) => enqueueOwner(s), delete: enqueueOwner },
+    });
+    this.keySecrets = new SupervisedInformer<SecretJson>({
+      ...watch,
+      name: 'key-secrets',
+      path: `/api/v1/namespaces/${namespace}/secrets`,
+      labelSelector: KEY_SELECTOR,
+      logger: logger.child({ component: 'informer' }),
+      handlers: { add: (s) => this.keys.upsert(s), update: (_old, s) => this.keys.upsert(s), delete: (s) => this.keys.remove(s) },
+    });
+    this.keys.onChange((keys) => {
+      metrics.keys.set(keys.length);
+      if (this.leading) for (const key of this.reconciler.takeAwaitingKeys()) this.queue.add(key);
+    });
+
+    this.reconciler = new Reconciler({
+      api,
+      sealedSecrets: this.sealedSecrets,
+      secrets: this.secrets,
+      keys: this.keys,
+      unsealer: this.unsealer,
+      events: this.events,
+      metrics,
+      usage: this.usage,
+      logger: logger.child({ component: 'reconciler' }),
+      ...(options.apiErrorThreshold === undefined ? {} : { apiErrorThreshold: options.apiErrorThreshold }),
+    });
+    this.keyManager = new KeyManager({
+      api,
+      registry: this.keys,
+      namespace,
+      keySize: options.keySize,
+      keyTtlMs: options.keyTtlMs,
+      commonName: options.commonName,
+      renewPeriodMs: options.renewPeriodMs,
+      cutoffTime: options.cutoffTime,
+      isLeader: () => this.leading,
+      keysSynced: () => this.keySecrets.synced,
+      logger: logger.child({ component: 'keys' }),
+      metrics,
+      ...(options.generateKey === undefined ? {} : { generate: options.generateKey }),
+    });
+    const le = options.leaderElection;
+    this.elector = le.enabled
+      ? new LeaderElector({
+          api,
+          namespace,
+          name: le.leaseName,
+          identity: this.identity,
+          leaseDurationMs: le.leaseDurationMs,
+          renewDeadlineMs: le.renewDeadlineMs,
+          retryPeriodMs: le.retryPeriodMs,
+          logger: logger.child({ component: 'leader-election' }),
+          onStartedLeading: () => this.setLeading(true),
+          onStoppedLeading: () => this.setLeading(false),
+        })
+      : undefined;
+  }
+
+  /** Starts the informers and the election (or leads at once when election is off). */
+  start(): void {
+    this.keySecrets.start();
+    this.sealedSecrets.start();
+    this.secrets.start();
+    if (this.elector !== undefined) this.elector.start();
+    else this.setLeading(true);
+  }
+
+  /** True once the key Secrets have been listed (the HTTP API can serve). */
+  ready(): boolean {
+    return this.keySecrets.synced && !this.stopped;
+  }
+
+  /** True while this replica leads (reconciles). */
+  isLeader(): boolean {
+    return this.leading;
+  }
+
+  /** True when the leader has nothing queued, delayed or in flight (tests, the demo). */
+  idle(): boolean {
+    return this.sealedSecrets.synced && this.secrets.synced && this.queue.idle;
+  }
+
+  /** Stops reconciling, drains, releases the lease, stops watching and closes the worker pool. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.setLeading(false);
+    await this.transition;
+    await this.elector?.stop(true);
+    await this.events.flush();
+    await Promise.all([this.sealedSecrets.stop(), this.secrets.stop(), this.keySecrets.stop()]);
+    await this.pool?.close();
+  }
+
+  private setLeading(leading: boolean): void {
+    if (leading && this.stopped) return;
+    if (leading === this.leading) return;
+    this.leading = leading;
+    this.options.metrics.leader.set(leading ? 1 : 0);
+    const term = ++this.term;
+    this.transition = this.transition.then(async () => {
+      if (leading) await this.startLeading(term);
+      else await this.stopLeading();
+    });
+  }
+
+  private async startLeading(term: number): Promise<void> {
+    if (!this.leading || term !== this.term) return;
+    this.initialSyncLogged = false;
+    this.keyManager.start();
+    // Reconcile only with every cache filled: a reconcile that missed a managed Secret or a key
+    // would unseal (and try to write) what a restart should get for free.
+    await Promise.all([this.sealedSecrets.waitForSync(), this.secrets.waitForSync(), this.keySecrets.waitForSync()]);
+    if (!this.leading || term !== this.term) return;
+    this.queue.start((key) => this.reconcileKey(key));
+    for (const obj of this.sealedSecrets.list()) this.queue.add(objectKey(obj));
+    void this.reportUsageWhenIdle(term);
+  }
+
+  private async stopLeading(): Promise<void> {
+    await Promise.all([this.queue.stop(), this.keyManager.stop()]);
+  }
+
+  private async reconcileKey(key: string): Promise<'no' | 'backoff' | { readonly afterMs: number }> {
+    if (!this.leading) return 'no';
+    const result = await this.reconciler.reconcile(key, this.queue.retries(key));
+    return result.requeue;
+  }
+
+  /**
+   * Logs, once a full pass (the first after becoming leader, then each resync) is done, how many
+   * SealedSecrets each key unseals (Bitnami #638), so a key can be retired when its count is zero.
+   */
+  private async reportUsageWhenIdle(term: number): Promise<void> {
+    if (this.reporting || !this.leading) return;
+    this.reporting = true;
+    try {
+      while (this.leading && term === this.term && !this.queue.idle) await sleep(200);
+      if (!this.leading || term !== this.term) return;
+      const report = this.usage.report(this.keys.list());
+      for (const entry of report) this.options.logger.info('key usage', { ...entry });
+      this.options.logger.info(this.initialSyncLogged ? 'full sync done' : 'initial sync done', { sealedSecrets: this.sealedSecrets.size, keys: report.length });
+      this.initialSyncLogged = true;
+    } finally {
+      this.reporting = false;
+    }
+  }
+}

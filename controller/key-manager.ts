@@ -1,0 +1,202 @@
+/**
+ * Sealing key life cycle, run by the leader only: generate a key when none exists, renew every
+ * `renewPeriodMs` (a new key seals; old ones stay for unsealing, never deleted), and honour
+ * `--key-cutoff-time` once at start (a new key when the newest is older).
+ *
+ * Never an extra key because of a transient error: decisions are taken on the key informer's state
+ * (an authoritative list, kept through watch failures), the key is generated off the event loop
+ * (node:crypto's async keygen), and right before creating it the key Secrets are listed again and the
+ * decision re-taken. The new Secret's name is derived from that list (`kseal-key-<hash of the key
+ * Secret names>`), so two replicas that decided on the same state pick the same name and the API
+ * server lets only one of them create it.
+ */
+import { createHash } from 'node:crypto';
+import { generateSealingKey, type GeneratedKey, type KeygenOptions } from '../src/crypto/keygen.js';
+import { keySecretManifest, SEALING_KEY_ACTIVE, SEALING_KEY_LABEL } from '../src/model/key-secret.js';
+import { Backoff, sleep, type BackoffOptions } from './backoff.js';
+import type { SealingKey } from './contracts.js';
+import { newestFirst, readKeySecret, type KeyRegistry } from './key-registry.js';
+import { statusOf, type KubeApi, type SecretJson } from './kube-client.js';
+import type { Logger } from './logger.js';
+import type { ControllerMetrics } from './metrics.js';
+
+/** Label selector of the key Secrets. */
+export const KEY_SELECTOR = `${SEALING_KEY_LABEL}=${SEALING_KEY_ACTIVE}`;
+/** Longest single timer (setTimeout overflows past 2^31 ms); later renewals are re-checked. */
+const MAX_TIMER_MS = 6 * 3600_000;
+
+export interface KeyManagerOptions {
+  readonly api: Pick<KubeApi, 'list' | 'createNamespacedSecret'>;
+  readonly registry: KeyRegistry;
+  readonly namespace: string;
+  readonly keySize: number;
+  /** Certificate validity (ms). */
+  readonly keyTtlMs: number;
+  readonly commonName: string;
+  /** New key after this long (ms); 0 never renews. */
+  readonly renewPeriodMs: number;
+  /** At start, a new key when the newest is older than this. */
+  readonly cutoffTime?: Date | undefined;
+  readonly isLeader: () => boolean;
+  /** True once the key informer has listed (its state is authoritative). */
+  readonly keysSynced: () => boolean;
+  readonly logger: Logger;
+  readonly metrics?: ControllerMetrics;
+  readonly now?: () => Date;
+  /** Retry delays after a failed check (default 1 s to 5 min). */
+  readonly retryBackoff?: BackoffOptions;
+  /** Key generation (tests may count calls). */
+  readonly generate?: (options: KeygenOptions) => Promise<GeneratedKey>;
+}
+
+/** Why a key is due. */
+export type KeyDue = 'none' | 'renewal' | 'cutoff';
+
+/** Decides whether a new key is due for `keys` (newest first) at `now`. */
+export function keyDue(keys: readonly SealingKey[], now: Date, renewPeriodMs: number, cutoff: Date | undefined): KeyDue | undefined {
+  const newest = keys[0];
+  if (newest === undefined) return 'none';
+  if (cutoff !== undefined && cutoff.getTime() <= now.getTime() && newest.notBefore.getTime() < cutoff.getTime()) return 'cutoff';
+  if (renewPeriodMs > 0 && now.getTime() - newest.notBefore.getTime() >= renewPeriodMs) return 'renewal';
+  return undefined;
+}
+
+/** The name of the next key Secret, derived from the key Secrets that exist. */
+export function nextKeySecretName(existingNames: readonly string[]): string {
+  const digest = createHash('sha256').update([...existingNames].sort().join('\n')).digest('hex');
+  return `kseal-key-${digest.slice(0, 10)}`;
+}
+
+/** Runs key generation and renewal while this replica leads. */
+export class KeyManager {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private active = false;
+  private cutoffChecked = false;
+  private unsubscribe: (() => void) | undefined;
+  private readonly backoff: Backoff;
+  private readonly now: () => Date;
+
+  constructor(private readonly options: KeyManagerOptions) {
+    this.now = options.now ?? (() => new Date());
+    this.backoff = new Backoff(options.retryBackoff ?? { initialMs: 1000, maxMs: 300_000 });
+  }
+
+  /** Starts (on becoming leader): checks now, on every key change and when the next renewal is due. */
+  start(): void {
+    if (this.active) return;
+    this.active = true;
+    this.cutoffChecked = false;
+    this.unsubscribe = this.options.registry.onChange(() => this.trigger());
+    this.trigger();
+  }
+
+  /**
+   * Stops (on losing leadership or shutting down). A check in progress is not waited for (a 4096-bit
+   * keygen can take seconds): it sees `active` false and the leader check fail, and creates nothing.
+   */
+  stop(): Promise<void> {
+    this.active = false;
+    this.unsubscribe?.();
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    return Promise.resolve();
+  }
+
+  /** Resolves when no check is running or queued (tests). */
+  async settled(): Promise<void> {
+    while (this.running !== undefined) await this.running;
+  }
+
+  /** Runs a check now, or right after the one in progress. */
+  trigger(): void {
+    if (!this.active) return;
+    if (this.running !== undefined) {
+      this.again = true;
+      return;
+    }
+    this.running = (async () => {
+      do {
+        this.again = false;
+        await this.checkOnce();
+      } while (this.again && this.active);
+      this.running = undefined;
+    })();
+  }
+
+  private async checkOnce(): Promise<void> {
+    const { options } = this;
+    if (!this.active || !options.isLeader()) return;
+    if (!options.keysSynced()) return this.schedule(500);
+    const cutoff = this.cutoffChecked ? undefined : options.cutoffTime;
+    try {
+      const due = keyDue(options.registry.list(), this.now(), options.renewPeriodMs, cutoff);
+      if (due !== undefined) await this.rotate(due, cutoff);
+      this.cutoffChecked = true;
+      this.backoff.reset();
+      this.scheduleRenewal();
+    } catch (e) {
+      const delay = this.backoff.next();
+      options.logger.warn('key check failed; retrying', { error: (e as Error).message, retryInMs: delay });
+      this.schedule(delay);
+    }
+  }
+
+  private async rotate(due: KeyDue, cutoff: Date | undefined): Promise<void> {
+    const { options } = this;
+    const now = this.now();
+    const generate = options.generate ?? generateSealingKey;
+    const started = Date.now();
+    const generated = await generate({ bits: options.keySize, commonName: options.commonName, validityDays: options.keyTtlMs / 86_400_000, now });
+    if (!this.active || !options.isLeader()) return;
+    // Re-list right before creating: the decision must hold on the API server's state, not only on ours.
+    const listed = await options.api.list(`/api/v1/namespaces/${options.namespace}/secrets`, { labelSelector: KEY_SELECTOR });
+    const fresh = listed.items.flatMap((s) => {
+      const r = readKeySecret(s);
+      return r.ok ? [r.key] : [];
+    });
+    fresh.sort(newestFirst);
+    const stillDue = keyDue(fresh, this.now(), options.renewPeriodMs, cutoff);
+    if (stillDue === undefined || !options.isLeader()) {
+      options.logger.info('new key no longer needed', { why: due });
+      return;
+    }
+    const name = nextKeySecretName(listed.items.map((s) => s.metadata.name));
+    const body = keySecretManifest({ name, namespace: options.namespace, privateKeyPem: generated.privateKeyPem, certificatePem: generated.certificatePem }) as unknown as SecretJson;
+    let created: SecretJson;
+    try {
+      created = await options.api.createNamespacedSecret(options.namespace, body);
+    } catch (e) {
+      if (statusOf(e) === 409) {
+        options.logger.info('key Secret already created by another replica', { secret: name });
+        return;
+      }
+      throw e;
+    }
+    options.metrics?.keysGenerated.inc();
+    options.metrics?.apiWrites.inc({ verb: 'create', resource: 'secrets' });
+    options.logger.info('sealing key generated', { secret: name, keyId: generated.keyId, why: stillDue, bits: options.keySize, ms: Date.now() - started });
+    options.registry.upsert(created);
+  }
+
+  private scheduleRenewal(): void {
+    const newest = this.options.registry.newest();
+    if (newest === undefined || this.options.renewPeriodMs <= 0) return;
+    const dueIn = newest.notBefore.getTime() + this.options.renewPeriodMs - this.now().getTime();
+    this.schedule(Math.min(MAX_TIMER_MS, Math.max(1000, dueIn)));
+  }
+
+  private schedule(ms: number): void {
+    if (!this.active) return;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.trigger(), ms);
+    this.timer.unref();
+  }
+}
+
+/** Waits until `registry` holds a key or `timeoutMs` passes (tests and the demo). */
+export async function waitForKey(registry: KeyRegistry, timeoutMs: number): Promise<SealingKey | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  while (registry.newest() === undefined && Date.now() < deadline) await sleep(25);
+  return registry.newest();
+}

@@ -1,0 +1,212 @@
+/**
+ * Leader election on a `coordination.k8s.io/v1` Lease, the way client-go's leaderelection does it, so
+ * several replicas can run (Bitnami #62) and exactly one reconciles and generates keys:
+ *
+ * - a candidate takes the Lease when it does not exist, has no holder, or its record has not changed
+ *   for `leaseDurationMs` as observed on the candidate's own clock (no clock-skew trust in renewTime);
+ * - the leader renews every `retryPeriodMs`; when no renewal succeeded for `renewDeadlineMs` it stops
+ *   leading (before the lease can expire for others, since renewDeadline < leaseDuration);
+ * - every write carries the resourceVersion it read (optimistic concurrency): two candidates cannot
+ *   both take the Lease;
+ * - `stop()` releases a held Lease like client-go's ReleaseOnCancel (empty holder, 1 s duration), so
+ *   another replica takes over at once instead of after the lease duration.
+ *
+ * Times are written as V1MicroTime (six fractional digits), which the real API server requires.
+ * Each API call is bounded by `retryPeriodMs`, so a hung connection cannot stretch a term.
+ */
+import { V1MicroTime, type V1Lease } from '@kubernetes/client-node';
+import { sleep } from './backoff.js';
+import { statusOf, type KubeApi } from './kube-client.js';
+import type { Logger } from './logger.js';
+
+export interface LeaderElectionOptions {
+  readonly api: Pick<KubeApi, 'readNamespacedLease' | 'createNamespacedLease' | 'replaceNamespacedLease'>;
+  readonly namespace: string;
+  readonly name: string;
+  /** This replica's identity (unique per process). */
+  readonly identity: string;
+  /** Default 15 s. */
+  readonly leaseDurationMs: number;
+  /** Default 10 s. */
+  readonly renewDeadlineMs: number;
+  /** Default 2 s. */
+  readonly retryPeriodMs: number;
+  readonly logger: Logger;
+  readonly onStartedLeading: () => void;
+  readonly onStoppedLeading: () => void;
+}
+
+/** Runs the election loop (see the module comment). */
+export class LeaderElector {
+  private leading = false;
+  private stopped = false;
+  private loop: Promise<void> | undefined;
+  private readonly stopController = new AbortController();
+  /** The lease as last read or written, and when (local clock) its record last changed. */
+  private observed: V1Lease | undefined;
+  private observedAt = 0;
+  private lastRenew = 0;
+  /** The last read showed another holder. */
+  private takenByOther = false;
+
+  constructor(private readonly options: LeaderElectionOptions) {}
+
+  /** True while this replica holds the lease. */
+  isLeader(): boolean {
+    return this.leading;
+  }
+
+  /** Starts campaigning in the background. */
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  /** Stops campaigning; a held lease is given up (onStoppedLeading runs) and released when `release`. */
+  async stop(release = true): Promise<void> {
+    this.stopped = true;
+    this.stopController.abort();
+    await this.loop;
+    if (this.leading) {
+      this.leading = false;
+      this.options.onStoppedLeading();
+      if (release) await this.release();
+    }
+  }
+
+  private async run(): Promise<void> {
+    const { retryPeriodMs, renewDeadlineMs, logger } = this.options;
+    while (!this.stopped) {
+      let ok = false;
+      try {
+        ok = await this.bounded(this.tryAcquireOrRenew());
+      } catch (e) {
+        logger.debug('lease attempt failed', { error: (e as Error).message });
+      }
+      if (this.stopped) break;
+      const now = Date.now();
+      if (ok) {
+        this.lastRenew = now;
+        if (!this.leading) {
+          this.leading = true;
+          logger.info('became leader', { lease: `${this.options.namespace}/${this.options.name}`, identity: this.options.identity });
+          this.options.onStartedLeading();
+        }
+      } else if (this.leading && (this.takenByOther || now - this.lastRenew > renewDeadlineMs)) {
+        this.leading = false;
+        logger.warn(this.takenByOther ? 'lost leadership (another replica holds the lease)' : 'lost leadership (lease not renewed in time)', { identity: this.options.identity });
+        this.options.onStoppedLeading();
+      }
+      // client-go: JitterUntil(retryPeriod, 1.2) while acquiring; a fixed period while renewing.
+      await sleep(this.leading ? retryPeriodMs : retryPeriodMs * (1 + 0.2 * Math.random()), this.stopController.signal);
+    }
+  }
+
+  /** One attempt; true when this replica holds the lease afterwards. */
+  private async tryAcquireOrRenew(): Promise<boolean> {
+    const { api, namespace, name, identity, leaseDurationMs } = this.options;
+    const now = new Date();
+    const seconds = Math.max(1, Math.round(leaseDurationMs / 1000));
+    const current = await api.readNamespacedLease(namespace, name);
+    this.takenByOther = false;
+    if (current === undefined) {
+      try {
+        this.observed = await api.createNamespacedLease(namespace, {
+          metadata: { name, namespace },
+          spec: { holderIdentity: identity, leaseDurationSeconds: seconds, acquireTime: new V1MicroTime(now.getTime()), renewTime: new V1MicroTime(now.getTime()), leaseTransitions: 0 },
+        });
+        this.observedAt = Date.now();
+        return true;
+      } catch (e) {
+        if (statusOf(e) === 409) return false;
+        throw e;
+      }
+    }
+    if (this.recordChanged(current)) this.observedAt = Date.now();
+    this.observed = current;
+    const spec = current.spec ?? {};
+    const holder = spec.holderIdentity ?? '';
+    const duration = (spec.leaseDurationSeconds ?? seconds) * 1000;
+    if (holder !== '' && holder !== identity && this.observedAt + duration > Date.now()) {
+      this.takenByOther = true;
+      return false;
+    }
+    const ours = holder === identity;
+    const body: V1Lease = {
+      ...current,
+      spec: {
+        holderIdentity: identity,
+        leaseDurationSeconds: seconds,
+        acquireTime: new V1MicroTime((ours ? timeOf(spec.acquireTime) : undefined) ?? now.getTime()),
+        renewTime: new V1MicroTime(now.getTime()),
+        leaseTransitions: (spec.leaseTransitions ?? 0) + (ours ? 0 : 1),
+      },
+    };
+    try {
+      this.observed = await api.replaceNamespacedLease(namespace, name, body);
+      this.observedAt = Date.now();
+      return true;
+    } catch (e) {
+      if (statusOf(e) === 409) return false;
+      throw e;
+    }
+  }
+
+  private recordChanged(lease: V1Lease): boolean {
+    const before = this.observed?.spec;
+    const after = lease.spec;
+    return (
+      this.observed === undefined ||
+      before?.holderIdentity !== after?.holderIdentity ||
+      timeOf(before?.renewTime) !== timeOf(after?.renewTime) ||
+      before?.leaseTransitions !== after?.leaseTransitions ||
+      this.observed.metadata?.resourceVersion !== lease.metadata?.resourceVersion
+    );
+  }
+
+  /** Gives the lease up (empty holder, 1 s duration), if this replica still holds it. */
+  private async release(): Promise<void> {
+    const { api, namespace, name, identity, logger } = this.options;
+    try {
+      const current = await this.bounded(api.readNamespacedLease(namespace, name));
+      if (current?.spec?.holderIdentity !== identity) return;
+      const now = new V1MicroTime(Date.now());
+      await this.bounded(
+        api.replaceNamespacedLease(namespace, name, {
+          ...current,
+          spec: { holderIdentity: '', leaseDurationSeconds: 1, acquireTime: now, renewTime: now, leaseTransitions: current.spec.leaseTransitions ?? 0 },
+        }),
+      );
+      logger.info('lease released', { lease: `${namespace}/${name}` });
+    } catch (e) {
+      logger.warn('lease not released', { error: (e as Error).message });
+    }
+  }
+
+  /** Races `p` against the retry period, so a hung request cannot stretch a term. */
+  private bounded<T>(p: Promise<T>): Promise<T> {
+    const limit = Math.max(this.options.retryPeriodMs, 1000);
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`lease request took longer than ${limit} ms`)), limit);
+      p.then(
+        (v) => {
+          clearTimeout(timer);
+          resolve(v);
+        },
+        (e: unknown) => {
+          clearTimeout(timer);
+          reject(e instanceof Error ? e : new Error(String(e)));
+        },
+      );
+    });
+  }
+}
+
+/**
+ * A Lease time in ms. client-node 1.4 has no deserializer for V1MicroTime, so times read back arrive
+ * as strings despite the Date type.
+ */
+function timeOf(value: Date | string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = value instanceof Date ? value.getTime() : Date.parse(value);
+  return Number.isNaN(ms) ? undefined : ms;
+}

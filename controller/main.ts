@@ -1,0 +1,214 @@
+/**
+ * `kseal-controller`: flags (commander), Kubernetes access, the controller and its HTTP API.
+ *
+ * `runController(argv)` starts everything and returns a handle (used by the bin entry, the demo and
+ * tests); `main(argv)` adds the signal handling: on SIGTERM or SIGINT it stops reconciling, waits for
+ * reconciles in flight, releases the leader lease, closes the HTTP servers and exits 0.
+ */
+import { availableParallelism } from 'node:os';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { DEFAULT_CONTROLLER_NAMESPACE } from '../src/model/key-secret.js';
+import { Controller } from './controller.js';
+import { parseDuration } from './durations.js';
+import { startHttpServer } from './http-server.js';
+import { ClientNodeApi, loadKubeConfig, type KubeApi } from './kube-client.js';
+import { createLogger, type Logger, type LogLevel } from './logger.js';
+import { ControllerMetrics } from './metrics.js';
+
+/** Everything the flags say. */
+export interface ControllerFlags {
+  kubeconfig?: string;
+  context?: string;
+  namespace: string;
+  keySize: number;
+  keyTtl: number;
+  myCn: string;
+  keyRenewPeriod: number;
+  keyCutoffTime?: Date;
+  resyncPeriod: number;
+  workers: number;
+  concurrency: number;
+  listenHost?: string;
+  port: number;
+  metricsPort: number;
+  leaderElect: boolean;
+  leaseName: string;
+  leaseDuration: number;
+  renewDeadline: number;
+  retryPeriod: number;
+  watchIdleTimeout: number;
+  watchTimeout: number;
+  retryMax: number;
+  identity?: string;
+  logLevel: LogLevel;
+}
+
+function duration(value: string): number {
+  try {
+    return parseDuration(value);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`expected a whole number, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+function time(value: string): Date {
+  const d = new Date(value);
+  if (Number.isNaN(d.getTime())) throw new InvalidArgumentError(`expected an RFC 3339 time, got ${JSON.stringify(value)}`);
+  return d;
+}
+
+/** The command-line definition. */
+export function controllerCommand(env: NodeJS.ProcessEnv = process.env): Command {
+  return new Command('kseal-controller')
+    .description('Unseals kseal (and Bitnami) SealedSecrets into Secrets, holds the sealing keys and serves the certificate')
+    .option('--kubeconfig <path>', 'kubeconfig file (default: $KUBECONFIG, else in-cluster)')
+    .option('--context <name>', 'kubeconfig context')
+    .option('--namespace <ns>', 'namespace of the keys and the leader lease (default: $POD_NAMESPACE)', env.POD_NAMESPACE ?? DEFAULT_CONTROLLER_NAMESPACE)
+    .option('--key-size <bits>', 'RSA key size of generated keys', positiveInt, 4096)
+    .option('--key-ttl <duration>', 'certificate validity of generated keys', duration, parseDuration('87600h'))
+    .option('--my-cn <name>', 'certificate common name of generated keys', 'kseal')
+    .option('--key-renew-period <duration>', 'generate a new sealing key this often (0: never)', duration, parseDuration('30d'))
+    .option('--key-cutoff-time <time>', 'at start, generate a new key if the newest is older than this RFC 3339 time', time)
+    .option('--resync-period <duration>', 're-reconcile every SealedSecret this often (0: never)', duration, parseDuration('10m'))
+    .option('--workers <n>', 'unseal worker threads', positiveInt, availableParallelism())
+    .option('--concurrency <n>', 'SealedSecrets reconciled at a time', positiveInt, 8)
+    .option('--listen-host <host>', 'interface of the HTTP API and metrics servers (default: all)')
+    .option('--port <port>', 'HTTP API port (0: any free port)', positiveInt, 8080)
+    .option('--metrics-port <port>', 'metrics port (0: any free port)', positiveInt, 8081)
+    .option('--no-leader-elect', 'run without leader election (one replica only)')
+    .option('--lease-name <name>', 'name of the leader election Lease', 'kseal-controller')
+    .option('--lease-duration <duration>', 'leader lease duration', duration, parseDuration('15s'))
+    .option('--renew-deadline <duration>', 'leader gives up when it could not renew for this long', duration, parseDuration('10s'))
+    .option('--retry-period <duration>', 'lease acquire/renew interval', duration, parseDuration('2s'))
+    .option('--watch-idle-timeout <duration>', 'restart a watch that delivered nothing (not even a bookmark) for this long', duration, parseDuration('3m'))
+    .option('--watch-timeout <duration>', 'server-side watch timeout (randomised up to twice this)', duration, parseDuration('5m'))
+    .option('--retry-max <duration>', 'longest per-object retry backoff', duration, parseDuration('5m'))
+    .option('--identity <id>', 'leader election identity (default: host name and a random suffix)')
+    .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error']).default('info'))
+    .exitOverride()
+    .allowExcessArguments(false);
+}
+
+/** Parses argv (without node and script). Throws commander errors on bad usage. */
+export function parseFlags(args: readonly string[], env: NodeJS.ProcessEnv = process.env): ControllerFlags {
+  const command = controllerCommand(env);
+  command.parse([...args], { from: 'user' });
+  const flags = command.opts<ControllerFlags>();
+  if (flags.renewDeadline >= flags.leaseDuration) throw new InvalidArgumentError('--renew-deadline must be shorter than --lease-duration');
+  return flags;
+}
+
+/** A running controller with its HTTP servers. */
+export interface RunningController {
+  readonly controller: Controller;
+  readonly metrics: ControllerMetrics;
+  /** Bound API and metrics ports. */
+  readonly port: number;
+  readonly metricsPort: number;
+  /** Stops everything (see the module comment); idempotent. */
+  stop(): Promise<void>;
+}
+
+/** Builds and starts the controller and its HTTP API from flags. `api` replaces the kubeconfig (tests). */
+export async function runController(flags: ControllerFlags, options: { readonly logger?: Logger; readonly api?: KubeApi } = {}): Promise<RunningController> {
+  const logger = options.logger ?? createLogger({ level: flags.logLevel, base: { component: 'kseal-controller' } });
+  const api = options.api ?? new ClientNodeApi(loadKubeConfig({ kubeconfig: flags.kubeconfig, context: flags.context }));
+  const metrics = new ControllerMetrics({ defaultMetrics: true });
+  const controller = new Controller({
+    api,
+    namespace: flags.namespace,
+    ...(flags.identity === undefined ? {} : { identity: flags.identity }),
+    keySize: flags.keySize,
+    keyTtlMs: flags.keyTtl,
+    commonName: flags.myCn,
+    renewPeriodMs: flags.keyRenewPeriod,
+    cutoffTime: flags.keyCutoffTime,
+    resyncMs: flags.resyncPeriod,
+    workers: Math.max(1, flags.workers),
+    concurrency: Math.max(1, flags.concurrency),
+    leaderElection: {
+      enabled: flags.leaderElect,
+      leaseName: flags.leaseName,
+      leaseDurationMs: flags.leaseDuration,
+      renewDeadlineMs: flags.renewDeadline,
+      retryPeriodMs: flags.retryPeriod,
+    },
+    watch: {
+      idleTimeoutMs: flags.watchIdleTimeout,
+      minWatchTimeoutSeconds: Math.max(1, Math.round(flags.watchTimeout / 1000)),
+      backoff: { initialMs: 200, maxMs: 30_000 },
+    },
+    queueBackoff: { initialMs: 5, maxMs: Math.max(5, flags.retryMax) },
+    logger,
+    metrics,
+  });
+  controller.start();
+  let http: Awaited<ReturnType<typeof startHttpServer>>;
+  try {
+    http = await startHttpServer({
+      ...(flags.listenHost === undefined ? {} : { host: flags.listenHost }),
+      port: flags.port,
+      metricsPort: flags.metricsPort,
+      keys: controller.keys,
+      unsealer: controller.unsealer,
+      metrics,
+      logger: logger.child({ component: 'http' }),
+      ready: () => controller.ready(),
+    });
+  } catch (e) {
+    await controller.stop();
+    throw e;
+  }
+  logger.info('started', { namespace: flags.namespace, identity: controller.identity, port: http.port, metricsPort: http.metricsPort, leaderElection: flags.leaderElect, workers: flags.workers });
+  let stopping: Promise<void> | undefined;
+  return {
+    controller,
+    metrics,
+    port: http.port,
+    metricsPort: http.metricsPort,
+    stop: () =>
+      (stopping ??= (async () => {
+        logger.info('stopping');
+        await controller.stop();
+        await http.close();
+        logger.info('stopped');
+      })()),
+  };
+}
+
+/** The process entry: runs until SIGTERM/SIGINT, then shuts down cleanly and exits 0. */
+export async function main(args: readonly string[]): Promise<void> {
+  let flags: ControllerFlags;
+  try {
+    flags = parseFlags(args);
+  } catch (e) {
+    const code = (e as { code?: unknown }).code;
+    if (code === 'commander.helpDisplayed' || code === 'commander.version') process.exit(0);
+    if (typeof code !== 'string' || !code.startsWith('commander.')) process.stderr.write(`kseal-controller: ${(e as Error).message}\n`);
+    process.exit(2);
+  }
+  let running: RunningController;
+  try {
+    running = await runController(flags);
+  } catch (e) {
+    process.stderr.write(`kseal-controller: cannot start: ${(e as Error).message}\n`);
+    process.exit(1);
+  }
+  const shutdown = (signal: string): void => {
+    process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'info', msg: 'signal received', signal })}\n`);
+    const force = setTimeout(() => process.exit(1), 20_000);
+    force.unref();
+    running.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+}

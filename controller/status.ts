@@ -1,0 +1,92 @@
+/**
+ * The SealedSecret status: `observedGeneration` and one kstatus-style `Ready` condition, so that
+ * `kubectl wait --for=condition=Ready` and Flux/Argo health checks work, and the status always says
+ * why (Bitnami #739, #1516): a CamelCase reason and a message naming the failing key, never a value.
+ *
+ * Written through the status subresource only when it changes (Bitnami's status loops: #223, #388,
+ * #525); `lastTransitionTime` changes only when the condition's status does.
+ */
+
+/** Every Ready reason the controller sets. */
+export const READY_REASONS = {
+  /** True: every value unsealed and the Secret holds them. */
+  Unsealed: 'True',
+  /** False: a value does not open with any key (or is malformed or tampered with). */
+  DecryptFailed: 'False',
+  /** False: a Secret of that name exists and is not this object's (and not annotated managed/patch). */
+  SecretConflict: 'False',
+  /** False: the existing Secret is immutable and would need a change. */
+  SecretImmutable: 'False',
+  /** False: the object itself is invalid (scope annotations, key names, templates). */
+  InvalidSpec: 'False',
+  /** False: the controller has no sealing key yet. */
+  NoKeys: 'False',
+  /** False: the API server refused the Secret (a 4xx other than a conflict). */
+  WriteFailed: 'False',
+  /** Unknown: the API server keeps failing; the controller is retrying. */
+  ApiError: 'Unknown',
+} as const;
+
+export type ReadyReason = keyof typeof READY_REASONS;
+export type ConditionStatus = 'True' | 'False' | 'Unknown';
+
+/** A condition as it is stored (metav1.Condition). */
+export interface Condition {
+  type: string;
+  status: ConditionStatus;
+  reason: string;
+  message: string;
+  lastTransitionTime: string;
+  observedGeneration?: number;
+}
+
+/** The status fields the controller owns. */
+export interface SealedSecretStatus {
+  observedGeneration?: number;
+  conditions?: Condition[];
+}
+
+/** RFC 3339 with seconds precision, as metav1.Time serialises. */
+export function rfc3339(date: Date): string {
+  return `${date.toISOString().slice(0, 19)}Z`;
+}
+
+/** Reads the current status of a SealedSecret object, tolerating anything. */
+export function currentStatus(obj: { readonly [field: string]: unknown }): SealedSecretStatus {
+  const status = obj.status;
+  if (typeof status !== 'object' || status === null) return {};
+  const { observedGeneration, conditions } = status as { observedGeneration?: unknown; conditions?: unknown };
+  const out: SealedSecretStatus = {};
+  if (typeof observedGeneration === 'number') out.observedGeneration = observedGeneration;
+  if (Array.isArray(conditions)) out.conditions = conditions.filter((c): c is Condition => typeof c === 'object' && c !== null && typeof (c as Condition).type === 'string');
+  return out;
+}
+
+/**
+ * The status to write for `reason`/`message` at `generation`, keeping conditions of other types, or
+ * undefined when the current status already says exactly this.
+ */
+export function nextStatus(current: SealedSecretStatus, reason: ReadyReason, message: string, generation: number | undefined, now: Date): SealedSecretStatus | undefined {
+  const status = READY_REASONS[reason];
+  const previous = current.conditions?.find((c) => c.type === 'Ready');
+  if (
+    previous !== undefined &&
+    previous.status === status &&
+    previous.reason === reason &&
+    previous.message === message &&
+    previous.observedGeneration === generation &&
+    current.observedGeneration === generation
+  ) {
+    return undefined;
+  }
+  const ready: Condition = {
+    type: 'Ready',
+    status,
+    reason,
+    message,
+    lastTransitionTime: previous !== undefined && previous.status === status ? previous.lastTransitionTime : rfc3339(now),
+    ...(generation === undefined ? {} : { observedGeneration: generation }),
+  };
+  const others = (current.conditions ?? []).filter((c) => c.type !== 'Ready');
+  return { ...(generation === undefined ? {} : { observedGeneration: generation }), conditions: [...others, ready] };
+}

@@ -1,0 +1,90 @@
+/**
+ * The unseal worker thread: holds the controller's private keys and does the RSA-OAEP unwrapping of
+ * session keys, the only expensive step of an unseal (~4 ms per value with RSA-4096), so the main
+ * event loop stays free for probes, the HTTP API and lease renewal.
+ *
+ * Bundled on its own by scripts/build.mjs to dist/unseal-worker.mjs (unseal-pool.ts finds it).
+ * Protocol (see WorkerRequest/WorkerReply): the pool sends the key PEMs once and again on every key
+ * change, then requests carrying the scope label, the wrapped session keys and the key order; the
+ * worker answers with the session keys and the id of the key that opened each, or the index of the
+ * first value no key opens. The key that opened one value is tried first for the next one (the values
+ * of one object are nearly always sealed with the same key), so a missing hint costs extra private
+ * operations only on the first value. The worker never sees a payload or a plaintext.
+ */
+import { createPrivateKey, type KeyObject } from 'node:crypto';
+import { parentPort, workerData } from 'node:worker_threads';
+import { unwrapSessionKey } from '../src/crypto/hybrid.js';
+
+/** Messages the pool sends. */
+export type WorkerRequest =
+  | { readonly type: 'keys'; readonly keys: ReadonlyArray<{ readonly keyId: string; readonly pem: string }> }
+  | { readonly type: 'unwrap'; readonly id: number; readonly label: Uint8Array; readonly wrapped: readonly Uint8Array[]; readonly order: readonly string[] };
+
+/** Replies to `unwrap`. */
+export type WorkerReply =
+  | { readonly id: number; readonly ok: true; readonly sessionKeys: Uint8Array[]; readonly keyIds: string[]; readonly ops: number }
+  | { readonly id: number; readonly ok: false; readonly failedIndex: number; readonly ops: number };
+
+/** Unwraps every session key, trying `order` (the key that opened the previous value first). */
+export function unwrapAll(keys: ReadonlyMap<string, KeyObject>, label: Uint8Array, wrapped: readonly Uint8Array[], order: readonly string[], id: number): WorkerReply {
+  const usable = order.filter((keyId) => keys.has(keyId));
+  const labelBuffer = Buffer.from(label);
+  const sessionKeys: Uint8Array[] = [];
+  const keyIds: string[] = [];
+  let ops = 0;
+  let last: string | undefined;
+  for (let i = 0; i < wrapped.length; i++) {
+    const value = wrapped[i] as Uint8Array;
+    const tries = last === undefined ? usable : [last, ...usable.filter((k) => k !== last)];
+    let opened: Buffer | undefined;
+    for (const keyId of tries) {
+      ops++;
+      opened = unwrapSessionKey(keys.get(keyId) as KeyObject, labelBuffer, Buffer.from(value.buffer, value.byteOffset, value.byteLength));
+      if (opened !== undefined) {
+        last = keyId;
+        break;
+      }
+    }
+    if (opened === undefined || last === undefined) return { id, ok: false, failedIndex: i, ops };
+    sessionKeys.push(opened);
+    keyIds.push(last);
+  }
+  // One exact-size buffer for all session keys, so the reply can transfer it instead of copying.
+  const packed = new Uint8Array(sessionKeys.reduce((n, k) => n + k.length, 0));
+  let offset = 0;
+  const views = sessionKeys.map((k) => {
+    packed.set(k, offset);
+    k.fill(0);
+    offset += k.length;
+    return packed.subarray(offset - k.length, offset);
+  });
+  return { id, ok: true, sessionKeys: views, keyIds, ops };
+}
+
+/** Parses the key PEMs; a key that does not parse is left out (the registry already checked them). */
+function loadKeys(list: ReadonlyArray<{ readonly keyId: string; readonly pem: string }>): Map<string, KeyObject> {
+  const keys = new Map<string, KeyObject>();
+  for (const { keyId, pem } of list) {
+    try {
+      keys.set(keyId, createPrivateKey(pem));
+    } catch {
+      // Left out: requests naming it then fail as "no key could decrypt".
+    }
+  }
+  return keys;
+}
+
+/** Marker in `workerData` so that importing this module anywhere else starts nothing. */
+export const UNSEAL_WORKER_MARKER = 'kseal-unseal-worker';
+
+if (parentPort !== null && (workerData as { marker?: unknown } | null)?.marker === UNSEAL_WORKER_MARKER) {
+  const port = parentPort;
+  let keys = new Map<string, KeyObject>();
+  port.on('message', (message: WorkerRequest) => {
+    if (message.type === 'keys') keys = loadKeys(message.keys);
+    else {
+      const reply = unwrapAll(keys, message.label, message.wrapped, message.order, message.id);
+      port.postMessage(reply, reply.ok && reply.sessionKeys[0] !== undefined ? [reply.sessionKeys[0].buffer as ArrayBuffer] : []);
+    }
+  });
+}

@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { parseDuration } from '../../controller/durations.js';
+import { parseFlags } from '../../controller/main.js';
+
+describe('parseDuration', () => {
+  it('reads Go-style durations and days', () => {
+    expect(parseDuration('500ms')).toBe(500);
+    expect(parseDuration('15s')).toBe(15_000);
+    expect(parseDuration('1h30m')).toBe(5_400_000);
+    expect(parseDuration('30d')).toBe(2_592_000_000);
+    expect(parseDuration('0')).toBe(0);
+  });
+
+  it('refuses anything else', () => {
+    expect(() => parseDuration('10')).toThrow(/invalid duration/);
+    expect(() => parseDuration('5 minutes')).toThrow(/invalid duration/);
+    expect(() => parseDuration('')).toThrow(/invalid duration/);
+  });
+});
+
+describe('parseFlags', () => {
+  it('defaults to production values: 4096-bit keys, 30-day renewal, 10-minute resync, 15/10/2 s election', () => {
+    const f = parseFlags([], {});
+    expect(f).toMatchObject({
+      namespace: 'kseal-system',
+      keySize: 4096,
+      keyRenewPeriod: 30 * 86_400_000,
+      resyncPeriod: 600_000,
+      leaseDuration: 15_000,
+      renewDeadline: 10_000,
+      retryPeriod: 2_000,
+      leaderElect: true,
+      port: 8080,
+      metricsPort: 8081,
+    });
+  });
+
+  it('takes the namespace from POD_NAMESPACE unless --namespace is given', () => {
+    expect(parseFlags([], { POD_NAMESPACE: 'sealing' }).namespace).toBe('sealing');
+    expect(parseFlags(['--namespace', 'x'], { POD_NAMESPACE: 'sealing' }).namespace).toBe('x');
+  });
+
+  it('reads every tuning flag', () => {
+    const f = parseFlags(
+      ['--key-size', '2048', '--key-renew-period', '0', '--key-cutoff-time', '2024-01-01T00:00:00Z', '--resync-period', '30s', '--no-leader-elect', '--lease-duration', '3s', '--renew-deadline', '2s', '--retry-period', '200ms', '--workers', '2', '--port', '0'],
+      {},
+    );
+    expect(f).toMatchObject({ keySize: 2048, keyRenewPeriod: 0, resyncPeriod: 30_000, leaderElect: false, leaseDuration: 3000, renewDeadline: 2000, retryPeriod: 200, workers: 2, port: 0 });
+    expect(f.keyCutoffTime?.toISOString()).toBe('2024-01-01T00:00:00.000Z');
+  });
+
+  it('rejects bad values and a renew deadline not shorter than the lease', () => {
+    expect(() => parseFlags(['--resync-period', 'soon'], {})).toThrow();
+    expect(() => parseFlags(['--key-cutoff-time', 'yesterday'], {})).toThrow();
+    expect(() => parseFlags(['--lease-duration', '5s', '--renew-deadline', '5s'], {})).toThrow(/renew-deadline/);
+  });
+});

@@ -1,0 +1,176 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { generateSealingKey, type KeygenOptions } from '../../src/crypto/keygen.js';
+import { KeyManager, keyDue, nextKeySecretName } from '../../controller/key-manager.js';
+import { KeyRegistry } from '../../controller/key-registry.js';
+import { KubeError, type ListResult, type SecretJson } from '../../controller/kube-client.js';
+import { silentLogger } from '../../controller/logger.js';
+import { keySecret, sealingKey, ioTick } from './fixtures.js';
+
+const DAY = 86_400_000;
+
+describe('keyDue', () => {
+  const k = sealingKey('rsa-2048'); // NotBefore 2020-01-01
+  const nb = k.notBefore.getTime();
+
+  it('wants a key when there is none', () => {
+    expect(keyDue([], new Date(), 0, undefined)).toBe('none');
+  });
+
+  it('renews once the newest key is older than the renew period, never with period 0', () => {
+    expect(keyDue([k], new Date(nb + 29 * DAY), 30 * DAY, undefined)).toBeUndefined();
+    expect(keyDue([k], new Date(nb + 30 * DAY), 30 * DAY, undefined)).toBe('renewal');
+    expect(keyDue([k], new Date(nb + 3000 * DAY), 0, undefined)).toBeUndefined();
+  });
+
+  it('honours a cutoff time in the past only', () => {
+    expect(keyDue([k], new Date(nb + DAY), 0, new Date(nb + DAY / 2))).toBe('cutoff');
+    expect(keyDue([k], new Date(nb + DAY), 0, new Date(nb + 2 * DAY))).toBeUndefined();
+  });
+});
+
+describe('nextKeySecretName', () => {
+  it('depends only on the key Secrets that exist, so two replicas deciding on the same state collide', () => {
+    expect(nextKeySecretName(['b', 'a'])).toBe(nextKeySecretName(['a', 'b']));
+    expect(nextKeySecretName([])).toMatch(/^kseal-key-[0-9a-f]{10}$/);
+    expect(nextKeySecretName(['a'])).not.toBe(nextKeySecretName([]));
+  });
+});
+
+/** Key Secrets in memory with create-if-absent semantics. */
+function keyStore() {
+  const secrets = new Map<string, SecretJson>();
+  let failLists = 0;
+  return {
+    secrets,
+    failNextLists: (n: number) => (failLists = n),
+    api: {
+      async list(): Promise<ListResult> {
+        await ioTick();
+        if (failLists > 0) {
+          failLists--;
+          throw new KubeError('list: 503', 503, 'ServiceUnavailable');
+        }
+        return { items: [...secrets.values()], resourceVersion: '1', continueToken: undefined };
+      },
+      async createNamespacedSecret(_ns: string, body: SecretJson): Promise<SecretJson> {
+        await ioTick();
+        if (secrets.has(body.metadata.name)) throw new KubeError('exists', 409, 'AlreadyExists');
+        const stored = { ...body, metadata: { ...body.metadata, resourceVersion: '2' } };
+        secrets.set(body.metadata.name, stored);
+        return stored;
+      },
+    },
+  };
+}
+
+describe('KeyManager', () => {
+  const managers: KeyManager[] = [];
+  afterEach(async () => {
+    await Promise.all(managers.map((m) => m.stop()));
+    managers.length = 0;
+  });
+
+  function manager(store: ReturnType<typeof keyStore>, registry: KeyRegistry, extra: { leader?: () => boolean; renew?: number; cutoff?: Date; generated?: KeygenOptions[] } = {}) {
+    const m = new KeyManager({
+      api: store.api,
+      registry,
+      namespace: 'kseal-system',
+      keySize: 2048,
+      keyTtlMs: 3650 * DAY,
+      commonName: 'kseal-test',
+      renewPeriodMs: extra.renew ?? 0,
+      cutoffTime: extra.cutoff,
+      isLeader: extra.leader ?? (() => true),
+      keysSynced: () => true,
+      logger: silentLogger,
+      retryBackoff: { initialMs: 50, maxMs: 100 },
+      generate: async (o) => {
+        extra.generated?.push(o);
+        return generateSealingKey(o);
+      },
+    });
+    managers.push(m);
+    return m;
+  }
+
+  it('generates one key when none exists and puts it in the registry at once', async () => {
+    const store = keyStore();
+    const registry = new KeyRegistry(silentLogger);
+    const generated: KeygenOptions[] = [];
+    const m = manager(store, registry, { generated });
+    m.start();
+    await m.settled();
+    expect(store.secrets.size).toBe(1);
+    expect(registry.list()).toHaveLength(1);
+    expect(generated[0]).toMatchObject({ bits: 2048, commonName: 'kseal-test' });
+    const secret = [...store.secrets.values()][0]!;
+    expect(secret.type).toBe('kubernetes.io/tls');
+    expect(secret.metadata.labels).toEqual({ 'kseal.dev/sealing-key': 'active' });
+  });
+
+  it('does not generate on a follower', async () => {
+    const store = keyStore();
+    const m = manager(store, new KeyRegistry(silentLogger), { leader: () => false });
+    m.start();
+    await m.settled();
+    expect(store.secrets.size).toBe(0);
+  });
+
+  it('does not create a key when the re-list shows one appeared meanwhile', async () => {
+    const store = keyStore();
+    store.secrets.set('made-by-someone', keySecret('made-by-someone'));
+    const m = manager(store, new KeyRegistry(silentLogger));
+    m.start();
+    await m.settled();
+    expect([...store.secrets.keys()]).toEqual(['made-by-someone']);
+  });
+
+  it('creates no extra key when the re-list fails, and retries later', async () => {
+    const store = keyStore();
+    store.failNextLists(1);
+    const registry = new KeyRegistry(silentLogger);
+    const m = manager(store, registry);
+    m.start();
+    await m.settled();
+    expect(store.secrets.size).toBe(0);
+    await new Promise((r) => setTimeout(r, 200));
+    await m.settled();
+    expect(store.secrets.size).toBe(1);
+  });
+
+  it('lets only one of two racing leaders create the key', async () => {
+    const store = keyStore();
+    const a = manager(store, new KeyRegistry(silentLogger));
+    const b = manager(store, new KeyRegistry(silentLogger));
+    a.start();
+    b.start();
+    await Promise.all([a.settled(), b.settled()]);
+    expect(store.secrets.size).toBe(1);
+  });
+
+  it('renews an old key and keeps the old one', async () => {
+    const store = keyStore();
+    const registry = new KeyRegistry(silentLogger);
+    const old = keySecret('old-key');
+    store.secrets.set('old-key', old);
+    registry.upsert(old);
+    const m = manager(store, registry, { renew: 30 * DAY });
+    m.start();
+    await m.settled();
+    expect(store.secrets.size).toBe(2);
+    expect(registry.newest()?.secretName).not.toBe('old-key');
+    expect(registry.list()).toHaveLength(2);
+  });
+
+  it('generates a new key at start when the newest is older than the cutoff time', async () => {
+    const store = keyStore();
+    const registry = new KeyRegistry(silentLogger);
+    const old = keySecret('old-key');
+    store.secrets.set('old-key', old);
+    registry.upsert(old);
+    const m = manager(store, registry, { cutoff: new Date('2021-01-01T00:00:00Z') });
+    m.start();
+    await m.settled();
+    expect(store.secrets.size).toBe(2);
+  });
+});

@@ -1,0 +1,120 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { isKsealError } from '../../src/errors.js';
+import { readSealedSecret } from '../../src/model/sealed-secret.js';
+import type { SealingKey } from '../../controller/contracts.js';
+import { UnsealPool } from '../../controller/unseal-pool.js';
+import { unwrapAll } from '../../controller/unseal-worker.js';
+import { testKey } from '../helpers/keys.js';
+import { newCanary, errorText, containsCanary } from '../helpers/canary.js';
+import { sealedObject, sealingKey } from './fixtures.js';
+
+function keysView(keys: SealingKey[]) {
+  let list: readonly SealingKey[] = keys;
+  return {
+    list: () => list,
+    newest: () => list[0],
+    set(next: SealingKey[]) {
+      list = next;
+    },
+  };
+}
+
+const sealed = (o: Parameters<typeof sealedObject>[0]) => readSealedSecret(sealedObject(o), {});
+
+describe('UnsealPool', () => {
+  let pool: UnsealPool | undefined;
+  afterEach(async () => {
+    await pool?.close();
+    pool = undefined;
+  });
+
+  it('unseals every value on a worker thread with one private operation per value when the hint names the key', async () => {
+    const ops: number[] = [];
+    pool = new UnsealPool({ keys: keysView([sealingKey('rsa-4096'), sealingKey('rsa-2048')]), workers: 2, onPrivateOps: (n) => ops.push(n) });
+    const s = sealed({ name: 'db', namespace: 'app', values: { user: 'admin', password: 'hunter2', host: 'db.local' } });
+    const out = await pool.unseal(s);
+    expect(Object.fromEntries([...out.data].map(([k, v]) => [k, v.toString()]))).toEqual({ host: 'db.local', password: 'hunter2', user: 'admin' });
+    expect(out.privateOps).toBe(3);
+    expect(ops).toEqual([3]);
+    expect(new Set(out.keyIds.values())).toEqual(new Set([testKey('rsa-2048').certificate.keyId]));
+  });
+
+  it('tries the key that opened the previous value first when there is no hint', async () => {
+    pool = new UnsealPool({ keys: keysView([sealingKey('rsa-4096'), sealingKey('rsa-2048')]), workers: 1 });
+    const s = sealed({ name: 'db', namespace: 'app', values: { a: '1', b: '2', c: '3', d: '4' }, noHint: true });
+    const out = await pool.unseal(s);
+    // First value: the 4096 key fails, the 2048 key opens it; the other three take one operation each.
+    expect(out.privateOps).toBe(5);
+  });
+
+  it('fails the whole object naming the first key no sealing key opens, without the value', async () => {
+    pool = new UnsealPool({ keys: keysView([sealingKey('rsa-2048')]), workers: 1 });
+    const canary = newCanary();
+    const good = sealedObject({ name: 'db', namespace: 'app', values: { a: 'fine' } });
+    const bad = sealedObject({ name: 'db', namespace: 'app', values: { b: canary }, cert: testKey('rsa-4096').certificate });
+    const mixed = readSealedSecret({ ...good, spec: { ...good.spec, encryptedData: { ...good.spec.encryptedData, ...bad.spec.encryptedData } } }, {});
+    const error = await pool.unseal(mixed).catch((e: unknown) => e);
+    expect(isKsealError(error, 'DECRYPT_FAILED')).toBe(true);
+    expect((error as { key?: string }).key).toBe('b');
+    expect(containsCanary(canary, errorText(error))).toBe(false);
+  });
+
+  it('binds values to the scope: a strict value copied to another name does not open', async () => {
+    pool = new UnsealPool({ keys: keysView([sealingKey('rsa-2048')]), workers: 1 });
+    const original = sealedObject({ name: 'db', namespace: 'app', values: { a: 'x' } });
+    const moved = readSealedSecret({ ...original, metadata: { ...original.metadata, name: 'other' } }, {});
+    await expect(pool.unseal(moved)).rejects.toMatchObject({ code: 'DECRYPT_FAILED', key: 'a' });
+  });
+
+  it('reports a malformed value and a tampered payload with their key names', async () => {
+    pool = new UnsealPool({ keys: keysView([sealingKey('rsa-2048')]), workers: 1 });
+    const o = sealedObject({ name: 'db', namespace: 'app', values: { a: 'x' } });
+    const short = readSealedSecret({ ...o, spec: { ...o.spec, encryptedData: { a: 'AAE=' } } }, {});
+    await expect(pool.unseal(short)).rejects.toMatchObject({ code: 'MALFORMED_CIPHERTEXT', key: 'a' });
+    const bytes = Buffer.from(o.spec.encryptedData.a as string, 'base64');
+    bytes[bytes.length - 1] = (bytes[bytes.length - 1] as number) ^ 1;
+    const tampered = readSealedSecret({ ...o, spec: { ...o.spec, encryptedData: { a: bytes.toString('base64') } } }, {});
+    await expect(pool.unseal(tampered)).rejects.toMatchObject({ code: 'AUTH_FAILED', key: 'a' });
+  });
+
+  it('refuses with NO_PRIVATE_KEYS when there is no key', async () => {
+    pool = new UnsealPool({ keys: keysView([]), workers: 1 });
+    await expect(pool.unseal(sealed({ name: 'db', namespace: 'app', values: { a: 'x' } }))).rejects.toMatchObject({ code: 'NO_PRIVATE_KEYS' });
+  });
+
+  it('sends workers the new keys when the key set changes', async () => {
+    const view = keysView([sealingKey('rsa-2048')]);
+    pool = new UnsealPool({ keys: view, workers: 1 });
+    const s4096 = sealed({ name: 'db', namespace: 'app', values: { a: 'x' }, cert: testKey('rsa-4096').certificate });
+    await expect(pool.unseal(s4096)).rejects.toMatchObject({ code: 'DECRYPT_FAILED' });
+    view.set([sealingKey('rsa-4096'), sealingKey('rsa-2048')]);
+    expect((await pool.unseal(s4096)).data.get('a')?.toString()).toBe('x');
+  });
+
+  it('keeps unsealing in parallel across workers', async () => {
+    pool = new UnsealPool({ keys: keysView([sealingKey('rsa-2048')]), workers: 2 });
+    const objects = Array.from({ length: 20 }, (_, i) => sealed({ name: `s${i}`, namespace: 'app', values: { v: `value-${i}` } }));
+    const results = await Promise.all(objects.map((o) => pool!.unseal(o)));
+    expect(results.map((r) => r.data.get('v')?.toString())).toEqual(objects.map((_, i) => `value-${i}`));
+  });
+
+  it('replaces a worker that dies and keeps serving', async () => {
+    pool = new UnsealPool({ keys: keysView([sealingKey('rsa-2048')]), workers: 1 });
+    const s = sealed({ name: 'db', namespace: 'app', values: { a: 'x' } });
+    await pool.unseal(s);
+    const slot = (pool as unknown as { slots: Array<{ worker: { terminate(): Promise<number> } }> }).slots[0]!;
+    await slot.worker.terminate();
+    await new Promise((r) => setTimeout(r, 50));
+    expect((await pool.unseal(s)).data.get('a')?.toString()).toBe('x');
+  });
+});
+
+describe('unwrapAll (the worker body)', () => {
+  it('stops at the first value no key opens and counts every attempt', () => {
+    const k = sealingKey('rsa-2048');
+    const o = sealedObject({ name: 'n', namespace: 'ns', values: { a: '1', b: '2' }, cert: testKey('rsa-4096').certificate });
+    const wrapped = Object.values(o.spec.encryptedData).map((v) => Buffer.from(v, 'base64').subarray(2, 2 + 512));
+    const reply = unwrapAll(new Map([[k.keyId, k.privateKey]]), Buffer.from('ns/n'), wrapped, [k.keyId, 'unknown-key'], 7);
+    expect(reply).toEqual({ id: 7, ok: false, failedIndex: 0, ops: 1 });
+  });
+});
