@@ -1,28 +1,19 @@
 /** Unit tests of the hybrid value encryption (src/crypto/hybrid.ts) with the fixed test keys. */
 import { constants, createCipheriv, publicEncrypt } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { KsealError } from '../../src/errors.js';
 import { encodeBase64 } from '../../src/crypto/base64.js';
 import { openPayload, sealBytes, splitSealed, unsealBytes, unwrapSessionKey } from '../../src/crypto/hybrid.js';
 import { SCOPES, scopeLabel, type Scope } from '../../src/model/scope.js';
 import { testKey } from '../helpers/keys.js';
 import { canaryHits, errorText, newCanary } from '../helpers/canary.js';
+import { ksealErrorOf } from '../helpers/errors.js';
 
 const key = testKey('rsa-2048');
 const NS = 'prod';
 const NAME = 'db';
 const label = (scope: Scope, namespace = NS, name = NAME) => scopeLabel(scope, namespace, name);
 
-/** Runs `fn`, which must throw a KsealError, and returns it. */
-function thrown(fn: () => unknown): KsealError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof KsealError) return e;
-    throw e;
-  }
-  throw new Error('expected a KsealError');
-}
+const thrown = ksealErrorOf;
 
 /** A value sealed with a session key of any length (sealBytes only makes 32-byte ones). */
 function sealWithSessionKey(sessionKey: Buffer, plaintext: Buffer, l: Buffer): Buffer {

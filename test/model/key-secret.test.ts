@@ -1,23 +1,15 @@
 /** Unit tests of key Secrets (src/model/key-secret.ts): writing them and reading private keys back. */
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { KsealError } from '../../src/errors.js';
 import { BITNAMI_SEALING_KEY_LABEL, keySecretManifest, readPrivateKeys, SEALING_KEY_ACTIVE, SEALING_KEY_LABEL } from '../../src/model/key-secret.js';
 import { testKey } from '../helpers/keys.js';
+import { ksealErrorOf } from '../helpers/errors.js';
 
 const small = testKey('rsa-2048');
 const big = testKey('rsa-4096');
 const manifest = (k = small, name = 'kseal-key-1') => keySecretManifest({ name, namespace: 'kseal-system', privateKeyPem: k.privateKeyPem, certificatePem: k.certificatePem });
 
-function failure(fn: () => unknown): KsealError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof KsealError) return e;
-    throw e;
-  }
-  throw new Error('expected a KsealError');
-}
+const failure = ksealErrorOf;
 
 describe('keySecretManifest', () => {
   it('writes a kubernetes.io/tls Secret labelled as the active sealing key', () => {

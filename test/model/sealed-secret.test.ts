@@ -1,6 +1,5 @@
 /** Unit tests of the SealedSecret object (src/model/sealed-secret.ts): sealing, reading and unsealing. */
 import { describe, expect, it } from 'vitest';
-import { KsealError } from '../../src/errors.js';
 import { readSecret } from '../../src/model/secret.js';
 import {
   BITNAMI_API_VERSION,
@@ -20,6 +19,7 @@ import {
 import { BITNAMI_CLUSTER_WIDE, BITNAMI_NAMESPACE_WIDE, SCOPE_ANNOTATION, SCOPES, type Scope } from '../../src/model/scope.js';
 import { testKey } from '../helpers/keys.js';
 import { canaryHits, errorText, newCanary } from '../helpers/canary.js';
+import { ksealErrorOf } from '../helpers/errors.js';
 
 const key = testKey('rsa-2048');
 const other = testKey('rsa-4096');
@@ -38,15 +38,7 @@ function copy<T>(value: T): T {
   return JSON.parse(JSON.stringify(value)) as T;
 }
 
-function failure(fn: () => unknown): KsealError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof KsealError) return e;
-    throw e;
-  }
-  throw new Error('expected a KsealError');
-}
+const failure = ksealErrorOf;
 
 const unsealedData = (sealed: SealedSecret) =>
   Object.fromEntries(Object.entries(unsealSealedSecret(sealed, [key.entry]).secret.data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]));

@@ -1,8 +1,8 @@
 /** Unit tests of input Secret reading and checks (src/model/secret.ts). */
 import { describe, expect, it } from 'vitest';
-import { KsealError } from '../../src/errors.js';
 import { checkSecretContent, checkSecretNames, MAX_SECRET_BYTES, readSecret, REQUIRED_KEYS, type SecretInput } from '../../src/model/secret.js';
 import { canaryHits, errorText, newCanary } from '../helpers/canary.js';
+import { ksealErrorOf } from '../helpers/errors.js';
 
 const AT = { file: 'secret.yaml', document: 1 } as const;
 const b64 = (text: string) => Buffer.from(text).toString('base64');
@@ -11,15 +11,7 @@ function secret(extra: Record<string, unknown> = {}, metadata: Record<string, un
   return { apiVersion: 'v1', kind: 'Secret', metadata, ...extra };
 }
 
-function failure(fn: () => unknown): KsealError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof KsealError) return e;
-    throw e;
-  }
-  throw new Error('expected a KsealError');
-}
+const failure = ksealErrorOf;
 
 const read = (value: unknown): SecretInput => readSecret(value, AT);
 
