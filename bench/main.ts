@@ -29,9 +29,18 @@ const figures: Figure[] = [
   { workload: '1 limit', metric: 'hybrid seals/s of a 32-byte value, 1 core', value: limits.sealsPerSecond, unit: '/s', target: '', met: undefined },
 ];
 if (wants('cli')) figures.push(...cliFigures(certPath, limits.sealsPerSecond));
+// `npm run bench -- controller` runs every controller workload; `cold`, `fanout`, `memory` one group.
+const controllerGroups = only.filter((a) => ['cold', 'fanout', 'memory'].includes(a));
+if (wants('controller') || controllerGroups.length > 0) {
+  const { controllerFigures } = await import('./controller.js');
+  figures.push(...(await controllerFigures(limits, controllerGroups)));
+}
 
+// Workload order (1 limit ... 9 responsiveness), whatever order they ran in.
+figures.sort((a, b) => Number.parseInt(a.workload, 10) - Number.parseInt(b.workload, 10));
 const report = table(figures);
 console.log(report);
+for (const f of figures) if (typeof f.detail?.['warning'] === 'string') console.log(`\nwarning (${f.workload}): ${f.detail['warning']}`);
 console.log(`\n${figures.filter((f) => f.met === true).length} met, ${figures.filter((f) => f.met === false).length} missed; ${((Date.now() - started) / 1000).toFixed(0)} s on ${availableParallelism()} cores, Node ${process.version}`);
 mkdirSync('bench/results', { recursive: true });
 writeFileSync('bench/results/latest.json', `${JSON.stringify({ date: new Date().toISOString(), node: process.version, limits, figures }, null, 2)}\n`);

@@ -255,6 +255,9 @@ export class Controller {
     if (!this.leading || term !== this.term) return;
     this.queue.start((key) => this.reconcileKey(key));
     for (const obj of this.sealedSecrets.list()) this.queue.add(objectKey(obj));
+    // Objects deleted while this replica did not lead never reached its queue: reconciling their keys
+    // forgets what it still reports about them (condition series, key usage).
+    for (const key of this.options.metrics.conditionKeys()) if (this.sealedSecrets.get(key) === undefined) this.queue.add(key);
     void this.reportUsageWhenIdle(term);
   }
 

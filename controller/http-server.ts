@@ -123,6 +123,9 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       sendError(res, 429, 'RATE_LIMITED', 'too many requests; retry later');
       return undefined;
     }
+    // Expect: 100-continue (curl and Go send it before large bodies): ask for the body only now,
+    // once every check that needs no body passed, so a refused client never sends it.
+    if (expectsContinue(req)) res.writeContinue();
     const body = await readBody(req, maxBody);
     if (body === 'too-large') {
       sendTooLarge(res, maxBody);
@@ -295,6 +298,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     },
   );
 
+  // With this listener node no longer answers 100 Continue by itself before the handler runs (which
+  // made a client send a body over the limit only to be cut off mid-upload and miss the 413).
+  api.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => api.emit('request', req, res));
+
   const metricsServer = createServer({ requestTimeout: 10_000, headersTimeout: 5_000 }, (req, res) => {
     const path = pathOf(req.url);
     if (path !== '/metrics') return sendError(res, 404, 'NOT_FOUND', 'no such path; metrics are at /metrics');
@@ -413,6 +420,11 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too-la
     req.once('error', onAbort);
     req.once('close', onAbort);
   });
+}
+
+/** True when the client waits for 100 Continue before sending its body. */
+function expectsContinue(req: IncomingMessage): boolean {
+  return (req.headers.expect ?? '').toLowerCase() === '100-continue';
 }
 
 /** True when the request has a body that has not been read to its end. */

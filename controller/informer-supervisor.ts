@@ -58,6 +58,8 @@ export class SupervisedInformer<T extends KubeObject> {
   private readonly cache = new Map<string, T>();
   /** key → resourceVersion our own write replaced; an event carrying it is stale. */
   private readonly superseded = new Map<string, string>();
+  /** key → uid of an object seen deleted: the answer to a write made before must not bring it back. */
+  private readonly deleted = new Map<string, string>();
   private resourceVersion = '';
   private stopped = true;
   private current: AbortController | undefined;
@@ -126,6 +128,8 @@ export class SupervisedInformer<T extends KubeObject> {
    */
   observeWrite(written: T, previousVersion: string | undefined): void {
     const key = objectKey(written);
+    // Its delete arrived through the watch before this answer (another connection): it stays deleted.
+    if (written.metadata.uid !== undefined && this.deleted.get(key) === written.metadata.uid) return;
     this.cache.set(key, this.transform(written));
     if (previousVersion !== undefined) this.superseded.set(key, previousVersion);
     else this.superseded.delete(key);
@@ -258,14 +262,24 @@ export class SupervisedInformer<T extends KubeObject> {
     const value = this.transform(obj as T);
     const previous = this.cache.get(key);
     if (event.type === 'DELETED') {
+      this.rememberDeleted(key, obj.metadata.uid);
       this.cache.delete(key);
       if (previous !== undefined) this.options.handlers.delete?.(previous);
       else this.options.handlers.delete?.(value);
       return;
     }
+    this.deleted.delete(key);
     this.cache.set(key, value);
     if (previous === undefined) this.options.handlers.add?.(value);
     else if (previous.metadata.resourceVersion !== value.metadata.resourceVersion) this.options.handlers.update?.(previous, value);
+  }
+
+  /** Remembers a deletion (the most recent 10,000). */
+  private rememberDeleted(key: string, uid: string | undefined): void {
+    if (uid === undefined) return;
+    this.deleted.delete(key);
+    this.deleted.set(key, uid);
+    if (this.deleted.size > 10_000) this.deleted.delete(this.deleted.keys().next().value as string);
   }
 
   private replace(items: T[]): void {
@@ -275,6 +289,7 @@ export class SupervisedInformer<T extends KubeObject> {
       const key = objectKey(value);
       seen.add(key);
       this.superseded.delete(key);
+      this.deleted.delete(key);
       const previous = this.cache.get(key);
       this.cache.set(key, value);
       if (previous === undefined) this.options.handlers.add?.(value);
@@ -282,6 +297,7 @@ export class SupervisedInformer<T extends KubeObject> {
     }
     for (const [key, previous] of [...this.cache]) {
       if (seen.has(key)) continue;
+      this.rememberDeleted(key, previous.metadata.uid);
       this.cache.delete(key);
       this.options.handlers.delete?.(previous);
     }

@@ -68,5 +68,10 @@ export class ControllerMetrics {
     this.conditionSeries.delete(`${namespace}/${name}`);
   }
 
+  /** `namespace/name` of every object with a condition series. */
+  conditionKeys(): string[] {
+    return [...this.conditionSeries.keys()];
+  }
+
   private readonly conditionSeries = new Map<string, { namespace: string; name: string; status: string; reason: string }>();
 }

@@ -136,6 +136,13 @@ export class Reconciler {
     let privateOps = 0;
     for (;;) {
       const mode = secretMode(existing, ownerUid);
+      if (mode === 'conflict' && !fetched) {
+        // The cache may still hold a Secret that is gone (e.g. the Secret of a deleted object of the
+        // same name, not yet collected from the watch): decide on a fresh read, not on the cache.
+        existing = await deps.api.readNamespacedSecret(namespace, name);
+        fetched = true;
+        continue;
+      }
       if (mode === 'conflict') {
         const message = `Secret ${name} exists and is not owned by this SealedSecret; annotate it kseal.dev/managed="true" to let the controller take it over, or kseal.dev/patch="true" to merge the keys into it`;
         return { outcome: { reason: 'SecretConflict', message, requeue: 'no' }, wrote: false, privateOps };

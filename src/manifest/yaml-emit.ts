@@ -8,8 +8,9 @@
 
 /** Plain-safe: starts with a letter, `_` or `.letter`, holds only `[A-Za-z0-9_./+=-]`, and is not a YAML keyword. */
 const PLAIN = /^\.?[A-Za-z_][A-Za-z0-9_./+=-]*$/;
-// `e5` is a float to some YAML 1.1 readers (an exponent with no mantissa).
-const KEYWORDS = /^(y|n|yes|no|on|off|true|false|null|\.inf|\.nan|e[-+]?_*[0-9][0-9_]*)$/i;
+// `e5` is a float to some YAML 1.1 readers (an exponent with no mantissa), and so are `._`, `._1`
+// and `.e5`: YAML 1.1's float pattern allows an empty integer part and `_` among the digits.
+const KEYWORDS = /^(y|n|yes|no|on|off|true|false|null|\.inf|\.nan|e[-+]?_*[0-9][0-9_]*|\.[0-9_]*(e[-+]?[0-9]+)?)$/i;
 
 function scalar(value: string): string {
   return PLAIN.test(value) && !KEYWORDS.test(value) ? value : JSON.stringify(value);

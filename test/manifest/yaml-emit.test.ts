@@ -15,7 +15,7 @@ describe('emitYaml', () => {
   });
 
   it('quotes strings YAML 1.1 would read as something else', () => {
-    for (const s of ['yes', 'No', 'on', 'OFF', 'y', 'n', 'true', 'null', '~', '0777', '1:20', '2024-01-01', '1e3', 'E0', 'e_5', '.inf', '=', '<<', '', ' padded', 'a: b', 'a #b', '- x', '*ref', '&a', '!tag', '%x', '@x', '`x', '{x}', '[x]', 'line\nbreak', 'tab\there']) {
+    for (const s of ['yes', 'No', 'on', 'OFF', 'y', 'n', 'true', 'null', '~', '0777', '1:20', '2024-01-01', '1e3', 'E0', 'e_5', '.inf', '._', '._1', '.e5', '._E+5', '=', '<<', '', ' padded', 'a: b', 'a #b', '- x', '*ref', '&a', '!tag', '%x', '@x', '`x', '{x}', '[x]', 'line\nbreak', 'tab\there']) {
       const text = emitYaml({ v: s });
       expect(readBoth(text), s).toEqual([{ v: s }, { v: s }]);
     }

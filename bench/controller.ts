@@ -1,0 +1,43 @@
+/**
+ * The controller workloads (2-5, 8, 9): the real controller bundle (dist/kseal-controller.mjs) as a
+ * child process against the in-repo API server in this process (test/controller/scale.ts).
+ * Each group runs on its own cluster; a group that fails (a timeout, a crash) becomes one MISSED row
+ * with the error instead of ending the run.
+ */
+import { readFileSync } from 'node:fs';
+import { coldSyncFigures } from './cold-sync.js';
+import { fanOutFigures, fanOutKeys } from './fan-out.js';
+import type { Limits } from './limit.js';
+import { memoryFigures } from './memory.js';
+import type { Figure } from './report.js';
+
+const KEY_PEM = 'test/vectors/keys/test-rsa-4096.key.pem';
+
+function log(line: string): void {
+  process.stderr.write(`  ${line}\n`);
+}
+
+async function guarded(workload: string, run: () => Promise<Figure[]>): Promise<Figure[]> {
+  const started = Date.now();
+  try {
+    const figures = await run();
+    log(`${workload}: ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    return figures;
+  } catch (e) {
+    log(`${workload} failed: ${(e as Error).stack ?? String(e)}`);
+    return [{ workload, metric: `failed: ${(e as Error).message.split('\n')[0]?.slice(0, 100) ?? ''}`, value: Number.NaN, unit: '', target: 'runs', met: false }];
+  }
+}
+
+/** Every controller figure; `only` selects groups by name (cold, fanout, memory), empty for all. */
+export async function controllerFigures(limits: Limits, only: readonly string[] = []): Promise<Figure[]> {
+  const wants = (name: string): boolean => only.length === 0 || only.includes(name);
+  const keyPem = readFileSync(KEY_PEM, 'utf8');
+  const figures: Figure[] = [];
+  if (wants('cold')) figures.push(...(await guarded('2 cold sync', () => coldSyncFigures(keyPem, limits.privateOpsPerSecond, log))));
+  // The fan-out keys are generated while the memory workload runs (it measures RSS, not time).
+  const keys = wants('fanout') ? fanOutKeys() : undefined;
+  if (wants('memory')) figures.push(...(await guarded('8 memory', () => memoryFigures(log))));
+  if (keys !== undefined) figures.push(...(await guarded('4 key fan-out', () => fanOutFigures(limits.privateOpsPerSecond, log, keys))));
+  return figures;
+}
