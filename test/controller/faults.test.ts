@@ -343,12 +343,12 @@ describe('faults', () => {
     const series = async (): Promise<number> => (await ctl.options.metrics.conditionInfo.get()).values.filter((v) => v.labels.name === 'gone').length;
     expect(await series()).toBe(1);
     server.faults.failNext({ path: '/leases', status: 500, count: 100_000 });
-    await eventually('leadership lost', () => !ctl.controller.isLeader(), 5_000);
+    await eventually('leadership lost', () => !ctl.controller.isLeader(), 12_000);
     server.store.delete('kseal.dev/v1alpha1', 'SealedSecret', 'gone', 'app');
     server.faults.clear();
-    await eventually('leading again', () => ctl.controller.isLeader(), 5_000);
-    await eventually('the deleted object no longer reported', async () => (await series()) === 0, 5_000);
-  });
+    await eventually('leading again', () => ctl.controller.isLeader(), 12_000);
+    await eventually('the deleted object no longer reported', async () => (await series()) === 0, 12_000);
+  }, 45_000);
   it('does not bring back an object deleted while the answer to its status write was on the way', async () => {
     server = await startCluster({ withKey: true });
     // Status patch answers arrive 300 ms after the server acted: the watch reports the delete first.
