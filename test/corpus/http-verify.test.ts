@@ -9,30 +9,21 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { KeyView, SealingKey } from '../../controller/contracts.js';
+import type { KeyView } from '../../controller/contracts.js';
 import { startHttpServer, type HttpServerHandle } from '../../controller/http-server.js';
 import { createLogger } from '../../controller/logger.js';
 import { ControllerMetrics } from '../../controller/metrics.js';
 import { UnsealPool } from '../../controller/unseal-pool.js';
 import { ERROR_CODES, type ErrorCode } from '../../src/errors.js';
 import { containsCanary } from '../helpers/canary.js';
-import { testKey } from '../helpers/keys.js';
+import { sealingKey } from '../controller/fixtures.js';
 
 const CANARY = 'CANARY-corpus-3f9b2c71d5e8a046';
 const FAMILY = fileURLToPath(new URL('./sealed-secrets/', import.meta.url));
 const spec = JSON.parse(readFileSync(join(FAMILY, 'cases.json'), 'utf8')) as { cases: Array<{ file: string; code: string; why: string }> };
 
-const key = testKey('rsa-2048');
-const sealingKey: SealingKey = {
-  keyId: key.certificate.keyId,
-  privateKey: key.privateKey,
-  privateKeyPem: key.privateKeyPem,
-  certificatePem: key.certificatePem,
-  notBefore: key.certificate.notBefore,
-  notAfter: key.certificate.notAfter,
-  secretName: 'test-key',
-};
-const keys: KeyView = { list: () => [sealingKey], newest: () => sealingKey };
+const testSealingKey = sealingKey('rsa-2048');
+const keys: KeyView = { list: () => [testSealingKey], newest: () => testSealingKey };
 let pool: UnsealPool;
 let server: HttpServerHandle;
 let logs = '';

@@ -13,7 +13,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { KeyView, SealingKey } from '../../controller/contracts.js';
+import type { KeyView } from '../../controller/contracts.js';
 import { startHttpServer, type HttpServerHandle } from '../../controller/http-server.js';
 import { createLogger } from '../../controller/logger.js';
 import { ControllerMetrics } from '../../controller/metrics.js';
@@ -22,7 +22,7 @@ import { ERROR_CODES, type ErrorCode } from '../../src/errors.js';
 import { readSealedSecret } from '../../src/model/sealed-secret.js';
 import { readManifests } from '../../src/manifest/read.js';
 import { containsCanary } from '../helpers/canary.js';
-import { testKey } from '../helpers/keys.js';
+import { sealingKey } from '../controller/fixtures.js';
 
 const CANARY = 'CANARY-corpus-3f9b2c71d5e8a046';
 const FAMILY = fileURLToPath(new URL('./http/', import.meta.url));
@@ -46,17 +46,8 @@ interface HttpCase {
 }
 const spec = JSON.parse(readFileSync(join(FAMILY, 'cases.json'), 'utf8')) as { runner: string; cases: HttpCase[] };
 
-const key = testKey('rsa-2048');
-const sealingKey: SealingKey = {
-  keyId: key.certificate.keyId,
-  privateKey: key.privateKey,
-  privateKeyPem: key.privateKeyPem,
-  certificatePem: key.certificatePem,
-  notBefore: key.certificate.notBefore,
-  notAfter: key.certificate.notAfter,
-  secretName: 'test-key',
-};
-const keys: KeyView = { list: () => [sealingKey], newest: () => sealingKey };
+const testSealingKey = sealingKey('rsa-2048');
+const keys: KeyView = { list: () => [testSealingKey], newest: () => testSealingKey };
 const metrics = new ControllerMetrics();
 let pool: UnsealPool;
 let server: HttpServerHandle;
