@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { KubeObject } from '../../controller/kube-client.js';
 import { READY_REASONS, type ReadyReason } from '../../controller/status.js';
-import type { KubeApiServer } from '../kube-api/server.js';
+import type { KubeApiServer } from '../../kube-api/server.js';
 import { testKey } from '../helpers/keys.js';
 import { kstatusOf, type KstatusStatus } from '../helpers/kstatus.js';
 import { findLua, runHealthScript } from '../helpers/lua.js';
@@ -87,8 +87,11 @@ afterAll(async () => {
   await Promise.all(servers.map((s) => s.close()));
 });
 
-function conditions(obj: KubeObject | undefined): Array<{ type: string; status: string; reason: string; message: string; observedGeneration?: number }> {
-  return ((obj as { status?: { conditions?: unknown[] } } | undefined)?.status?.conditions ?? []) as never;
+type StoredCondition = { type: string; status: string; reason: string; message: string; observedGeneration?: number };
+
+function conditions(obj: KubeObject | undefined): StoredCondition[] {
+  const status = (obj as { status?: { conditions?: StoredCondition[] } } | undefined)?.status;
+  return status?.conditions ?? [];
 }
 
 describe('kstatus conditions the controller writes', () => {
