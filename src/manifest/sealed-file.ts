@@ -1,5 +1,6 @@
 /**
- * Editing SealedSecret files in place (`kseal encrypt --merge-into`, `kseal reencrypt -f`). Files are
+ * Editing SealedSecret files in place (`kseal encrypt --merge-into`, `kseal reencrypt -f`, `kseal
+ * convert`). Files are
  * edited, not rewritten: YAML is changed through its syntax tree, so comments, key order and layout
  * survive, other documents in the stream stay as they were, and every value not being replaced keeps
  * its ciphertext byte for byte. New keys go in sorted position when the existing keys are sorted,
@@ -11,6 +12,7 @@ import { readSealedSecret, KEY_ID_ANNOTATION, type SealedSecret } from '../model
 import { compareKeys } from '../model/secret.js';
 import { describeKind } from '../model/fields.js';
 import { MAX_ALIAS_COUNT } from './read.js';
+import { applySplices, headerSplices, type Splice } from './yaml-header-splice.js';
 
 /** One document of an opened file. `sealed` is undefined for documents of other kinds. */
 export interface SealedFileDocument {
@@ -20,6 +22,15 @@ export interface SealedFileDocument {
   readonly location: ErrorLocation & { readonly document: number };
   /** Sets ciphertexts (key → base64); the key-id hint moves to `keyId` when every value is now sealed with it. */
   setValues(values: Readonly<Record<string, string>>, keyId: string): void;
+  /** Sets apiVersion and edits metadata.annotations (`kseal convert`); every other node stays as it was. */
+  setHeader(edit: HeaderEdit): void;
+}
+
+/** A change of apiVersion and annotations. */
+export interface HeaderEdit {
+  readonly apiVersion: string;
+  readonly set: Readonly<Record<string, string>>;
+  readonly remove: readonly string[];
 }
 
 /** A file opened for editing. */
@@ -38,6 +49,9 @@ function openYaml(text: string, source: string): SealedFile {
   const docs = parseAllDocuments(text, { version: '1.1', prettyErrors: false, uniqueKeys: true });
   const all = Array.isArray(docs) ? docs : [];
   const documents: SealedFileDocument[] = [];
+  // Header edits patch the text itself (yaml-header-splice.ts); any other edit re-prints from the tree.
+  const splices: Splice[] = [];
+  let reprint = false;
   let index = 0;
   for (const doc of all) {
     if (doc.contents === null && doc.errors.length === 0) continue;
@@ -53,14 +67,23 @@ function openYaml(text: string, source: string): SealedFile {
       location,
       setValues: (values, keyId) => {
         if (sealed === undefined) throw new KsealError('NOT_A_SEALED_SECRET', `expected a SealedSecret but found ${describeKind(value)}`, location);
+        reprint = true;
         setYamlValues(doc, values);
         if (replacesAll(sealed, values)) doc.setIn(['metadata', 'annotations', KEY_ID_ANNOTATION], keyId);
+      },
+      setHeader: (edit) => {
+        if (sealed === undefined) throw new KsealError('NOT_A_SEALED_SECRET', `expected a SealedSecret but found ${describeKind(value)}`, location);
+        const found = headerSplices(text, doc, edit);
+        if (found === undefined) reprint = true;
+        else splices.push(...found);
+        setYamlHeader(doc, edit);
       },
     });
   }
   return {
     documents,
     render: () => {
+      if (!reprint) return applySplices(text, splices);
       // Each document prints its own `---` marker when it had one; later documents need one regardless.
       return all
         .map((doc, i) => {
@@ -103,6 +126,16 @@ function setYamlValues(doc: Document, values: Readonly<Record<string, string>>):
   }
 }
 
+function setYamlHeader(doc: Document, edit: HeaderEdit): void {
+  const apiVersion = doc.get('apiVersion', true);
+  if (isScalar(apiVersion)) apiVersion.value = edit.apiVersion;
+  else doc.set('apiVersion', edit.apiVersion);
+  for (const key of edit.remove) doc.deleteIn(['metadata', 'annotations', key]);
+  for (const [key, value] of Object.entries(edit.set)) doc.setIn(['metadata', 'annotations', key], value);
+  const annotations = doc.getIn(['metadata', 'annotations'], true);
+  if (isMap(annotations) && annotations.items.length === 0) doc.deleteIn(['metadata', 'annotations']);
+}
+
 function openJson(text: string, source: string): SealedFile {
   const location = { file: source, document: 1 };
   let parsed: unknown;
@@ -114,7 +147,7 @@ function openJson(text: string, source: string): SealedFile {
   const kind = kindOf(parsed);
   const sealed = kind === 'SealedSecret' ? readSealedSecret(parsed, location) : undefined;
   const indent = /\n( +|\t)"/.exec(text)?.[1] ?? '  ';
-  const obj = parsed as { metadata?: { annotations?: Record<string, string> }; spec: { encryptedData?: Record<string, string> } };
+  const obj = parsed as { apiVersion?: string; metadata?: { annotations?: Record<string, string> }; spec: { encryptedData?: Record<string, string> } };
   return {
     documents: [
       {
@@ -132,6 +165,16 @@ function openJson(text: string, source: string): SealedFile {
             obj.metadata ??= {};
             obj.metadata.annotations = { ...obj.metadata.annotations, [KEY_ID_ANNOTATION]: keyId };
           }
+        },
+        setHeader: (edit) => {
+          if (sealed === undefined) throw new KsealError('NOT_A_SEALED_SECRET', `expected a SealedSecret but found ${describeKind(parsed)}`, location);
+          obj.apiVersion = edit.apiVersion;
+          obj.metadata ??= {};
+          const annotations: Record<string, string> = { ...obj.metadata.annotations };
+          for (const key of edit.remove) delete annotations[key];
+          Object.assign(annotations, edit.set);
+          if (Object.keys(annotations).length > 0) obj.metadata.annotations = annotations;
+          else delete obj.metadata.annotations;
         },
       },
     ],
