@@ -5,7 +5,6 @@
  */
 import type { Command } from 'commander';
 import { KsealError } from '../../src/errors.js';
-import { isLoopback, startLocalPageServer } from '../../ui/server/local-server.js';
 import { loadCertificate } from '../cert-source.js';
 import { warn } from '../emit.js';
 import type { CliIo } from '../io.js';
@@ -36,8 +35,10 @@ Examples:
     const port = Number(flags.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new KsealError('USAGE', `--port ${JSON.stringify(flags.port)} is not a port number`, { hint: 'use 0 to 65535 (0 picks a free port)' });
     const cert = await loadCertificate(certSource(flags), io);
+    // Loaded here so other commands do not pay for node:http at start-up.
+    const { isLoopback, startLocalPageServer } = await import('../../ui/server/local-server.js');
     if (!isLoopback(flags.address)) warn(io, `listening on ${flags.address}: browsers run WebCrypto only on https:// or localhost pages, so open it as http://localhost through an SSH tunnel or port-forward`);
-    let server;
+    let server: Awaited<ReturnType<typeof startLocalPageServer>>;
     try {
       server = await startLocalPageServer({ certificatePem: cert.pem, host: flags.address, port });
     } catch (e) {
