@@ -5,7 +5,7 @@
  * not depend on when the controller logs.
  */
 import { createServer } from 'node:net';
-import { ControllerRun, ScaleCluster, fixedKey } from '../test/controller/scale.js';
+import { ControllerRun, ScaleCluster, fixedKey } from './scale.js';
 import { median, type Figure } from './report.js';
 
 function freePort(): Promise<number> {
