@@ -36,12 +36,6 @@ export interface WatchedPage {
   close(): Promise<void>;
 }
 
-declare global {
-  interface Window {
-    __kseal_csp?: string[];
-  }
-}
-
 /** Opens a new page (own context) with recording, at `viewport`. */
 export async function watchedPage(browser: Browser, viewport = { width: 1000, height: 1300 }): Promise<WatchedPage> {
   const context = await browser.newContext({ viewport, acceptDownloads: true });
@@ -49,10 +43,11 @@ export async function watchedPage(browser: Browser, viewport = { width: 1000, he
   const requests: SeenRequest[] = [];
   const cspViolations: string[] = [];
   const errors: string[] = [];
-  await page.addInitScript(() => {
-    window.__kseal_csp = [];
-    document.addEventListener('securitypolicyviolation', (e) => window.__kseal_csp?.push(`${e.violatedDirective} ${e.blockedURI}`));
-  });
+  // Runs before the page's own code (injected by the browser, outside the page's CSP): every violation
+  // the page reports is kept in an attribute of <html>, which the tests read through a locator.
+  await page.addInitScript(
+    "const seen = []; document.addEventListener('securitypolicyviolation', (e) => { seen.push(e.violatedDirective + ' ' + e.blockedURI + (e.sample ? ' (' + e.sample + ')' : '') + (e.sourceFile ? ' at ' + e.sourceFile + ':' + e.lineNumber : '')); document.documentElement.setAttribute('data-csp-violations', JSON.stringify(seen)); });",
+  );
   page.on('request', (r: Request) => {
     requests.push({ method: r.method(), url: r.url(), headers: r.headers(), body: r.postDataBuffer()?.toString('latin1') ?? '' });
   });
@@ -71,14 +66,28 @@ export async function watchedPage(browser: Browser, viewport = { width: 1000, he
   };
 }
 
-/** The CSP violations the page itself saw (securitypolicyviolation events). */
+/**
+ * The CSP violations the page itself saw (securitypolicyviolation events). Tests read the page through
+ * locators only: Playwright evaluates string expressions and waitForFunction predicates with eval
+ * inside the page, which this page's CSP and Trusted Types rightly refuse.
+ */
 export async function pageCspViolations(page: Page): Promise<string[]> {
-  return page.evaluate(() => window.__kseal_csp ?? []);
+  return JSON.parse((await page.locator('html').getAttribute('data-csp-violations')) ?? '[]') as string[];
+}
+
+/** The id of the focused element ('' when none has one). */
+export function focusedId(page: Page): Promise<string> {
+  return page.locator(':focus').getAttribute('id').then((id) => id ?? '');
+}
+
+/** The text of the focused element. */
+export function focusedText(page: Page): Promise<string> {
+  return page.locator(':focus').textContent().then((text) => text ?? '');
 }
 
 /** Waits until the certificate is loaded and sealing is enabled. */
 export async function waitForCertificate(page: Page): Promise<string> {
-  await page.waitForFunction(() => !(document.getElementById('seal') as HTMLButtonElement).disabled, null, { timeout: 15_000 });
+  await page.locator('#seal:enabled').waitFor({ timeout: 15_000 });
   return (await page.textContent('#cert-status')) ?? '';
 }
 
@@ -99,7 +108,7 @@ export async function fillRow(page: Page, index: number, key: string | undefined
 /** Clicks Seal and returns the output YAML, failing with the page's error text when there is none. */
 export async function seal(page: Page): Promise<string> {
   await page.click('#seal');
-  await page.waitForFunction(() => (document.getElementById('output') as HTMLTextAreaElement).value !== '' || !(document.getElementById('errors') as HTMLElement).hidden, null, { timeout: 15_000 });
+  await page.locator('#output-section:visible, #errors:visible').first().waitFor({ timeout: 15_000 });
   const errors = page.locator('#errors');
   if (await errors.isVisible()) throw new Error(`the page refused to seal: ${await errors.textContent()}`);
   return page.inputValue('#output');

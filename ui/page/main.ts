@@ -128,6 +128,9 @@ form.addEventListener('submit', (event) => {
   event.preventDefault();
   void (async () => {
     clearErrors();
+    // No stale output while the form may have changed since the last seal.
+    output.value = '';
+    outputSection.hidden = true;
     if (certificate === undefined) return;
     try {
       const filled = await collect();
