@@ -93,8 +93,7 @@ function openIndependently(yaml: string): Record<string, Buffer> {
 /** `kseal decrypt --key` on the output; returns the Secret's values. */
 async function decryptWithCli(yaml: string, keyFile = KEY_FILE): Promise<{ type: string; data: Record<string, Buffer> }> {
   const run = await runCli(['decrypt', '--key', keyFile], { stdin: yaml });
-  expect(run.stderr).toBe('');
-  expect(run.code).toBe(0);
+  expect(run.code, run.stderr).toBe(0);
   const secret = parse(run.stdout) as { type: string; data: Record<string, string> };
   return { type: secret.type, data: Object.fromEntries(Object.entries(secret.data).map(([k, v]) => [k, Buffer.from(v, 'base64')])) };
 }
