@@ -4,7 +4,7 @@
  * process.exit, so tests run it in-process.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { EXIT, isKsealError } from '../src/errors.js';
+import { isKsealError } from '../src/errors.js';
 import { certCommand } from './commands/cert.js';
 import { decryptCommand } from './commands/decrypt.js';
 import { encryptCommand } from './commands/encrypt.js';
@@ -13,6 +13,7 @@ import { rawCommand } from './commands/raw.js';
 import { reencryptCommand } from './commands/reencrypt.js';
 import { validateCommand } from './commands/validate.js';
 import type { CliIo } from './io.js';
+import { EXIT } from '../src/wire.js';
 
 /** The version printed by --version (set by the bundler; "dev" when run from source). */
 export const VERSION = typeof KSEAL_VERSION === 'string' ? KSEAL_VERSION : 'dev';

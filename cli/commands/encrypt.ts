@@ -1,8 +1,7 @@
 /** `kseal encrypt`: seal every Secret of a manifest stream into a SealedSecret, or merge keys into one. */
 import type { Command } from 'commander';
 import { KsealError } from '../../src/errors.js';
-import { encodeBase64 } from '../../src/crypto/base64.js';
-import { sealBytes } from '../../src/crypto/hybrid.js';
+import { sealValues } from '../../src/crypto/seal-value.js';
 import { readManifests } from '../../src/manifest/read.js';
 import { openSealedFile } from '../../src/manifest/sealed-file.js';
 import { writeManifests } from '../../src/manifest/write.js';
@@ -111,9 +110,7 @@ async function merge(io: CliIo, flags: EncryptFlags, secrets: SecretInput[], fil
     warn(io, `the input Secret is ${secret.namespace ?? '?'}/${secret.name ?? '?'}; its keys are sealed for the target ${describeScope(scope, metadata.namespace, metadata.name)}`);
   }
   const cert = await loadCertificate(certSource(flags), io);
-  const values: Record<string, string> = {};
-  for (const [key, value] of secret.data) values[key] = encodeBase64(sealBytes(cert.publicKey, label, value));
-  document.setValues(values, cert.keyId);
+  document.setValues(sealValues(cert.publicKey, label, secret.data), cert.keyId);
   await writeFileAtomic(io.cwd, file, target.render());
   io.stderr(`kseal: merged ${secret.data.size} key${secret.data.size === 1 ? '' : 's'} into ${file} (${describeScope(scope, metadata.namespace, metadata.name)})\n`);
 }

@@ -1,8 +1,7 @@
 /** `kseal raw`: seal one value from stdin or a file (never from argv) and print its base64 ciphertext. */
 import type { Command } from 'commander';
 import { KsealError } from '../../src/errors.js';
-import { encodeBase64 } from '../../src/crypto/base64.js';
-import { sealBytes } from '../../src/crypto/hybrid.js';
+import { sealValue } from '../../src/crypto/seal-value.js';
 import { checkSecretNames, MAX_SECRET_BYTES } from '../../src/model/secret.js';
 import { parseScope, scopeLabel } from '../../src/model/scope.js';
 import { loadCertificate } from '../cert-source.js';
@@ -43,6 +42,6 @@ Examples:
       throw new KsealError('SECRET_TOO_LARGE', `the value is ${bytes.length} bytes; a Secret holds at most ${MAX_SECRET_BYTES}`, { file: source });
     }
     const cert = await loadCertificate(certSource(flags), io);
-    io.stdout(encodeBase64(sealBytes(cert.publicKey, label, bytes)));
+    io.stdout(sealValue(cert.publicKey, label, bytes));
   });
 }

@@ -7,10 +7,11 @@
  */
 import { isMap, isScalar, parseAllDocuments, type Document, type YAMLMap } from 'yaml';
 import { KsealError, type ErrorLocation } from '../errors.js';
-import { readSealedSecret, KEY_ID_ANNOTATION, type SealedSecret } from '../model/sealed-secret.js';
+import { readSealedSecret, type SealedSecret } from '../model/sealed-secret.js';
 import { compareKeys } from '../model/secret.js';
 import { describeKind } from '../model/fields.js';
 import { MAX_ALIAS_COUNT } from './read.js';
+import { KEY_ID_ANNOTATION } from '../wire.js';
 
 /** One document of an opened file. `sealed` is undefined for documents of other kinds. */
 export interface SealedFileDocument {

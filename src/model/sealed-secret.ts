@@ -7,24 +7,22 @@
  * objects move both ways. Scope, name and namespace always come from the object's own metadata, never
  * from its template: a template cannot widen the scope or redirect the Secret.
  */
-import type { KeyObject } from 'node:crypto';
 import { definedOnly, KsealError, type ErrorLocation } from '../errors.js';
 import { decodeBase64, encodeBase64 } from '../crypto/base64.js';
-import { sealBytes, unsealBytes } from '../crypto/hybrid.js';
+import { unsealBytes } from '../crypto/hybrid.js';
+import { sealValues } from '../crypto/seal-value.js';
 import type { SealingCertificate } from '../crypto/certificate.js';
 import type { PrivateKeyEntry } from '../crypto/private-key.js';
-import { BITNAMI_CLUSTER_WIDE, BITNAMI_NAMESPACE_WIDE, SCOPE_ANNOTATION, SCOPE_ANNOTATIONS, scopeFromAnnotations, scopeLabel, type Scope } from './scope.js';
+import { SCOPE_ANNOTATIONS, scopeFromAnnotations, scopeLabel, type Scope } from './scope.js';
 import { checkSecretContent, checkSecretNames, compareKeys, sortedRecord, type SecretInput } from './secret.js';
 import { asRecord, describeKind, optionalBoolean, optionalString, stringMap } from './fields.js';
 import { invalidSecretKey } from './names.js';
+import { KeyTrialOrder, orderKeysByHint } from './key-choice.js';
+import { BITNAMI_API_VERSION, BITNAMI_CLUSTER_WIDE, BITNAMI_NAMESPACE_WIDE, KEY_ID_ANNOTATION, KSEAL_API_VERSION, SCOPE_ANNOTATION } from '../wire.js';
 
-export const KSEAL_API_VERSION = 'kseal.dev/v1alpha1';
-export const BITNAMI_API_VERSION = 'bitnami.com/v1alpha1';
 export const API_VERSIONS = [KSEAL_API_VERSION, BITNAMI_API_VERSION] as const;
 export type SealedApiVersion = (typeof API_VERSIONS)[number];
 
-/** Hint annotation: the key id (see crypto/key-id.ts) of the certificate the values were sealed with. */
-export const KEY_ID_ANNOTATION = 'kseal.dev/key-id';
 
 export interface ObjectMeta {
   name: string;
@@ -71,8 +69,7 @@ export interface SealOptions {
  */
 export function sealSecret(secret: SecretInput, cert: SealingCertificate, options: SealOptions): SealedSecret {
   const { name, namespace, label } = checkSealable(secret, options);
-  const encryptedData: Record<string, string> = {};
-  for (const [key, bytes] of secret.data) encryptedData[key] = encodeBase64(sealBytes(cert.publicKey, label, bytes));
+  const encryptedData = sealValues(cert.publicKey, label, secret.data);
   return assembleSealedSecret({ name, namespace, secret, scope: options.scope, keyId: cert.keyId, encryptedData, apiVersion: options.apiVersion ?? KSEAL_API_VERSION });
 }
 
@@ -97,16 +94,24 @@ export function checkSealable(secret: SecretInput, options: SealOptions): { name
   return { name, namespace, label: scopeLabel(options.scope, namespace, name) };
 }
 
-/** Lays out a SealedSecret around already sealed values. Used by sealing and by merges. */
-export function assembleSealedSecret(parts: {
-  name: string;
-  namespace: string | undefined;
-  secret: Pick<SecretInput, 'labels' | 'annotations' | 'type' | 'immutable'>;
-  scope: Scope;
-  keyId: string;
-  encryptedData: Record<string, string>;
-  apiVersion: SealedApiVersion;
-}): SealedSecret {
+/** What a SealedSecret is assembled from. */
+export interface SealedSecretParts {
+  readonly name: string;
+  readonly namespace: string | undefined;
+  readonly secret: Pick<SecretInput, 'labels' | 'annotations' | 'type' | 'immutable'>;
+  readonly scope: Scope;
+  readonly keyId: string;
+  readonly encryptedData: Readonly<Record<string, string>>;
+  readonly apiVersion: SealedApiVersion;
+  /** An existing object's template, kept as it is (re-sealing); without it one is built from `secret`. */
+  readonly template?: SecretTemplate | undefined;
+}
+
+/**
+ * Lays out a SealedSecret around already sealed values: scope annotations for the API version, the
+ * key-id hint, sorted keys, and the template. The one assembly behind `encrypt` and `/v1/rotate`.
+ */
+export function assembleSealedSecret(parts: SealedSecretParts): SealedSecret {
   const { name, namespace, secret, scope, apiVersion } = parts;
   const userAnnotations = withoutScopeAnnotations(secret.annotations);
   const annotations: Record<string, string> = { ...userAnnotations, [KEY_ID_ANNOTATION]: parts.keyId };
@@ -119,6 +124,11 @@ export function assembleSealedSecret(parts: {
   metadata.annotations = sortedRecord(annotations);
   if (Object.keys(secret.labels).length > 0) metadata.labels = sortedRecord(secret.labels);
 
+  if ('template' in parts) {
+    const sealed: SealedSecret = { apiVersion, kind: 'SealedSecret', metadata, spec: { encryptedData: sortedRecord(parts.encryptedData) } };
+    if (parts.template !== undefined) sealed.spec.template = parts.template;
+    return sealed;
+  }
   const templateMeta: NonNullable<SecretTemplate['metadata']> = {};
   if (apiVersion === BITNAMI_API_VERSION) {
     // kubeseal writes name and namespace into the template; Bitnami's controller overrides them anyway.
@@ -226,13 +236,6 @@ export function sealedValues(sealed: SealedSecret, location: ErrorLocation = {})
     });
 }
 
-/** Orders keys so the one named by the object's key-id hint is tried first. */
-export function orderKeysByHint<T extends { readonly keyId: string }>(sealed: SealedSecret, keys: readonly T[]): T[] {
-  const hint = sealed.metadata.annotations?.[KEY_ID_ANNOTATION];
-  if (hint === undefined) return [...keys];
-  return [...keys.filter((k) => k.keyId === hint), ...keys.filter((k) => k.keyId !== hint)];
-}
-
 /** Result of unsealing: the Secret and, per key, which key id opened it. */
 export interface UnsealResult {
   readonly secret: SecretObject;
@@ -240,21 +243,24 @@ export interface UnsealResult {
 }
 
 /**
- * Unseals every value with the given private keys (key-id hint first) and builds the Secret the
+ * Unseals every value with the given private keys (key-choice.ts: hint first, then the key that
+ * opened the previous value) and builds the Secret the
  * controller would write. All values open or an error is thrown naming the first key that did not.
  */
 export function unsealSealedSecret(sealed: SealedSecret, keys: readonly PrivateKeyEntry[], location: ErrorLocation = {}): UnsealResult {
   if (keys.length === 0) throw new KsealError('NO_PRIVATE_KEYS', 'no private keys were given', location);
   const label = sealedSecretLabel(sealed);
-  const ordered = orderKeysByHint(sealed, keys);
-  const privateKeys: KeyObject[] = ordered.map((k) => k.key);
+  const order = new KeyTrialOrder(orderKeysByHint(sealed, keys));
   const data = new Map<string, Buffer>();
   const keyIds = new Map<string, string>();
   for (const { key, bytes } of sealedValues(sealed, location)) {
     try {
-      const { plaintext, keyIndex } = unsealBytes(privateKeys, label, bytes);
+      const tries = order.tries();
+      const { plaintext, keyIndex } = unsealBytes(tries.map((k) => k.key), label, bytes);
+      const opener = tries[keyIndex];
+      if (opener !== undefined) order.succeeded(opener);
       data.set(key, plaintext);
-      keyIds.set(key, ordered[keyIndex]?.keyId ?? '');
+      keyIds.set(key, opener?.keyId ?? '');
     } catch (e) {
       throw e instanceof KsealError ? e.at({ ...location, key }) : e;
     }
