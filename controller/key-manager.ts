@@ -13,7 +13,7 @@
 import { createHash } from 'node:crypto';
 import { generateSealingKey, type GeneratedKey, type KeygenOptions } from '../src/crypto/keygen.js';
 import { keySecretManifest } from '../src/model/key-secret.js';
-import { Backoff, sleep, type BackoffOptions } from './backoff.js';
+import { Backoff, sleep, type BackoffOptions } from '../net/backoff.js';
 import type { SealingKey } from './contracts.js';
 import { keyDue, newestFirst, renewalDueInMs, type KeyDue } from '../src/model/key-choice.js';
 import { readKeySecret, type KeyRegistry } from './key-registry.js';

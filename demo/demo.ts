@@ -18,7 +18,7 @@ import { readSecret } from '../src/model/secret.js';
 import { sealSecret } from '../src/model/sealed-secret.js';
 import { scopeFromAnnotations } from '../src/model/scope.js';
 import { startKubeApi, type JsonObject, type KubeApiServer } from '../kube-api/server.js';
-import { sleep } from '../controller/backoff.js';
+import { sleep } from '../net/backoff.js';
 import { createLogger } from '../controller/logger.js';
 import { parseFlags, runController, type RunningController } from '../controller/main.js';
 
