@@ -32,7 +32,11 @@ export function newestFirst(a: DatedKey, b: DatedKey): number {
 
 /** Orders keys so that the one named by the object's key-id hint is tried first; the rest keep their order. */
 export function orderKeysByHint<T extends ChoosableKey>(sealed: { readonly metadata: { readonly annotations?: Readonly<Record<string, string>> | undefined } }, keys: readonly T[]): T[] {
-  const hint = sealed.metadata.annotations?.[KEY_ID_ANNOTATION];
+  return orderKeysById(sealed.metadata.annotations?.[KEY_ID_ANNOTATION], keys);
+}
+
+/** Orders keys so that the one with id `hint` is tried first; the rest keep their order. */
+export function orderKeysById<T extends ChoosableKey>(hint: string | undefined, keys: readonly T[]): T[] {
   if (hint === undefined) return [...keys];
   return [...keys.filter((k) => k.keyId === hint), ...keys.filter((k) => k.keyId !== hint)];
 }

@@ -36,5 +36,7 @@ export function resealSealedSecret(sealed: SealedSecret, plaintexts: ReadonlyMap
     encryptedData: sealValues(target.publicKey, sealedSecretLabel(sealed), values),
     apiVersion: sealed.apiVersion,
     template: sealed.spec.template,
+    // Further recipients (other clusters, escrow) were sealed to their own keys and stay valid.
+    recipients: sealed.spec.recipients,
   });
 }

@@ -10,19 +10,18 @@
 import { definedOnly, KsealError, type ErrorLocation } from '../errors.js';
 import { decodeBase64, encodeBase64 } from '../crypto/base64.js';
 import { unsealBytes } from '../crypto/hybrid.js';
-import { sealValues } from '../crypto/seal-value.js';
 import type { SealingCertificate } from '../crypto/certificate.js';
 import type { PrivateKeyEntry } from '../crypto/private-key.js';
 import { SCOPE_ANNOTATIONS, scopeFromAnnotations, scopeLabel, type Scope } from './scope.js';
 import { checkSecretContent, checkSecretNames, compareKeys, sortedRecord, type SecretInput } from './secret.js';
 import { asRecord, describeKind, optionalBoolean, optionalString, stringMap } from './fields.js';
 import { invalidSecretKey } from './names.js';
-import { KeyTrialOrder, orderKeysByHint } from './key-choice.js';
+import { KeyTrialOrder, orderKeysById } from './key-choice.js';
+import { PRIMARY_RECIPIENT, readRecipientEntries, recipientEntries, sealForRecipients, uniqueRecipients, type RecipientEntry, type SealingRecipient } from './recipients.js';
 import { BITNAMI_API_VERSION, BITNAMI_CLUSTER_WIDE, BITNAMI_NAMESPACE_WIDE, KEY_ID_ANNOTATION, KSEAL_API_VERSION, SCOPE_ANNOTATION } from '../wire.js';
 
 export const API_VERSIONS = [KSEAL_API_VERSION, BITNAMI_API_VERSION] as const;
 export type SealedApiVersion = (typeof API_VERSIONS)[number];
-
 
 export interface ObjectMeta {
   name: string;
@@ -44,7 +43,7 @@ export interface SealedSecret {
   apiVersion: SealedApiVersion;
   kind: 'SealedSecret';
   metadata: ObjectMeta;
-  spec: { encryptedData: Record<string, string>; template?: SecretTemplate };
+  spec: { encryptedData: Record<string, string>; template?: SecretTemplate; recipients?: RecipientEntry[] };
 }
 
 /** The plain Secret an unsealed SealedSecret becomes. */
@@ -61,6 +60,8 @@ export interface SealOptions {
   readonly scope: Scope;
   readonly apiVersion?: SealedApiVersion | undefined;
   readonly allowEmptyData?: boolean | undefined;
+  /** Recipients besides `cert` (more clusters, escrow identities); kseal.dev/v1alpha1 only. */
+  readonly recipients?: readonly SealingRecipient[] | undefined;
 }
 
 /**
@@ -69,8 +70,18 @@ export interface SealOptions {
  */
 export function sealSecret(secret: SecretInput, cert: SealingCertificate, options: SealOptions): SealedSecret {
   const { name, namespace, label } = checkSealable(secret, options);
-  const encryptedData = sealValues(cert.publicKey, label, secret.data);
-  return assembleSealedSecret({ name, namespace, secret, scope: options.scope, keyId: cert.keyId, encryptedData, apiVersion: options.apiVersion ?? KSEAL_API_VERSION });
+  const others = uniqueRecipients(options.recipients ?? []).filter((r) => r.keyId !== cert.keyId);
+  const sealed = sealForRecipients(cert, others, label, secret.data);
+  return assembleSealedSecret({
+    name,
+    namespace,
+    secret,
+    scope: options.scope,
+    keyId: cert.keyId,
+    encryptedData: sealed.primary,
+    apiVersion: options.apiVersion ?? KSEAL_API_VERSION,
+    recipients: recipientEntries(sealed.others),
+  });
 }
 
 /**
@@ -91,6 +102,7 @@ export function checkSealable(secret: SecretInput, options: SealOptions): { name
   }
   checkSecretNames(name, namespace, location);
   checkSecretContent(secret, definedOnly({ allowEmptyData: options.allowEmptyData }));
+  checkRecipientsAllowed(options.apiVersion ?? KSEAL_API_VERSION, (options.recipients?.length ?? 0) > 0, location);
   return { name, namespace, label: scopeLabel(options.scope, namespace, name) };
 }
 
@@ -103,13 +115,15 @@ export interface SealedSecretParts {
   readonly keyId: string;
   readonly encryptedData: Readonly<Record<string, string>>;
   readonly apiVersion: SealedApiVersion;
+  readonly recipients?: RecipientEntry[] | undefined;
   /** An existing object's template, kept as it is (re-sealing); without it one is built from `secret`. */
   readonly template?: SecretTemplate | undefined;
 }
 
 /**
  * Lays out a SealedSecret around already sealed values: scope annotations for the API version, the
- * key-id hint, sorted keys, and the template. The one assembly behind `encrypt` and `/v1/rotate`.
+ * key-id hint, sorted keys, the template and further recipients. The one assembly behind `encrypt`
+ * and `/v1/rotate`.
  */
 export function assembleSealedSecret(parts: SealedSecretParts): SealedSecret {
   const { name, namespace, secret, scope, apiVersion } = parts;
@@ -124,16 +138,25 @@ export function assembleSealedSecret(parts: SealedSecretParts): SealedSecret {
   metadata.annotations = sortedRecord(annotations);
   if (Object.keys(secret.labels).length > 0) metadata.labels = sortedRecord(secret.labels);
 
+  const spec: SealedSecret['spec'] = { encryptedData: sortedRecord(parts.encryptedData) };
   if ('template' in parts) {
-    const sealed: SealedSecret = { apiVersion, kind: 'SealedSecret', metadata, spec: { encryptedData: sortedRecord(parts.encryptedData) } };
-    if (parts.template !== undefined) sealed.spec.template = parts.template;
-    return sealed;
+    if (parts.template !== undefined) spec.template = parts.template;
+  } else spec.template = buildTemplate(parts, userAnnotations, metadata.namespace);
+  if (parts.recipients !== undefined && parts.recipients.length > 0) {
+    checkRecipientsAllowed(apiVersion, true, {});
+    spec.recipients = parts.recipients;
   }
+  return { apiVersion, kind: 'SealedSecret', metadata, spec };
+}
+
+/** The template encrypt writes: the Secret's labels, annotations (no scope ones), type and immutability. */
+function buildTemplate(parts: SealedSecretParts, userAnnotations: Record<string, string>, namespace: string | undefined): SecretTemplate {
+  const { name, secret, apiVersion } = parts;
   const templateMeta: NonNullable<SecretTemplate['metadata']> = {};
   if (apiVersion === BITNAMI_API_VERSION) {
     // kubeseal writes name and namespace into the template; Bitnami's controller overrides them anyway.
     templateMeta.name = name;
-    if (metadata.namespace !== undefined) templateMeta.namespace = metadata.namespace;
+    if (namespace !== undefined) templateMeta.namespace = namespace;
   }
   if (Object.keys(secret.labels).length > 0) templateMeta.labels = sortedRecord(secret.labels);
   if (Object.keys(userAnnotations).length > 0) templateMeta.annotations = sortedRecord(userAnnotations);
@@ -141,8 +164,17 @@ export function assembleSealedSecret(parts: SealedSecretParts): SealedSecret {
   if (Object.keys(templateMeta).length > 0) template.metadata = templateMeta;
   template.type = secret.type;
   if (secret.immutable !== undefined) template.immutable = secret.immutable;
+  return template;
+}
 
-  return { apiVersion, kind: 'SealedSecret', metadata, spec: { encryptedData: sortedRecord(parts.encryptedData), template } };
+/** Refuses further recipients on a Bitnami object: Bitnami's controller would prune or reject them. */
+export function checkRecipientsAllowed(apiVersion: SealedApiVersion, hasRecipients: boolean, location: ErrorLocation): void {
+  if (hasRecipients && apiVersion === BITNAMI_API_VERSION) {
+    throw new KsealError('RECIPIENTS_UNSUPPORTED', `${BITNAMI_API_VERSION} objects hold one cluster recipient only; further recipients (--cert after the first, --recipient) need ${KSEAL_API_VERSION}`, {
+      ...location,
+      hint: `drop --api-version ${BITNAMI_API_VERSION}, or seal a separate object per cluster`,
+    });
+  }
 }
 
 function withoutScopeAnnotations(annotations: Readonly<Record<string, string>>): Record<string, string> {
@@ -187,6 +219,11 @@ export function readSealedSecret(value: unknown, location: ErrorLocation): Seale
   }
   const sealed: SealedSecret = { apiVersion, kind: 'SealedSecret', metadata, spec: { encryptedData } };
   if (spec.template !== undefined && spec.template !== null) sealed.spec.template = readTemplate(spec.template, location);
+  const recipients = readRecipientEntries(spec.recipients, Object.keys(encryptedData), location);
+  if (recipients.length > 0) {
+    checkRecipientsAllowed(apiVersion, true, location);
+    sealed.spec.recipients = recipients;
+  }
   return sealed;
 }
 
@@ -227,45 +264,93 @@ export function sealedSecretLabel(sealed: SealedSecret): Buffer {
 
 /** Decodes every encryptedData value to bytes (sorted by key). Throws MALFORMED_CIPHERTEXT naming the key. */
 export function sealedValues(sealed: SealedSecret, location: ErrorLocation = {}): Array<{ key: string; bytes: Buffer }> {
-  return Object.keys(sealed.spec.encryptedData)
+  return decodeValues(sealed.spec.encryptedData, location);
+}
+
+/** Decodes a map of stored values to bytes (sorted by key). Throws MALFORMED_CIPHERTEXT naming the key. */
+export function decodeValues(encryptedData: Readonly<Record<string, string>>, location: ErrorLocation = {}): Array<{ key: string; bytes: Buffer }> {
+  return Object.keys(encryptedData)
     .sort(compareKeys)
     .map((key) => {
-      const bytes = decodeBase64(sealed.spec.encryptedData[key] ?? '');
+      const bytes = decodeBase64(encryptedData[key] ?? '');
       if (bytes === undefined) throw new KsealError('MALFORMED_CIPHERTEXT', 'the sealed value is not valid base64', { ...location, key, hint: 'the value was damaged; seal it again' });
       return { key, bytes };
     });
 }
 
-/** Result of unsealing: the Secret and, per key, which key id opened it. */
-export interface UnsealResult {
-  readonly secret: SecretObject;
-  readonly keyIds: ReadonlyMap<string, string>;
+/** One set of cluster (RSA) ciphertexts of an object: spec.encryptedData, or one cluster entry of spec.recipients. */
+export interface CiphertextSet {
+  /** `encryptedData` for the primary set, else the entry's id. */
+  readonly recipient: string;
+  /** The key id the set names (the key-id annotation, or the entry id); a hint only. */
+  readonly hint: string | undefined;
+  readonly encryptedData: Readonly<Record<string, string>>;
 }
 
 /**
- * Unseals every value with the given private keys (key-choice.ts: hint first, then the key that
- * opened the previous value) and builds the Secret the
- * controller would write. All values open or an error is thrown naming the first key that did not.
+ * The cluster ciphertext sets of an object, to try in order: those whose id names one of
+ * `heldKeyIds` first, then the rest (primary first, then entries in order). Escrow entries are not
+ * cluster ciphertexts and are never included.
+ */
+export function clusterCiphertextSets(sealed: SealedSecret, heldKeyIds: Iterable<string>): CiphertextSet[] {
+  const held = new Set(heldKeyIds);
+  const sets: CiphertextSet[] = [
+    { recipient: PRIMARY_RECIPIENT, hint: sealed.metadata.annotations?.[KEY_ID_ANNOTATION], encryptedData: sealed.spec.encryptedData },
+    ...(sealed.spec.recipients ?? []).filter((r) => r.kind === 'cluster').map((r) => ({ recipient: r.id, hint: r.id, encryptedData: r.encryptedData })),
+  ];
+  const named = (s: CiphertextSet): boolean => s.hint !== undefined && held.has(s.hint);
+  return [...sets.filter(named), ...sets.filter((s) => !named(s))];
+}
+
+/** Of the errors met trying several ciphertext sets, the one to report: a tampered or damaged value over "no key". */
+export function mostSpecificError(errors: readonly KsealError[]): KsealError | undefined {
+  return errors.find((e) => e.code === 'AUTH_FAILED') ?? errors.find((e) => e.code === 'MALFORMED_CIPHERTEXT') ?? errors[0];
+}
+
+/** Result of unsealing: the Secret, per key which key id opened it, and which recipient's ciphertexts. */
+export interface UnsealResult {
+  readonly secret: SecretObject;
+  readonly keyIds: ReadonlyMap<string, string>;
+  /** `encryptedData` or the spec.recipients id whose ciphertexts opened. */
+  readonly recipient: string;
+}
+
+/**
+ * Unseals every value with the given private keys and builds the Secret the controller would write.
+ * Tries each cluster ciphertext set (clusterCiphertextSets), each with its named key first and then
+ * the key that opened the previous value (key-choice.ts); one set
+ * must open completely. Throws the most specific failure naming the first key that did not open.
  */
 export function unsealSealedSecret(sealed: SealedSecret, keys: readonly PrivateKeyEntry[], location: ErrorLocation = {}): UnsealResult {
   if (keys.length === 0) throw new KsealError('NO_PRIVATE_KEYS', 'no private keys were given', location);
   const label = sealedSecretLabel(sealed);
-  const order = new KeyTrialOrder(orderKeysByHint(sealed, keys));
-  const data = new Map<string, Buffer>();
-  const keyIds = new Map<string, string>();
-  for (const { key, bytes } of sealedValues(sealed, location)) {
+  const errors: KsealError[] = [];
+  for (const set of clusterCiphertextSets(sealed, keys.map((k) => k.keyId))) {
+    const order = new KeyTrialOrder(orderKeysById(set.hint, keys));
+    const data = new Map<string, Buffer>();
+    const keyIds = new Map<string, string>();
     try {
-      const tries = order.tries();
-      const { plaintext, keyIndex } = unsealBytes(tries.map((k) => k.key), label, bytes);
-      const opener = tries[keyIndex];
-      if (opener !== undefined) order.succeeded(opener);
-      data.set(key, plaintext);
-      keyIds.set(key, opener?.keyId ?? '');
+      for (const { key, bytes } of decodeValues(set.encryptedData, location)) {
+        try {
+          const tries = order.tries();
+          const { plaintext, keyIndex } = unsealBytes(tries.map((k) => k.key), label, bytes);
+          const opener = tries[keyIndex];
+          if (opener !== undefined) order.succeeded(opener);
+          data.set(key, plaintext);
+          keyIds.set(key, opener?.keyId ?? '');
+        } catch (e) {
+          throw e instanceof KsealError ? e.at({ ...location, key }) : e;
+        }
+      }
     } catch (e) {
-      throw e instanceof KsealError ? e.at({ ...location, key }) : e;
+      if (!(e instanceof KsealError)) throw e;
+      for (const bytes of data.values()) bytes.fill(0);
+      errors.push(e);
+      continue;
     }
+    return { secret: secretFromTemplate(sealed, data, location), keyIds, recipient: set.recipient };
   }
-  return { secret: secretFromTemplate(sealed, data, location), keyIds };
+  throw mostSpecificError(errors) ?? new KsealError('DECRYPT_FAILED', 'no key could decrypt it', location);
 }
 
 /** Builds the Secret for a SealedSecret from unsealed bytes: name/namespace from the object, the rest from the template. */
