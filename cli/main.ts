@@ -13,6 +13,7 @@ import { rawCommand } from './commands/raw.js';
 import { reencryptCommand } from './commands/reencrypt.js';
 import { validateCommand } from './commands/validate.js';
 import type { CliIo } from './io.js';
+import { workflowCommands } from './workflow-commands.js';
 
 /** The version printed by --version (set by the bundler; "dev" when run from source). */
 export const VERSION = typeof KSEAL_VERSION === 'string' ? KSEAL_VERSION : 'dev';
@@ -28,6 +29,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });
   for (const register of [encryptCommand, rawCommand, certCommand, validateCommand, reencryptCommand, decryptCommand, keygenCommand]) register(program, io);
+  for (const register of workflowCommands) register(program, io);
   for (const command of program.commands) {
     command.exitOverride().configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) }).showHelpAfterError('(run with --help for usage)');
   }

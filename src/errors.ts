@@ -23,6 +23,10 @@ export const EXIT = {
   remote: 6,
   /** A file could not be read or written. */
   io: 7,
+  /** `kseal lint` found problems at or above the failing severity. */
+  findings: 8,
+  /** `kseal merge-driver`: both sides changed the same key; the file holds conflict markers. */
+  conflict: 9,
 } as const;
 
 /** Every error code kseal emits, with the exit-code family it belongs to. */
@@ -48,6 +52,11 @@ export const ERROR_CODES = {
   SCOPE_CONFLICT: 'input',
   UNSUPPORTED_TEMPLATE: 'input',
   UNSUPPORTED_API_VERSION: 'input',
+  CONFIG_INVALID: 'input',
+  KEY_NOT_FOUND: 'input',
+  KEY_EXISTS: 'input',
+  LINT_FINDINGS: 'findings',
+  MERGE_CONFLICT: 'conflict',
   CERT_NOT_PEM: 'key',
   CERT_INVALID: 'key',
   CERT_NOT_RSA: 'key',

@@ -1,18 +1,19 @@
 /** `kseal encrypt`: seal every Secret of a manifest stream into a SealedSecret, or merge keys into one. */
 import type { Command } from 'commander';
 import { KsealError } from '../../src/errors.js';
-import { encodeBase64 } from '../../src/crypto/base64.js';
-import { sealBytes } from '../../src/crypto/hybrid.js';
+import type { SealingCertificate } from '../../src/crypto/certificate.js';
 import { readManifests } from '../../src/manifest/read.js';
-import { openSealedFile } from '../../src/manifest/sealed-file.js';
 import { writeManifests } from '../../src/manifest/write.js';
 import { readSecret, type SecretInput } from '../../src/model/secret.js';
-import { checkSealable, sealedSecretLabel, sealedSecretScope, sealSecret } from '../../src/model/sealed-secret.js';
+import { checkSealable, sealedSecretScope, sealSecret } from '../../src/model/sealed-secret.js';
 import { describeScope, scopeFromAnnotations } from '../../src/model/scope.js';
 import { loadCertificate } from '../cert-source.js';
 import { emit, warn } from '../emit.js';
 import { readInput, type CliIo } from '../io.js';
-import { writeFileAtomic } from '../atomic-write.js';
+import { addConfigOption, certFromRule, findRepoConfig } from '../repo-config.js';
+import { matchRule } from '../../src/config/rule-match.js';
+import { resolve } from 'node:path';
+import { openOneSealedSecret, saveSealedFile, sealIntoDocument } from '../sealed-file-edit.js';
 import { addCertSourceOptions, addOutputOptions, apiVersionFlag, certSource, formatFlag, scopeFlag, type CertSourceFlags } from '../options.js';
 
 interface EncryptFlags extends CertSourceFlags {
@@ -25,6 +26,7 @@ interface EncryptFlags extends CertSourceFlags {
   allowEmptyData?: boolean;
   mergeInto?: string;
   apiVersion?: string;
+  config?: string;
 }
 
 /** Registers the command. */
@@ -41,7 +43,7 @@ export function encryptCommand(program: Command, io: CliIo): void {
     .option('--api-version <version>', 'kseal.dev/v1alpha1 (default) or bitnami.com/v1alpha1')
     .option('--allow-empty-data', 'allow Secrets with no values')
     .option('--merge-into <file>', 'seal the input keys into this existing SealedSecret file, in place');
-  addOutputOptions(addCertSourceOptions(command));
+  addConfigOption(addOutputOptions(addCertSourceOptions(command)));
   command.addHelpText(
     'after',
     `
@@ -61,23 +63,31 @@ Examples:
     if (flags.mergeInto !== undefined) return merge(io, flags, secrets, flags.mergeInto);
 
     const flagScope = scopeFlag(flags.scope);
-    const apiVersion = apiVersionFlag(flags.apiVersion);
-    const plans = secrets.map((secret) => {
-      const scope = flagScope ?? scopeOf(secret);
-      const options = { scope, apiVersion, allowEmptyData: flags.allowEmptyData };
+    const flagApiVersion = apiVersionFlag(flags.apiVersion);
+    // The .kseal.yaml rule for the file being written (or read) fills in what no flag says.
+    const path = flags.write ?? (flags.file === '-' ? undefined : flags.file);
+    const config = await findRepoConfig(io, flags.config, path);
+    const absolute = path === undefined ? undefined : resolve(io.cwd, path);
+    const plans = secrets.map((input) => {
+      const rule = config === undefined ? undefined : matchRule(config, absolute, input.namespace).rule;
+      const secret = rule?.namespace !== undefined && input.namespace === undefined ? { ...input, namespace: rule.namespace } : input;
+      const scope = flagScope ?? scopeOf(secret) ?? rule?.scope ?? 'strict';
+      const options = { scope, apiVersion: flagApiVersion ?? rule?.apiVersion, allowEmptyData: flags.allowEmptyData };
       checkSealable(secret, options);
-      return { secret, options };
+      if (rule !== undefined && rule.escrow.length > 0) warn(io, `.kseal.yaml rule ${rule.index} lists escrow recipients; this version seals only for the cluster certificate`);
+      return { secret, options, cert: certFromRule(flags.cert, io, rule) };
     });
-    const cert = await loadCertificate(certSource(flags), io);
-    const sealed = plans.map(({ secret, options }) => sealSecret(secret, cert, options));
+    const certs = new Map<string | undefined, SealingCertificate>();
+    for (const { cert } of plans) if (!certs.has(cert)) certs.set(cert, await loadCertificate({ ...certSource(flags), cert }, io));
+    const sealed = plans.map(({ secret, options, cert }) => sealSecret(secret, certs.get(cert) as SealingCertificate, options));
     for (const secret of secrets) for (const w of secret.warnings) warn(io, `${secret.location.file ?? ''}: document ${secret.location.document ?? '?'}: ${w}`);
     await emit(io, writeManifests(sealed, formatFlag(flags.output)), flags.write);
   });
 }
 
-function scopeOf(secret: SecretInput): ReturnType<typeof scopeFromAnnotations> & string {
+function scopeOf(secret: SecretInput): ReturnType<typeof scopeFromAnnotations> {
   try {
-    return scopeFromAnnotations(secret.annotations) ?? 'strict';
+    return scopeFromAnnotations(secret.annotations);
   } catch (e) {
     throw e instanceof KsealError ? e.at(secret.location) : e;
   }
@@ -92,28 +102,19 @@ async function merge(io: CliIo, flags: EncryptFlags, secrets: SecretInput[], fil
   if (secrets.length !== 1) throw new KsealError('USAGE', `--merge-into takes one Secret, but the input holds ${secrets.length}`);
   const secret = secrets[0] as SecretInput;
   if (secret.data.size === 0) throw new KsealError('EMPTY_DATA', 'the Secret has no data or stringData to merge', secret.location);
-  const { bytes } = await readInput(io, file);
-  const target = openSealedFile(bytes.toString('utf8'), file);
-  const [document, ...more] = target.documents;
-  const sealed = document?.sealed;
-  if (document === undefined || sealed === undefined || more.length > 0) {
-    throw new KsealError('NOT_A_SEALED_SECRET', `--merge-into needs a file with exactly one SealedSecret, found ${target.documents.length} document${target.documents.length === 1 ? '' : 's'}${document?.kind !== undefined && document.kind !== 'SealedSecret' ? ` (a ${document.kind})` : ''}`, { file });
-  }
+  const opened = await openOneSealedSecret(io, file, '--merge-into');
+  const { sealed } = opened;
   const scope = sealedSecretScope(sealed);
   // Scope, name and namespace come from the target: values sealed any other way could not be opened there.
   const flagScope = scopeFlag(flags.scope);
   if (flagScope !== undefined && flagScope !== scope) {
     throw new KsealError('SCOPE_CONFLICT', `--scope ${flagScope} differs from the target's scope ${scope}`, { file, hint: 'drop --scope: merged values always take the target file\'s scope' });
   }
-  const label = sealedSecretLabel(sealed);
   const { metadata } = sealed;
   if ((secret.name !== undefined && secret.name !== metadata.name) || (secret.namespace !== undefined && secret.namespace !== metadata.namespace)) {
     warn(io, `the input Secret is ${secret.namespace ?? '?'}/${secret.name ?? '?'}; its keys are sealed for the target ${describeScope(scope, metadata.namespace, metadata.name)}`);
   }
-  const cert = await loadCertificate(certSource(flags), io);
-  const values: Record<string, string> = {};
-  for (const [key, value] of secret.data) values[key] = encodeBase64(sealBytes(cert.publicKey, label, value));
-  document.setValues(values, cert.keyId);
-  await writeFileAtomic(io.cwd, file, target.render());
+  await sealIntoDocument(io, flags, opened, secret.data);
+  await saveSealedFile(io, opened);
   io.stderr(`kseal: merged ${secret.data.size} key${secret.data.size === 1 ? '' : 's'} into ${file} (${describeScope(scope, metadata.namespace, metadata.name)})\n`);
 }
