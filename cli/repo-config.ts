@@ -11,6 +11,9 @@ import { Option, type Command } from 'commander';
 import { KsealError } from '../src/errors.js';
 import { CONFIG_FILE_NAME, parseRepoConfig, type CreationRule, type RepoConfig } from '../src/config/repo-config.js';
 import { matchRule, type RuleMatch } from '../src/config/rule-match.js';
+import { parseRecipient } from '../src/crypto/identity.js';
+import { clusterRecipient, escrowRecipient, type SealingRecipient } from '../src/model/recipients.js';
+import { loadCertificate } from './cert-source.js';
 import type { CliIo } from './io.js';
 
 /** Adds `--config FILE`. */
@@ -52,6 +55,18 @@ export function certFromRule(flag: string | undefined, io: CliIo, rule: Creation
   if (flag !== undefined) return flag;
   if (nonEmpty(io.env.KSEAL_CERT) || nonEmpty(io.env.SEALED_SECRETS_CERT)) return undefined;
   return rule?.certificates[0];
+}
+
+/**
+ * The further recipients a rule adds: its escrow keys always, and its certificates after the first
+ * when the first one is the one sealing (`primaryFromRule`), as further clusters.
+ */
+export async function ruleRecipients(io: CliIo, rule: CreationRule | undefined, primaryFromRule: boolean): Promise<SealingRecipient[]> {
+  if (rule === undefined) return [];
+  const where = `.kseal.yaml rule ${rule.index} (line ${rule.line})`;
+  const out: SealingRecipient[] = rule.escrow.map((text) => escrowRecipient(parseRecipient(text, `an escrow recipient of ${where}`)));
+  if (primaryFromRule) for (const cert of rule.certificates.slice(1)) out.push(clusterRecipient(await loadCertificate({ cert, controllerNamespace: '', controllerName: '' }, io)));
+  return out;
 }
 
 function nonEmpty(value: string | undefined): boolean {

@@ -2,12 +2,12 @@
  * The write-only edit path shared by `kseal set`, `kseal encrypt --merge-into` and the key commands:
  * open a file holding exactly one SealedSecret through the syntax-tree editor (comments, order and
  * other ciphertexts stay byte for byte), seal new values for the object's own scope, name and
- * namespace and its recipients, and write the file back atomically. No private key is involved.
+ * namespace and every recipient on it (sealForObject), and write the file back atomically. No private key is involved.
  */
 import { KsealError } from '../src/errors.js';
 import { openSealedFile, type SealedFile, type SealedFileDocument } from '../src/manifest/sealed-file.js';
-import { sealObjectValues } from '../src/model/object-sealing.js';
-import { KEY_ID_ANNOTATION, sealedSecretLabel, type SealedSecret } from '../src/model/sealed-secret.js';
+import { sealForObject } from '../src/model/object-recipients.js';
+import { KEY_ID_ANNOTATION, type SealedSecret } from '../src/model/sealed-secret.js';
 import { loadCertificate } from './cert-source.js';
 import { warn } from './emit.js';
 import { readInput, type CliIo } from './io.js';
@@ -49,16 +49,15 @@ export interface EditFlags extends CertSourceFlags {
  */
 export async function sealIntoDocument(io: CliIo, flags: EditFlags, opened: OpenedSealedFile, values: ReadonlyMap<string, Uint8Array>): Promise<void> {
   const { sealed, document, file } = opened;
-  const label = sealedSecretLabel(sealed);
   const { rule } = await ruleFor(io, flags.config, file, sealed.metadata.namespace);
-  if (rule !== undefined && rule.escrow.length > 0) warn(io, `${file}: .kseal.yaml rule ${rule.index} lists escrow recipients; this version seals only for the object's cluster certificate`);
   const cert = await loadCertificate({ ...certSource(flags), cert: certFromRule(flags.cert, io, rule) }, io);
   const hint = sealed.metadata.annotations?.[KEY_ID_ANNOTATION];
   const replacesAll = Object.keys(sealed.spec.encryptedData).every((k) => values.has(k));
   if (hint !== undefined && hint !== cert.keyId && !replacesAll) {
     warn(io, `${file}: the object's other values were sealed with key ${hint.slice(0, 12)}…, the new ones with ${cert.keyId.slice(0, 12)}…; the controller opens both, kseal reencrypt makes them one`);
   }
-  document.setValues(sealObjectValues({ primary: cert }, label, values), cert.keyId);
+  // Every recipient on the object: its first cluster (this certificate) and each spec.recipients entry.
+  document.setObjectValues(sealForObject(sealed, cert, values, opened.document.location), cert.keyId);
 }
 
 /** Writes the edited file back atomically, keeping its mode. */

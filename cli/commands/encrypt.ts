@@ -5,12 +5,12 @@ import type { SealingCertificate } from '../../src/crypto/certificate.js';
 import { readManifests } from '../../src/manifest/read.js';
 import { writeManifests } from '../../src/manifest/write.js';
 import { readSecret, type SecretInput } from '../../src/model/secret.js';
-import { checkSealable, sealedSecretScope, sealSecret } from '../../src/model/sealed-secret.js';
+import { checkSealable, sealedSecretScope, sealSecret, type SealedSecret } from '../../src/model/sealed-secret.js';
 import { describeScope, scopeFromAnnotations } from '../../src/model/scope.js';
 import { loadCertificate } from '../cert-source.js';
 import { emit, warn } from '../emit.js';
 import { readInput, type CliIo } from '../io.js';
-import { addConfigOption, certFromRule, findRepoConfig } from '../repo-config.js';
+import { addConfigOption, certFromRule, findRepoConfig, ruleRecipients } from '../repo-config.js';
 import { matchRule } from '../../src/config/rule-match.js';
 import { resolve } from 'node:path';
 import { openOneSealedSecret, saveSealedFile, sealIntoDocument } from '../sealed-file-edit.js';
@@ -74,12 +74,16 @@ Examples:
       const scope = flagScope ?? scopeOf(secret) ?? rule?.scope ?? 'strict';
       const options = { scope, apiVersion: flagApiVersion ?? rule?.apiVersion, allowEmptyData: flags.allowEmptyData };
       checkSealable(secret, options);
-      if (rule !== undefined && rule.escrow.length > 0) warn(io, `.kseal.yaml rule ${rule.index} lists escrow recipients; this version seals only for the cluster certificate`);
-      return { secret, options, cert: certFromRule(flags.cert, io, rule) };
+      const cert = certFromRule(flags.cert, io, rule);
+      return { secret, options, cert, rule, primaryFromRule: cert !== undefined && cert !== flags.cert };
     });
     const certs = new Map<string | undefined, SealingCertificate>();
     for (const { cert } of plans) if (!certs.has(cert)) certs.set(cert, await loadCertificate({ ...certSource(flags), cert }, io));
-    const sealed = plans.map(({ secret, options, cert }) => sealSecret(secret, certs.get(cert) as SealingCertificate, options));
+    const sealed: SealedSecret[] = [];
+    for (const { secret, options, cert, rule, primaryFromRule } of plans) {
+      const recipients = await ruleRecipients(io, rule, primaryFromRule);
+      sealed.push(sealSecret(secret, certs.get(cert) as SealingCertificate, recipients.length === 0 ? options : { ...options, recipients }));
+    }
     for (const secret of secrets) for (const w of secret.warnings) warn(io, `${secret.location.file ?? ''}: document ${secret.location.document ?? '?'}: ${w}`);
     await emit(io, writeManifests(sealed, formatFlag(flags.output)), flags.write);
   });

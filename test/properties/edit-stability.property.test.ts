@@ -90,7 +90,7 @@ describe('write-only edit byte stability', () => {
         // Removing every key leaves `encryptedData: {}`, which re-prints the document (tested in the CLI tests).
         fc.pre(gone.length > 0 && gone.length < keys.length);
         const f = openSealedFile(text, 'f.yaml');
-        f.documents[0]?.removeValues(gone);
+        f.documents[0]?.removeKeys(gone);
         expect(f.render()).toBe(text.split('\n').filter((l) => !gone.some((k) => lineOf(k)(l))).join('\n'));
       }),
       RUNS,
