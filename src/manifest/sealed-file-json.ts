@@ -83,6 +83,17 @@ export function openJson(text: string, source: string): SealedFile {
       obj.spec.encryptedData = { ...encryptedData };
       setHint(keyId);
     },
+    setHeader: (change) => {
+      check();
+      const target = obj as { apiVersion?: string };
+      target.apiVersion = change.apiVersion;
+      obj.metadata ??= {};
+      const annotations: Record<string, string> = { ...obj.metadata.annotations };
+      for (const key of change.remove) delete annotations[key];
+      Object.assign(annotations, change.set);
+      if (Object.keys(annotations).length > 0) obj.metadata.annotations = annotations;
+      else delete obj.metadata.annotations;
+    },
   };
   return {
     documents: [{ sealed, kind, location, raw, ...editor }],

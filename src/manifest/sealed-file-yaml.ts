@@ -12,7 +12,8 @@ import type { RecipientEntry } from '../model/recipients.js';
 import { KEY_ID_ANNOTATION, readSealedSecret, type SealedSecret } from '../model/sealed-secret.js';
 import { compareKeys } from '../model/secret.js';
 import { MAX_ALIAS_COUNT } from './read.js';
-import { checkRename, kindOf, replacesAll, trackHint, trackRemoved, trackRenamed, trackValues, type SealedFile, type SealedFileDocument } from './sealed-file.js';
+import { checkRename, kindOf, replacesAll, trackHint, trackRemoved, trackRenamed, trackValues, type HeaderEdit, type SealedFile, type SealedFileDocument } from './sealed-file.js';
+import { headerSplices } from './yaml-header-splice.js';
 import { applyEdits, removeEntriesEdits, renameEntryEdits, setEntriesEdits, type TextEdit } from './yaml-text-edit.js';
 
 const keyOf = (p: { key: unknown }): string => (isScalar(p.key) ? String(p.key.value) : String(p.key));
@@ -158,6 +159,14 @@ export function openYaml(text: string, source: string): SealedFile {
         need();
         edit(i, () => undefined, (d) => setRecipientsTree(d, entries));
       },
+      setHeader: (change) => {
+        need();
+        edit(
+          i,
+          (d, t) => headerSplices(t, d, change),
+          (d) => setYamlHeader(d, change),
+        );
+      },
       setPrimary: (encryptedData, keyId) => {
         need();
         edit(
@@ -263,6 +272,16 @@ function setYamlValues(doc: Document, path: ReadonlyArray<string | number>, valu
       existing.splice(position, 0, key);
     }
   }
+}
+
+function setYamlHeader(doc: Document, change: HeaderEdit): void {
+  const apiVersion = doc.get('apiVersion', true);
+  if (isScalar(apiVersion)) apiVersion.value = change.apiVersion;
+  else doc.set('apiVersion', change.apiVersion);
+  for (const key of change.remove) doc.deleteIn(['metadata', 'annotations', key]);
+  for (const [key, value] of Object.entries(change.set)) doc.setIn(['metadata', 'annotations', key], value);
+  const annotations = doc.getIn(['metadata', 'annotations'], true);
+  if (isMap(annotations) && annotations.items.length === 0) doc.deleteIn(['metadata', 'annotations']);
 }
 
 /** Re-prints every document (the fallback for layouts text splices do not handle). */

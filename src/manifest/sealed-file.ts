@@ -1,6 +1,6 @@
 /**
  * Editing SealedSecret files in place (`kseal set`/`unset`/`rename-key`, `kseal encrypt
- * --merge-into`, `kseal reencrypt -f`, recipients, the merge driver). Files are edited, not
+ * --merge-into`, `kseal reencrypt -f`, `kseal convert`, recipients, the merge driver). Files are edited, not
  * rewritten: YAML edits are located through the syntax tree and spliced into the source text
  * (sealed-file-yaml.ts), so comments, key order, layout, other documents and every value not being
  * changed stay byte for byte. New keys go in sorted position when the existing keys are sorted,
@@ -36,6 +36,15 @@ export interface SealedFileDocument {
   setRecipients(entries: readonly RecipientEntry[]): void;
   /** Replaces spec.encryptedData as a whole and points the key-id hint at `keyId`. */
   setPrimary(encryptedData: Readonly<Record<string, string>>, keyId: string): void;
+  /** Sets apiVersion and edits metadata.annotations (`kseal convert`); every other node stays as it was. */
+  setHeader(edit: HeaderEdit): void;
+}
+
+/** A change of apiVersion and annotations. */
+export interface HeaderEdit {
+  readonly apiVersion: string;
+  readonly set: Readonly<Record<string, string>>;
+  readonly remove: readonly string[];
 }
 
 /** A file opened for editing. */
