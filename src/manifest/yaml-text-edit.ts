@@ -35,7 +35,8 @@ interface Entry {
 
 const PLAIN_KEY = /^[A-Za-z_][-._A-Za-z0-9]*$/;
 const PLAIN_VALUE = /^[A-Za-z][A-Za-z0-9+/]*=*$/;
-const KEYWORD = /^(y|n|yes|no|on|off|true|false|null|~)$/i;
+// Plain scalars some YAML 1.1 or 1.2 reader takes for something else than a string (as in yaml-emit.ts).
+const KEYWORD = /^(y|n|yes|no|on|off|true|false|null|~|\.inf|\.nan|e[-+]?_*[0-9][0-9_]*|\.[0-9_]*(e[-+]?[0-9]+)?)$/i;
 
 /** The entries of a simple block mapping (one `key: scalar` per line), or undefined. */
 function entries(text: string, map: YAMLMap): Entry[] | undefined {
