@@ -11,9 +11,7 @@ import { Option, type Command } from 'commander';
 import { KsealError } from '../src/errors.js';
 import { CONFIG_FILE_NAME, parseRepoConfig, type CreationRule, type RepoConfig } from '../src/config/repo-config.js';
 import { matchRule, type RuleMatch } from '../src/config/rule-match.js';
-import { parseRecipient } from '../src/crypto/identity.js';
-import { clusterRecipient, escrowRecipient, type SealingRecipient } from '../src/model/recipients.js';
-import { loadCertificate } from './cert-source.js';
+import type { RecipientFlags } from './recipient-source.js';
 import type { CliIo } from './io.js';
 
 /** Adds `--config FILE`. */
@@ -58,15 +56,15 @@ export function certFromRule(flag: string | undefined, io: CliIo, rule: Creation
 }
 
 /**
- * The further recipients a rule adds: its escrow keys always, and its certificates after the first
- * when the first one is the one sealing (`primaryFromRule`), as further clusters.
+ * Recipient flags with the rule filled in: its certificates when no --cert (or KSEAL_CERT /
+ * SEALED_SECRETS_CERT) names one, and its escrow keys added to --recipient.
  */
-export async function ruleRecipients(io: CliIo, rule: CreationRule | undefined, primaryFromRule: boolean): Promise<SealingRecipient[]> {
-  if (rule === undefined) return [];
-  const where = `.kseal.yaml rule ${rule.index} (line ${rule.line})`;
-  const out: SealingRecipient[] = rule.escrow.map((text) => escrowRecipient(parseRecipient(text, `an escrow recipient of ${where}`)));
-  if (primaryFromRule) for (const cert of rule.certificates.slice(1)) out.push(clusterRecipient(await loadCertificate({ cert, controllerNamespace: '', controllerName: '' }, io)));
-  return out;
+export function recipientFlagsFromRule<T extends RecipientFlags>(flags: T, io: CliIo, rule: CreationRule | undefined): T {
+  if (rule === undefined) return flags;
+  const certFromEnv = nonEmpty(io.env.KSEAL_CERT) || nonEmpty(io.env.SEALED_SECRETS_CERT);
+  const cert = flags.cert !== undefined && flags.cert.length > 0 ? flags.cert : certFromEnv || rule.certificates.length === 0 ? flags.cert : [...rule.certificates];
+  const recipient = [...(flags.recipient ?? []), ...rule.escrow];
+  return { ...flags, cert, recipient };
 }
 
 function nonEmpty(value: string | undefined): boolean {

@@ -4,10 +4,11 @@
  * other ciphertexts stay byte for byte), seal new values for the object's own scope, name and
  * namespace and every recipient on it (sealForObject), and write the file back atomically. No private key is involved.
  */
+import { KEY_ID_ANNOTATION } from '../src/wire.js';
 import { KsealError } from '../src/errors.js';
 import { openSealedFile, type SealedFile, type SealedFileDocument } from '../src/manifest/sealed-file.js';
 import { sealForObject } from '../src/model/object-recipients.js';
-import { KEY_ID_ANNOTATION, type SealedSecret } from '../src/model/sealed-secret.js';
+import type { SealedSecret } from '../src/model/sealed-secret.js';
 import { loadCertificate } from './cert-source.js';
 import { warn } from './emit.js';
 import { readInput, type CliIo } from './io.js';
@@ -51,6 +52,12 @@ export async function sealIntoDocument(io: CliIo, flags: EditFlags, opened: Open
   const { sealed, document, file } = opened;
   const { rule } = await ruleFor(io, flags.config, file, sealed.metadata.namespace);
   const cert = await loadCertificate({ ...certSource(flags), cert: certFromRule(flags.cert, io, rule) }, io);
+  if ((sealed.spec.recipients ?? []).some((r) => r.id === cert.keyId)) {
+    throw new KsealError('RECIPIENT_MISSING', `the certificate (key id ${cert.keyId.slice(0, 16)}) belongs to a spec.recipients entry, not to spec.encryptedData`, {
+      file,
+      hint: "pass the certificate of the object's first cluster (its kseal.dev/key-id)",
+    });
+  }
   const hint = sealed.metadata.annotations?.[KEY_ID_ANNOTATION];
   const replacesAll = Object.keys(sealed.spec.encryptedData).every((k) => values.has(k));
   if (hint !== undefined && hint !== cert.keyId && !replacesAll) {

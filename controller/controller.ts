@@ -21,13 +21,14 @@ import { SupervisedInformer } from './informer-supervisor.js';
 import { KEY_SELECTOR, KeyManager } from './key-manager.js';
 import { KeyRegistry } from './key-registry.js';
 import { KeyUsage } from './key-usage.js';
-import { objectKey, SEALED_SECRET_GROUP, SEALED_SECRET_PLURAL, SEALED_SECRET_VERSION, type KubeApi, type KubeObject, type SecretJson } from './kube-client.js';
+import { objectKey, type KubeApi, type KubeObject, type SecretJson } from './kube-client.js';
 import { LeaderElector } from './leader-election.js';
 import type { Logger } from './logger.js';
 import type { ControllerMetrics } from './metrics.js';
 import { Reconciler } from './reconciler.js';
 import { UnsealPool } from './unseal-pool.js';
 import { WorkQueue } from './work-queue.js';
+import { SEALED_SECRET_GROUP, SEALED_SECRET_PLURAL, SEALED_SECRET_VERSION } from '../src/wire.js';
 
 export interface ControllerOptions {
   readonly api: KubeApi;

@@ -1,22 +1,25 @@
 /** `kseal encrypt`: seal every Secret of a manifest stream into a SealedSecret, or merge keys into one. */
 import type { Command } from 'commander';
 import { KsealError } from '../../src/errors.js';
-import type { SealingCertificate } from '../../src/crypto/certificate.js';
 import { readManifests } from '../../src/manifest/read.js';
+import { openSealedFile } from '../../src/manifest/sealed-file.js';
 import { writeManifests } from '../../src/manifest/write.js';
 import { readSecret, type SecretInput } from '../../src/model/secret.js';
-import { checkSealable, sealedSecretScope, sealSecret, type SealedSecret } from '../../src/model/sealed-secret.js';
+import { checkRecipientsAllowed, checkSealable, sealedSecretScope, sealSecret, type SealedSecret } from '../../src/model/sealed-secret.js';
+import { sealForObject } from '../../src/model/object-recipients.js';
 import { describeScope, scopeFromAnnotations } from '../../src/model/scope.js';
-import { loadCertificate } from '../cert-source.js';
+import { addRecipientOptions, escrowRecipientsOf, hasExtraRecipients, loadRecipients, type RecipientFlags } from '../recipient-source.js';
 import { emit, warn } from '../emit.js';
 import { readInput, type CliIo } from '../io.js';
-import { addConfigOption, certFromRule, findRepoConfig, ruleRecipients } from '../repo-config.js';
+import { writeFileAtomic } from '../atomic-write.js';
+import { addConfigOption, findRepoConfig, recipientFlagsFromRule, ruleFor } from '../repo-config.js';
 import { matchRule } from '../../src/config/rule-match.js';
 import { resolve } from 'node:path';
-import { openOneSealedSecret, saveSealedFile, sealIntoDocument } from '../sealed-file-edit.js';
-import { addCertSourceOptions, addOutputOptions, apiVersionFlag, certSource, formatFlag, scopeFlag, type CertSourceFlags } from '../options.js';
+import { addCertSourceOptions, addOutputOptions, apiVersionFlag, formatFlag, scopeFlag } from '../options.js';
+import { KEY_ID_ANNOTATION, KSEAL_API_VERSION } from '../../src/wire.js';
 
-interface EncryptFlags extends CertSourceFlags {
+interface EncryptFlags extends RecipientFlags {
+  config?: string;
   file?: string;
   output?: string;
   write?: string;
@@ -26,7 +29,6 @@ interface EncryptFlags extends CertSourceFlags {
   allowEmptyData?: boolean;
   mergeInto?: string;
   apiVersion?: string;
-  config?: string;
 }
 
 /** Registers the command. */
@@ -43,14 +45,15 @@ export function encryptCommand(program: Command, io: CliIo): void {
     .option('--api-version <version>', 'kseal.dev/v1alpha1 (default) or bitnami.com/v1alpha1')
     .option('--allow-empty-data', 'allow Secrets with no values')
     .option('--merge-into <file>', 'seal the input keys into this existing SealedSecret file, in place');
-  addConfigOption(addOutputOptions(addCertSourceOptions(command)));
+  addConfigOption(addOutputOptions(addCertSourceOptions(addRecipientOptions(command), false)));
   command.addHelpText(
     'after',
     `
 Examples:
   kseal encrypt --cert cert.pem < secret.yaml > sealed.yaml
   kubectl create secret generic db -n app --from-file=password=./pw.txt --dry-run=client -o yaml | kseal encrypt > db.sealed.yaml
-  kseal encrypt --cert cert.pem --merge-into db.sealed.yaml < new-key.yaml`,
+  kseal encrypt --cert cert.pem --merge-into db.sealed.yaml < new-key.yaml
+  kseal encrypt --cert prod.pem --cert dr.pem --recipient kseal1… < secret.yaml > sealed.yaml`,
   );
   command.action(async (flags: EncryptFlags) => {
     const { bytes, source } = await readInput(io, flags.file);
@@ -71,18 +74,19 @@ Examples:
     const plans = secrets.map((input) => {
       const rule = config === undefined ? undefined : matchRule(config, absolute, input.namespace).rule;
       const secret = rule?.namespace !== undefined && input.namespace === undefined ? { ...input, namespace: rule.namespace } : input;
-      const scope = flagScope ?? scopeOf(secret) ?? rule?.scope ?? 'strict';
-      const options = { scope, apiVersion: flagApiVersion ?? rule?.apiVersion, allowEmptyData: flags.allowEmptyData };
+      const ruleFlags = recipientFlagsFromRule(flags, io, rule);
+      const apiVersion = flagApiVersion ?? rule?.apiVersion;
+      checkRecipientsAllowed(apiVersion ?? KSEAL_API_VERSION, hasExtraRecipients(ruleFlags), { file: source });
+      const options = { scope: flagScope ?? scopeOf(secret) ?? rule?.scope ?? 'strict', apiVersion, allowEmptyData: flags.allowEmptyData };
       checkSealable(secret, options);
-      const cert = certFromRule(flags.cert, io, rule);
-      return { secret, options, cert, rule, primaryFromRule: cert !== undefined && cert !== flags.cert };
+      return { secret, options, ruleFlags, rule: rule?.index ?? 0 };
     });
-    const certs = new Map<string | undefined, SealingCertificate>();
-    for (const { cert } of plans) if (!certs.has(cert)) certs.set(cert, await loadCertificate({ ...certSource(flags), cert }, io));
+    const loaded = new Map<number, Awaited<ReturnType<typeof loadRecipients>>>();
     const sealed: SealedSecret[] = [];
-    for (const { secret, options, cert, rule, primaryFromRule } of plans) {
-      const recipients = await ruleRecipients(io, rule, primaryFromRule);
-      sealed.push(sealSecret(secret, certs.get(cert) as SealingCertificate, recipients.length === 0 ? options : { ...options, recipients }));
+    for (const { secret, options, ruleFlags, rule } of plans) {
+      if (!loaded.has(rule)) loaded.set(rule, await loadRecipients(ruleFlags, io));
+      const { primary, others } = loaded.get(rule) as Awaited<ReturnType<typeof loadRecipients>>;
+      sealed.push(sealSecret(secret, primary, { ...options, recipients: others }));
     }
     for (const secret of secrets) for (const w of secret.warnings) warn(io, `${secret.location.file ?? ''}: document ${secret.location.document ?? '?'}: ${w}`);
     await emit(io, writeManifests(sealed, formatFlag(flags.output)), flags.write);
@@ -106,8 +110,13 @@ async function merge(io: CliIo, flags: EncryptFlags, secrets: SecretInput[], fil
   if (secrets.length !== 1) throw new KsealError('USAGE', `--merge-into takes one Secret, but the input holds ${secrets.length}`);
   const secret = secrets[0] as SecretInput;
   if (secret.data.size === 0) throw new KsealError('EMPTY_DATA', 'the Secret has no data or stringData to merge', secret.location);
-  const opened = await openOneSealedSecret(io, file, '--merge-into');
-  const { sealed } = opened;
+  const { bytes } = await readInput(io, file);
+  const target = openSealedFile(bytes.toString('utf8'), file);
+  const [document, ...more] = target.documents;
+  const sealed = document?.sealed;
+  if (document === undefined || sealed === undefined || more.length > 0) {
+    throw new KsealError('NOT_A_SEALED_SECRET', `--merge-into needs a file with exactly one SealedSecret, found ${target.documents.length} document${target.documents.length === 1 ? '' : 's'}${document?.kind !== undefined && document.kind !== 'SealedSecret' ? ` (a ${document.kind})` : ''}`, { file });
+  }
   const scope = sealedSecretScope(sealed);
   // Scope, name and namespace come from the target: values sealed any other way could not be opened there.
   const flagScope = scopeFlag(flags.scope);
@@ -118,7 +127,31 @@ async function merge(io: CliIo, flags: EncryptFlags, secrets: SecretInput[], fil
   if ((secret.name !== undefined && secret.name !== metadata.name) || (secret.namespace !== undefined && secret.namespace !== metadata.namespace)) {
     warn(io, `the input Secret is ${secret.namespace ?? '?'}/${secret.name ?? '?'}; its keys are sealed for the target ${describeScope(scope, metadata.namespace, metadata.name)}`);
   }
-  await sealIntoDocument(io, flags, opened, secret.data);
-  await saveSealedFile(io, opened);
-  io.stderr(`kseal: merged ${secret.data.size} key${secret.data.size === 1 ? '' : 's'} into ${file} (${describeScope(scope, metadata.namespace, metadata.name)})\n`);
+  // The keys are sealed for every recipient already on the object; --cert after the first and
+  // --recipient may only name those (adding a recipient needs the plaintext: kseal recipients add).
+  const onObject = new Set((sealed.spec.recipients ?? []).map((r) => r.id));
+  const { rule } = await ruleFor(io, flags.config, file, metadata.namespace);
+  const fromRule = recipientFlagsFromRule(flags, io, rule);
+  // From a rule only its first certificate: the object's other recipients are already on it.
+  const certs = flags.cert === undefined ? fromRule.cert?.slice(0, 1) : flags.cert;
+  const { primary, others } = await loadRecipients({ ...fromRule, ...(certs === undefined ? {} : { cert: certs }), recipient: [], recipientsFile: [] }, io);
+  for (const named of [...others, ...(await escrowRecipientsOf(flags, io))]) {
+    if (!onObject.has(named.keyId) && named.keyId !== metadata.annotations?.[KEY_ID_ANNOTATION]) {
+      throw new KsealError('RECIPIENT_MISSING', `${named.kind === 'escrow' ? named.text : `the certificate with key id ${named.keyId.slice(0, 16)}`} is not a recipient of this object`, {
+        file,
+        hint: 'merging seals for the recipients already on the object; add a recipient with kseal recipients add --identity FILE',
+      });
+    }
+  }
+  if (onObject.has(primary.keyId)) {
+    throw new KsealError('RECIPIENT_MISSING', `the first certificate (key id ${primary.keyId.slice(0, 16)}) belongs to a spec.recipients entry, not to spec.encryptedData`, {
+      file,
+      hint: "pass the certificate of the object's first cluster (its kseal.dev/key-id) first",
+    });
+  }
+  const values = sealForObject(sealed, primary, secret.data, { file });
+  document.setObjectValues(values, primary.keyId);
+  await writeFileAtomic(io.cwd, file, target.render());
+  const recipients = 1 + (sealed.spec.recipients?.length ?? 0);
+  io.stderr(`kseal: merged ${secret.data.size} key${secret.data.size === 1 ? '' : 's'} into ${file} (${describeScope(scope, metadata.namespace, metadata.name)}${recipients > 1 ? `, ${recipients} recipients` : ''})\n`);
 }

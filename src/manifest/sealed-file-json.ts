@@ -1,6 +1,7 @@
 /** The JSON side of sealed-file.ts: one JSON object per file, edited as data and re-serialised with its own indentation. */
+import { KEY_ID_ANNOTATION } from '../wire.js';
 import { KsealError } from '../errors.js';
-import { KEY_ID_ANNOTATION, readSealedSecret, type SealedSecret } from '../model/sealed-secret.js';
+import { readSealedSecret, type SealedSecret } from '../model/sealed-secret.js';
 import { compareKeys } from '../model/secret.js';
 import { describeKind } from '../model/fields.js';
 import type { RecipientEntry } from '../model/recipients.js';

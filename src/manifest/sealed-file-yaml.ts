@@ -5,11 +5,12 @@
  * scalars, a mapping to create or empty) fall back to changing the tree and re-printing the
  * stream, which keeps comments and order but may normalise spacing.
  */
+import { KEY_ID_ANNOTATION } from '../wire.js';
 import { isMap, isScalar, isSeq, parseAllDocuments, type Document, type YAMLMap } from 'yaml';
 import { KsealError } from '../errors.js';
 import { describeKind } from '../model/fields.js';
 import type { RecipientEntry } from '../model/recipients.js';
-import { KEY_ID_ANNOTATION, readSealedSecret, type SealedSecret } from '../model/sealed-secret.js';
+import { readSealedSecret, type SealedSecret } from '../model/sealed-secret.js';
 import { compareKeys } from '../model/secret.js';
 import { MAX_ALIAS_COUNT } from './read.js';
 import { checkRename, kindOf, replacesAll, trackHint, trackRemoved, trackRenamed, trackValues, type HeaderEdit, type SealedFile, type SealedFileDocument } from './sealed-file.js';

@@ -6,8 +6,9 @@
  * changed stay byte for byte. New keys go in sorted position when the existing keys are sorted,
  * else at the end. A JSON file (one object) is re-serialised with its own indentation.
  */
+import { KEY_ID_ANNOTATION } from '../wire.js';
 import { KsealError, type ErrorLocation } from '../errors.js';
-import { KEY_ID_ANNOTATION, type SealedSecret } from '../model/sealed-secret.js';
+import type { SealedSecret } from '../model/sealed-secret.js';
 import type { RecipientEntry } from '../model/recipients.js';
 import type { ObjectValues } from '../model/object-recipients.js';
 import { invalidSecretKey } from '../model/names.js';
