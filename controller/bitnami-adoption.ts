@@ -94,8 +94,8 @@ export class BitnamiAdoption {
 
   /** Starts reconciling every adopted object (the caller waited for every cache). */
   startLeading(): void {
-    this.queue.start(async (key) => (this.options.leading() ? (await this.reconciler.reconcile(key, this.queue.retries(key))).requeue : 'no'));
     for (const obj of this.objects.list()) this.queue.add(objectKey(obj));
+    this.queue.start(async (key) => (this.options.leading() ? (await this.reconciler.reconcile(key, this.queue.retries(key))).requeue : 'no'));
   }
 
   stopLeading(): Promise<void> {

@@ -14,9 +14,10 @@
  * For opening, Bitnami's keys are tried first (objects sealed by kubeseal carry no key-id hint, and
  * kseal's own objects name their key), so an adopted object costs one private-key operation per value.
  */
-import { BITNAMI_SEALING_KEY_LABEL, SEALING_KEY_ACTIVE } from '../src/model/key-secret.js';
+import { newestFirst } from '../src/model/key-choice.js';
+import { BITNAMI_SEALING_KEY_LABEL, SEALING_KEY_ACTIVE } from '../src/wire.js';
 import type { KeyView, SealingKey } from './contracts.js';
-import { KeyRegistry, newestFirst } from './key-registry.js';
+import { KeyRegistry } from './key-registry.js';
 import type { SecretJson } from './kube-client.js';
 import type { Logger } from './logger.js';
 

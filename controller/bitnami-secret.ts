@@ -18,8 +18,9 @@
  */
 import { encodeBase64 } from '../src/crypto/base64.js';
 import { KsealError } from '../src/errors.js';
-import { BITNAMI_API_VERSION, type SealedSecret } from '../src/model/sealed-secret.js';
-import { flagged, MANAGED_ANNOTATIONS, SKIP_OWNER_REFERENCE_ANNOTATIONS } from './annotations.js';
+import type { SealedSecret } from '../src/model/sealed-secret.js';
+import { BITNAMI_API_VERSION, MANAGED_ANNOTATIONS, SKIP_OWNER_REFERENCE_ANNOTATIONS } from '../src/wire.js';
+import { flagged } from './annotations.js';
 import { renderGoTemplate } from '../src/model/go-template.js';
 import type { KubeObject, OwnerReferenceJson, SecretJson } from './kube-client.js';
 import type { SecretMode, WritePlan } from './secret-writer.js';

@@ -14,18 +14,19 @@
  *   backoff; after a few transient failures in a row the condition says so (Unknown, ApiError).
  */
 import { isKsealError, type KsealError } from '../src/errors.js';
-import { BITNAMI_API_VERSION, KSEAL_API_VERSION, readSealedSecret, secretFromTemplate, sealedSecretScope, type SealedSecret } from '../src/model/sealed-secret.js';
+import { readSealedSecret, secretFromTemplate, sealedSecretScope, type SealedSecret } from '../src/model/sealed-secret.js';
 import { convergeBitnami } from './bitnami-reconcile.js';
 import type { KeyView, Unsealer } from './contracts.js';
 import type { EventRecorder } from './events.js';
 import { specHash } from './integrity.js';
 import type { KeyUsage } from './key-usage.js';
-import { BITNAMI_GROUP, isTransient, KubeError, splitKey, statusOf, type KubeApi, type KubeObject, type SecretJson } from './kube-client.js';
+import { isTransient, KubeError, splitKey, statusOf, type KubeApi, type KubeObject, type SecretJson } from './kube-client.js';
 import type { Logger } from './logger.js';
 import type { ControllerMetrics } from './metrics.js';
 import { desiredSecret, planWrite, secretMode, verifiedData } from './secret-writer.js';
 import { currentStatus, nextStatus, READY_REASONS, type ReadyReason } from './status.js';
 import type { Requeue } from './work-queue.js';
+import { BITNAMI_API_VERSION, BITNAMI_GROUP, KSEAL_API_VERSION } from '../src/wire.js';
 
 /** The cache an informer offers the reconciler. */
 export interface CacheView<T extends KubeObject> {

@@ -1,16 +1,18 @@
 /** `kseal raw`: seal one value from stdin or a file (never from argv) and print its base64 ciphertext. */
 import type { Command } from 'commander';
 import { KsealError } from '../../src/errors.js';
-import { encodeBase64 } from '../../src/crypto/base64.js';
-import { sealBytes } from '../../src/crypto/hybrid.js';
+import { sealForRecipients } from '../../src/model/recipients.js';
 import { checkSecretNames, MAX_SECRET_BYTES } from '../../src/model/secret.js';
 import { parseScope, scopeLabel } from '../../src/model/scope.js';
-import { loadCertificate } from '../cert-source.js';
 import { readInput, type CliIo } from '../io.js';
-import { addCertSourceOptions, certSource, type CertSourceFlags } from '../options.js';
+import { addCertSourceOptions } from '../options.js';
+import { addRecipientOptions, loadRecipients, type RecipientFlags } from '../recipient-source.js';
+import { addConfigOption, recipientFlagsFromRule, ruleFor } from '../repo-config.js';
 
-interface RawFlags extends CertSourceFlags {
-  scope: string;
+interface RawFlags extends RecipientFlags {
+  scope?: string;
+  config?: string;
+  forFile?: string;
   namespace?: string;
   name?: string;
   fromFile?: string;
@@ -22,27 +24,36 @@ export function rawCommand(program: Command, io: CliIo): void {
     .command('raw')
     .summary('seal one value')
     .description('Seal one value, read byte for byte from stdin or --from-file (a trailing newline is sealed too), and print the base64 ciphertext without a newline, for pasting into encryptedData.')
-    .option('--scope <scope>', 'strict | namespace-wide | cluster-wide', 'strict')
+    .option('--scope <scope>', 'strict | namespace-wide | cluster-wide (default: from .kseal.yaml, else strict)')
     .option('-n, --namespace <namespace>', 'namespace the value is bound to (strict, namespace-wide)')
     .option('--name <name>', 'Secret name the value is bound to (strict)')
-    .option('--from-file <file>', 'read the value from this file (default: stdin)');
-  addCertSourceOptions(command);
+    .option('--from-file <file>', 'read the value from this file (default: stdin)')
+    .option('--for-file <file>', 'choose the .kseal.yaml rule as if sealing into this file');
+  addConfigOption(addCertSourceOptions(addRecipientOptions(command), false));
   command.addHelpText(
     'after',
     `
 Examples:
   printf '%s' "$PASSWORD" | kseal raw --cert cert.pem -n app --name db
-  kseal raw --cert cert.pem --scope namespace-wide -n app --from-file ./token.txt`,
+  kseal raw --cert cert.pem --scope namespace-wide -n app --from-file ./token.txt
+  kseal raw --cert prod.pem --cert dr.pem --recipient kseal1… -n app --name db --from-file pw.txt
+
+With several recipients the output is one line per recipient, "encryptedData: VALUE" for the first
+certificate, then "ID: VALUE" for each further one (its spec.recipients id).`,
   );
   command.action(async (flags: RawFlags) => {
-    const scope = parseScope(flags.scope);
-    checkSecretNames(flags.name, flags.namespace, {});
-    const label = scopeLabel(scope, flags.namespace, flags.name);
+    const { rule } = await ruleFor(io, flags.config, flags.forFile, flags.namespace);
+    const scope = flags.scope === undefined ? (rule?.scope ?? 'strict') : parseScope(flags.scope);
+    const namespace = flags.namespace ?? rule?.namespace;
+    checkSecretNames(flags.name, namespace, {});
+    const label = scopeLabel(scope, namespace, flags.name);
     const { bytes, source } = await readInput(io, flags.fromFile);
     if (bytes.length > MAX_SECRET_BYTES) {
       throw new KsealError('SECRET_TOO_LARGE', `the value is ${bytes.length} bytes; a Secret holds at most ${MAX_SECRET_BYTES}`, { file: source });
     }
-    const cert = await loadCertificate(certSource(flags), io);
-    io.stdout(encodeBase64(sealBytes(cert.publicKey, label, bytes)));
+    const { primary, others } = await loadRecipients(recipientFlagsFromRule(flags, io, rule), io);
+    const sealed = sealForRecipients(primary, others, label, new Map([['value', bytes]]));
+    if (others.length === 0) return io.stdout(sealed.primary.value ?? '');
+    io.stdout(`encryptedData: ${sealed.primary.value ?? ''}\n${sealed.others.map((o) => `${o.recipient.keyId}: ${o.encryptedData.value ?? ''}\n`).join('')}`);
   });
 }
