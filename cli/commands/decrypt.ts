@@ -12,10 +12,11 @@ import { readPrivateKeys } from '../../src/model/key-secret.js';
 import { readSealedSecret, unsealSealedSecret } from '../../src/model/sealed-secret.js';
 import { emit } from '../emit.js';
 import { readInput, type CliIo } from '../io.js';
-import { addOutputOptions, formatFlag } from '../options.js';
+import { addAliases } from '../kubeseal-compat.js';
+import { addOutputOptions, FORMAT_ALIAS, formatFlag } from '../options.js';
 
 interface DecryptFlags {
-  key: string[];
+  key?: string[];
   file?: string;
   output?: string;
   write?: string;
@@ -23,28 +24,40 @@ interface DecryptFlags {
 
 /** Registers the command. */
 export function decryptCommand(program: Command, io: CliIo): void {
+  const name = io.programName ?? 'kseal';
   const command = program
     .command('decrypt')
     .alias('recovery-unseal')
     .summary('unseal with private keys (disaster recovery)')
     .description('Unseal SealedSecrets offline with backed-up private keys and print the Secrets the controller would create.')
-    .requiredOption('-k, --key <file...>', 'private keys: PEM (PKCS#1/PKCS#8), a kubernetes.io/tls Secret, or a List of them')
+    .option('-k, --key <file...>', 'private keys (required): PEM (PKCS#1/PKCS#8), a kubernetes.io/tls Secret, or a List of them')
     .option('-f, --file <file>', 'SealedSecrets to open (default: stdin)');
   addOutputOptions(command);
+  addAliases(
+    command,
+    [
+      { flags: '--recovery-private-key <files>', target: 'key', targetFlag: '-k (comma-separated)', convert: (v) => v.split(',').filter((f) => f !== '') },
+      { flags: '--secret-file <file>', target: 'file', targetFlag: '-f' },
+      FORMAT_ALIAS,
+      { flags: '--sealed-secret-file <file>', target: 'write', targetFlag: '-w' },
+    ],
+    '--recovery-unseal',
+  );
   command.addHelpText(
     'after',
     `
 Examples:
   kubectl get secret -n kseal-system -l kseal.dev/sealing-key -o yaml > keys-backup.yaml
-  kseal decrypt --key keys-backup.yaml < sealed.yaml`,
+  ${name} decrypt --key keys-backup.yaml < sealed.yaml`,
   );
   command.action(async (flags: DecryptFlags) => {
+    if (flags.key === undefined || flags.key.length === 0) throw new KsealError('USAGE', 'decrypt needs the private keys: pass --key FILE (or --recovery-private-key FILE,FILE)');
     const keys: PrivateKeyEntry[] = [];
     for (const file of flags.key) {
-      const { bytes, source } = await readInput(io, file);
+      const { bytes, source } = await readInput(io, file, 'private keys');
       keys.push(...readPrivateKeys(bytes.toString('utf8'), source));
     }
-    const { bytes, source } = await readInput(io, flags.file);
+    const { bytes, source } = await readInput(io, flags.file, 'SealedSecret manifests (YAML or JSON)');
     const objects = readManifests(bytes.toString('utf8'), source);
     if (objects.length === 0) throw new KsealError('NO_DOCUMENTS', 'the input holds no documents', { file: source });
     const secrets = objects.map(({ value, location }) => {

@@ -4,45 +4,65 @@ import { KsealError } from '../../src/errors.js';
 import { encodeBase64 } from '../../src/crypto/base64.js';
 import { sealBytes } from '../../src/crypto/hybrid.js';
 import { checkSecretNames, MAX_SECRET_BYTES } from '../../src/model/secret.js';
-import { parseScope, scopeLabel } from '../../src/model/scope.js';
+import { parseScope, scopeLabel, type Scope } from '../../src/model/scope.js';
+import { contextNamespace } from '../../net/kubeconfig.js';
 import { loadCertificate } from '../cert-source.js';
+import { warn } from '../emit.js';
 import { readInput, type CliIo } from '../io.js';
-import { addCertSourceOptions, certSource, type CertSourceFlags } from '../options.js';
+import { addAliases } from '../kubeseal-compat.js';
+import { addCertSourceOptions, certSource, CERT_ALIASES, scopeOption, type CertSourceFlags } from '../options.js';
 
 interface RawFlags extends CertSourceFlags {
   scope: string;
   namespace?: string;
   name?: string;
   fromFile?: string;
+  allowEmptyData?: boolean;
 }
 
 /** Registers the command. */
 export function rawCommand(program: Command, io: CliIo): void {
+  const name = io.programName ?? 'kseal';
   const command = program
     .command('raw')
     .summary('seal one value')
     .description('Seal one value, read byte for byte from stdin or --from-file (a trailing newline is sealed too), and print the base64 ciphertext without a newline, for pasting into encryptedData.')
-    .option('--scope <scope>', 'strict | namespace-wide | cluster-wide', 'strict')
-    .option('-n, --namespace <namespace>', 'namespace the value is bound to (strict, namespace-wide)')
+    .addOption(scopeOption('binding of the value', 'strict'))
+    .option('-n, --namespace <namespace>', "namespace the value is bound to (strict, namespace-wide; default: the kubeconfig context's)")
     .option('--name <name>', 'Secret name the value is bound to (strict)')
-    .option('--from-file <file>', 'read the value from this file (default: stdin)');
+    .option('--from-file <file>', 'read the value from this file (default: stdin)')
+    .option('--allow-empty-data', 'seal an empty value without a warning');
   addCertSourceOptions(command);
+  addAliases(command, CERT_ALIASES, '--raw');
   command.addHelpText(
     'after',
     `
 Examples:
-  printf '%s' "$PASSWORD" | kseal raw --cert cert.pem -n app --name db
-  kseal raw --cert cert.pem --scope namespace-wide -n app --from-file ./token.txt`,
+  printf '%s' "$PASSWORD" | ${name} raw --cert cert.pem -n app --name db
+  ${name} raw --cert cert.pem --scope namespace-wide -n app --from-file ./token.txt`,
   );
   command.action(async (flags: RawFlags) => {
     const scope = parseScope(flags.scope);
-    checkSecretNames(flags.name, flags.namespace, {});
-    const label = scopeLabel(scope, flags.namespace, flags.name);
-    const { bytes, source } = await readInput(io, flags.fromFile);
+    const namespace = flags.namespace ?? (scope === 'cluster-wide' ? undefined : contextNamespace({ kubeconfig: flags.kubeconfig, context: flags.context }, io.env, { cwd: io.cwd }));
+    checkSecretNames(flags.name, namespace, {});
+    const label = labelFor(scope, namespace, flags.name);
+    const { bytes, source } = await readInput(io, flags.fromFile, 'the value to seal');
     if (bytes.length > MAX_SECRET_BYTES) {
       throw new KsealError('SECRET_TOO_LARGE', `the value is ${bytes.length} bytes; a Secret holds at most ${MAX_SECRET_BYTES}`, { file: source });
     }
+    if (bytes.length === 0 && flags.allowEmptyData !== true) warn(io, `${source} is empty: sealing an empty value (pass --allow-empty-data if that is what you want)`);
     const cert = await loadCertificate(certSource(flags), io);
     io.stdout(encodeBase64(sealBytes(cert.publicKey, label, bytes)));
   });
+}
+
+/** The label, with hints that speak of raw's flags rather than of manifest fields. */
+function labelFor(scope: Scope, namespace: string | undefined, name: string | undefined): Buffer {
+  try {
+    return scopeLabel(scope, namespace, name);
+  } catch (e) {
+    if (e instanceof KsealError && e.code === 'MISSING_NAMESPACE') throw new KsealError(e.code, e.message, { hint: 'pass -n NAMESPACE (or set a namespace on the kubeconfig context), or choose --scope cluster-wide' });
+    if (e instanceof KsealError && e.code === 'MISSING_NAME') throw new KsealError(e.code, e.message, { hint: 'pass --name NAME (the Secret the value goes into), or choose --scope namespace-wide' });
+    throw e;
+  }
 }

@@ -7,7 +7,7 @@
  */
 import { isMap, isScalar, parseAllDocuments, type Document, type YAMLMap } from 'yaml';
 import { KsealError, type ErrorLocation } from '../errors.js';
-import { readSealedSecret, KEY_ID_ANNOTATION, type SealedSecret } from '../model/sealed-secret.js';
+import { readSealedSecret, KEY_ID_ANNOTATION, mergedKeyIdHint, type SealedSecret } from '../model/sealed-secret.js';
 import { compareKeys } from '../model/secret.js';
 import { describeKind } from '../model/fields.js';
 import { MAX_ALIAS_COUNT } from './read.js';
@@ -54,7 +54,8 @@ function openYaml(text: string, source: string): SealedFile {
       setValues: (values, keyId) => {
         if (sealed === undefined) throw new KsealError('NOT_A_SEALED_SECRET', `expected a SealedSecret but found ${describeKind(value)}`, location);
         setYamlValues(doc, values);
-        if (replacesAll(sealed, values)) doc.setIn(['metadata', 'annotations', KEY_ID_ANNOTATION], keyId);
+        const hint = mergedKeyIdHint(sealed.metadata.annotations?.[KEY_ID_ANNOTATION], keyId, replacesAll(sealed, values));
+        if (hint !== undefined && hint !== sealed.metadata.annotations?.[KEY_ID_ANNOTATION]) doc.setIn(['metadata', 'annotations', KEY_ID_ANNOTATION], hint);
       },
     });
   }
@@ -128,9 +129,10 @@ function openJson(text: string, source: string): SealedFile {
           const isSorted = keys.every((k, i) => i === 0 || compareKeys(keys[i - 1] ?? '', k) <= 0);
           const merged: Record<string, string> = { ...current, ...values };
           obj.spec.encryptedData = isSorted ? Object.fromEntries(Object.keys(merged).sort(compareKeys).map((k) => [k, merged[k] ?? ''])) : merged;
-          if (replacesAll(sealed, values)) {
+          const hint = mergedKeyIdHint(sealed.metadata.annotations?.[KEY_ID_ANNOTATION], keyId, replacesAll(sealed, values));
+          if (hint !== undefined && hint !== sealed.metadata.annotations?.[KEY_ID_ANNOTATION]) {
             obj.metadata ??= {};
-            obj.metadata.annotations = { ...obj.metadata.annotations, [KEY_ID_ANNOTATION]: keyId };
+            obj.metadata.annotations = { ...obj.metadata.annotations, [KEY_ID_ANNOTATION]: hint };
           }
         },
       },

@@ -226,11 +226,29 @@ export function sealedValues(sealed: SealedSecret, location: ErrorLocation = {})
     });
 }
 
-/** Orders keys so the one named by the object's key-id hint is tried first. */
+/**
+ * Orders keys so the ones named by the object's key-id hint are tried first, in the hint's order.
+ * The hint is one key id, or several separated by commas when values were sealed with different
+ * certificates (`encrypt --merge-into` with a newer certificate).
+ */
 export function orderKeysByHint<T extends { readonly keyId: string }>(sealed: SealedSecret, keys: readonly T[]): T[] {
   const hint = sealed.metadata.annotations?.[KEY_ID_ANNOTATION];
   if (hint === undefined) return [...keys];
-  return [...keys.filter((k) => k.keyId === hint), ...keys.filter((k) => k.keyId !== hint)];
+  const named = hint.split(',').map((h) => h.trim()).filter((h) => h !== '');
+  const first = named.flatMap((id) => keys.filter((k) => k.keyId === id));
+  return [...first, ...keys.filter((k) => !named.includes(k.keyId))];
+}
+
+/**
+ * The key-id hint after sealing some values with `keyId`: that id alone when it sealed every value,
+ * else it first and the earlier ones after; undefined (leave the object as it is) when the other
+ * values' certificates are unknown (no hint before).
+ */
+export function mergedKeyIdHint(previous: string | undefined, keyId: string, replacesAll: boolean): string | undefined {
+  if (replacesAll) return keyId;
+  if (previous === undefined || previous === '') return undefined;
+  const ids = [keyId, ...previous.split(',').map((h) => h.trim())].filter((h) => h !== '');
+  return [...new Set(ids)].join(',');
 }
 
 /** Result of unsealing: the Secret and, per key, which key id opened it. */
