@@ -12,11 +12,13 @@ import { Command, CommanderError, Option } from 'commander';
 import { EXIT, isKsealError } from '../src/errors.js';
 import { certCommand } from './commands/cert.js';
 import { completionCommand } from './commands/completion.js';
+import { convertCommand } from './commands/convert.js';
 import { decryptCommand } from './commands/decrypt.js';
 import { encryptCommand } from './commands/encrypt.js';
 import { keygenCommand } from './commands/keygen.js';
 import { rawCommand } from './commands/raw.js';
 import { reencryptCommand } from './commands/reencrypt.js';
+import { uiCommand } from './commands/ui.js';
 import { validateCommand } from './commands/validate.js';
 import { versionCommand } from './commands/version.js';
 import type { CliIo } from './io.js';
@@ -44,7 +46,7 @@ Examples:
   ${name} encrypt --cert cert.pem < secret.yaml > sealed.yaml
   ${name} <command> --help                                 # options of one command`,
     );
-  for (const register of [encryptCommand, rawCommand, certCommand, validateCommand, reencryptCommand, decryptCommand, keygenCommand, versionCommand, completionCommand]) register(program, io);
+  for (const register of [encryptCommand, rawCommand, certCommand, validateCommand, reencryptCommand, convertCommand, decryptCommand, keygenCommand, uiCommand, versionCommand, completionCommand]) register(program, io);
   for (const command of program.commands) command.exitOverride().configureOutput(output(io));
   return program;
 }
