@@ -15,6 +15,7 @@ import { completionCommand } from './commands/completion.js';
 import { convertCommand } from './commands/convert.js';
 import { decryptCommand } from './commands/decrypt.js';
 import { encryptCommand } from './commands/encrypt.js';
+import { identityCommand } from './commands/identity.js';
 import { keygenCommand } from './commands/keygen.js';
 import { rawCommand } from './commands/raw.js';
 import { reencryptCommand } from './commands/reencrypt.js';
@@ -46,8 +47,8 @@ Examples:
   ${name} encrypt --cert cert.pem < secret.yaml > sealed.yaml
   ${name} <command> --help                                 # options of one command`,
     );
-  for (const register of [encryptCommand, rawCommand, certCommand, validateCommand, reencryptCommand, convertCommand, decryptCommand, keygenCommand, uiCommand, versionCommand, completionCommand]) register(program, io);
-  for (const command of program.commands) command.exitOverride().configureOutput(output(io));
+  for (const register of [encryptCommand, rawCommand, certCommand, validateCommand, reencryptCommand, convertCommand, decryptCommand, keygenCommand, identityCommand, uiCommand, versionCommand, completionCommand]) register(program, io);
+  for (const command of descendants(program)) command.exitOverride().configureOutput(output(io));
   return program;
 }
 
@@ -58,7 +59,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   const program = buildProgram(io);
   // commander's own messages (unknown option, bad choice, missing argument) are collected and
   // printed below in kseal's format, text or JSON, like every other error.
-  for (const command of [program, ...program.commands]) {
+  for (const command of [program, ...descendants(program)]) {
     command.configureOutput({ ...output(io), outputError: (s) => void (usageMessage += s) }).showHelpAfterError(false);
   }
   if (argv[0] === '__complete') {
@@ -83,6 +84,11 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     }
     return report(e, io, json);
   }
+}
+
+/** Every command below `command` (sub-commands of sub-commands too). */
+function descendants(command: Command): Command[] {
+  return command.commands.flatMap((c) => [c, ...descendants(c)]);
 }
 
 function output(io: CliIo): { writeOut: (s: string) => void; writeErr: (s: string) => void } {

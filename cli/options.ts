@@ -24,7 +24,7 @@ export function addCertSourceOptions(command: Command, withCert = true): Command
 }
 
 /** kubeseal's second name for the certificate variable (its flag name is the same as kseal's). */
-export const CERT_ALIASES: readonly Alias[] = [{ flags: '--sealed-secrets-cert <path|url>', target: 'cert', targetFlag: '--cert', env: 'SEALED_SECRETS_CERT' }];
+export const CERT_ALIASES: readonly Alias[] = [{ flags: '--sealed-secrets-cert <path|url>', target: 'cert', targetFlag: '--cert', env: 'SEALED_SECRETS_CERT', convert: (v) => [v] }];
 
 /** kubeseal's `--format` for -o. */
 export const FORMAT_ALIAS: Alias = { flags: '--format <format>', target: 'output', targetFlag: '-o', choices: OUTPUT_FORMATS };

@@ -1,23 +1,22 @@
 /** `kseal encrypt`: seal every Secret of a manifest stream into a SealedSecret, or merge keys into one. */
 import type { Command } from 'commander';
 import { KsealError } from '../../src/errors.js';
-import { encodeBase64 } from '../../src/crypto/base64.js';
-import { sealBytes } from '../../src/crypto/hybrid.js';
 import { readManifests } from '../../src/manifest/read.js';
 import { openSealedFile } from '../../src/manifest/sealed-file.js';
 import { writeManifests } from '../../src/manifest/write.js';
 import { readSecret, type SecretInput } from '../../src/model/secret.js';
-import { checkSealable, sealedSecretLabel, sealedSecretScope, sealSecret } from '../../src/model/sealed-secret.js';
+import { checkRecipientsAllowed, checkSealable, KEY_ID_ANNOTATION, KSEAL_API_VERSION, sealedSecretScope, sealSecret } from '../../src/model/sealed-secret.js';
+import { sealForObject } from '../../src/model/object-recipients.js';
 import { describeScope, scopeFromAnnotations } from '../../src/model/scope.js';
-import { loadCertificate } from '../cert-source.js';
+import { addRecipientOptions, escrowRecipientsOf, hasExtraRecipients, loadRecipients, type RecipientFlags } from '../recipient-source.js';
 import { emit, warn } from '../emit.js';
 import { readInput, type CliIo } from '../io.js';
 import { writeFileAtomic } from '../atomic-write.js';
 import { contextNamespace } from '../../net/kubeconfig.js';
 import { addAliases } from '../kubeseal-compat.js';
-import { addCertSourceOptions, addOutputOptions, apiVersionFlag, apiVersionOption, certSource, CERT_ALIASES, FORMAT_ALIAS, formatFlag, scopeFlag, scopeOption, type CertSourceFlags } from '../options.js';
+import { addCertSourceOptions, addOutputOptions, apiVersionFlag, apiVersionOption, CERT_ALIASES, FORMAT_ALIAS, formatFlag, scopeFlag, scopeOption } from '../options.js';
 
-interface EncryptFlags extends CertSourceFlags {
+interface EncryptFlags extends RecipientFlags {
   file?: string;
   output?: string;
   write?: string;
@@ -47,7 +46,7 @@ export function encryptCommand(program: Command, io: CliIo): void {
     .addOption(apiVersionOption())
     .option('--allow-empty-data', 'allow Secrets with no values')
     .option('--merge-into <file>', 'seal the input keys into this existing SealedSecret file, in place');
-  addOutputOptions(addCertSourceOptions(command));
+  addOutputOptions(addCertSourceOptions(addRecipientOptions(command), false));
   addAliases(command, [FORMAT_ALIAS, { flags: '--secret-file <file>', target: 'file', targetFlag: '-f' }, { flags: '--sealed-secret-file <file>', target: 'write', targetFlag: '-w' }, ...CERT_ALIASES]);
   command.addHelpText(
     'after',
@@ -55,13 +54,14 @@ export function encryptCommand(program: Command, io: CliIo): void {
 Examples:
   ${name} encrypt --cert cert.pem < secret.yaml > sealed.yaml
   kubectl create secret generic db -n app --from-file=password=./pw.txt --dry-run=client -o yaml | ${name} encrypt > db.sealed.yaml
-  ${name} encrypt --cert cert.pem --merge-into db.sealed.yaml < new-key.yaml`,
+  ${name} encrypt --cert cert.pem --merge-into db.sealed.yaml < new-key.yaml
+  ${name} encrypt --cert prod.pem --cert dr.pem --recipient kseal1… < secret.yaml > sealed.yaml`,
   );
   command.action(async (flags: EncryptFlags, self: Command) => {
     if (flags.mergeInto !== undefined) checkMergeFlags(self);
     const { bytes, source } = await readInput(io, flags.file, EXPECTING);
     const objects = readManifests(bytes.toString('utf8'), source);
-    if (objects.length === 0) throw new KsealError('NO_DOCUMENTS', 'the input holds no documents', { file: source, hint: `pipe a Secret manifest in, or pass -f FILE` });
+    if (objects.length === 0) throw new KsealError('NO_DOCUMENTS', 'the input holds no documents', { file: source, hint: 'pipe a Secret manifest in, or pass -f FILE' });
     if (flags.name !== undefined && objects.length > 1) {
       throw new KsealError('USAGE', `--name applies to one Secret, but the input holds ${objects.length}`, { file: source });
     }
@@ -72,6 +72,7 @@ Examples:
     const namespace = secrets.some((s) => s.namespace === undefined) ? contextNamespace({ kubeconfig: flags.kubeconfig, context: flags.context }, io.env, { cwd: io.cwd }) : undefined;
     const flagScope = scopeFlag(flags.scope);
     const apiVersion = apiVersionFlag(flags.apiVersion);
+    checkRecipientsAllowed(apiVersion ?? KSEAL_API_VERSION, hasExtraRecipients(flags), { file: source });
     const plans = secrets.map((input) => {
       const secret = input.namespace === undefined && namespace !== undefined ? { ...input, namespace } : input;
       const scope = flagScope ?? scopeOf(secret);
@@ -79,8 +80,8 @@ Examples:
       checkSealable(secret, options);
       return { secret, options };
     });
-    const cert = await loadCertificate(certSource(flags), io);
-    const sealed = plans.map(({ secret, options }) => sealSecret(secret, cert, options));
+    const { primary, others } = await loadRecipients(flags, io);
+    const sealed = plans.map(({ secret, options }) => sealSecret(secret, primary, { ...options, recipients: others }));
     for (const secret of secrets) for (const w of secret.warnings) warn(io, `${secret.location.file ?? ''}: document ${secret.location.document ?? '?'}: ${w}`);
     await emit(io, writeManifests(sealed, formatFlag(flags.output)), flags.write);
   });
@@ -94,7 +95,7 @@ function checkMergeFlags(command: Command): void {
     ['write', '-w', 'the file named by --merge-into is the output'],
     ['name', '--name', "the values are sealed for the file's name"],
     ['namespace', '-n', "the values are sealed for the file's namespace"],
-    ['apiVersion', '--api-version', "the file keeps its apiVersion"],
+    ['apiVersion', '--api-version', 'the file keeps its apiVersion'],
   ] as const) {
     if (given(key)) throw new KsealError('USAGE', `${flag} does not go with --merge-into: ${why}`, { hint: `drop ${flag}` });
   }
@@ -131,12 +132,28 @@ async function merge(io: CliIo, flags: EncryptFlags, secrets: SecretInput[], fil
     throw new KsealError('SCOPE_CONFLICT', `--scope ${flagScope} differs from the target's scope ${scope}`, { file, hint: 'drop --scope: merged values always take the target file\'s scope' });
   }
   // The input's own name and namespace are throwaway (kubectl create secret ... --dry-run): the target's count.
-  const label = sealedSecretLabel(sealed);
   const { metadata } = sealed;
-  const cert = await loadCertificate(certSource(flags), io);
-  const values: Record<string, string> = {};
-  for (const [key, value] of secret.data) values[key] = encodeBase64(sealBytes(cert.publicKey, label, value));
-  document.setValues(values, cert.keyId);
+  // The keys are sealed for every recipient already on the object; --cert after the first and
+  // --recipient may only name those (adding a recipient needs the plaintext: kseal recipients add).
+  const onObject = new Set((sealed.spec.recipients ?? []).map((r) => r.id));
+  const { primary, others } = await loadRecipients({ ...flags, recipient: [], recipientsFile: [] }, io);
+  for (const named of [...others, ...(await escrowRecipientsOf(flags, io))]) {
+    if (!onObject.has(named.keyId) && named.keyId !== metadata.annotations?.[KEY_ID_ANNOTATION]) {
+      throw new KsealError('RECIPIENT_MISSING', `${named.kind === 'escrow' ? named.text : `the certificate with key id ${named.keyId.slice(0, 16)}`} is not a recipient of this object`, {
+        file,
+        hint: 'merging seals for the recipients already on the object; add a recipient with kseal recipients add --identity FILE',
+      });
+    }
+  }
+  if (onObject.has(primary.keyId)) {
+    throw new KsealError('RECIPIENT_MISSING', `the first certificate (key id ${primary.keyId.slice(0, 16)}) belongs to a spec.recipients entry, not to spec.encryptedData`, {
+      file,
+      hint: "pass the certificate of the object's first cluster (its kseal.dev/key-id) first",
+    });
+  }
+  const values = sealForObject(sealed, primary, secret.data, { file });
+  document.setObjectValues(values, primary.keyId);
   await writeFileAtomic(io.cwd, file, target.render());
-  io.stderr(`kseal: merged ${secret.data.size} key${secret.data.size === 1 ? '' : 's'} into ${file} (${describeScope(scope, metadata.namespace, metadata.name)})\n`);
+  const recipients = 1 + (sealed.spec.recipients?.length ?? 0);
+  io.stderr(`kseal: merged ${secret.data.size} key${secret.data.size === 1 ? '' : 's'} into ${file} (${describeScope(scope, metadata.namespace, metadata.name)}${recipients > 1 ? `, ${recipients} recipients` : ''})\n`);
 }
