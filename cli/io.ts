@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { KsealError } from '../src/errors.js';
+import { promptHidden } from './hidden-prompt.js';
 
 export interface CliIo {
   /**
@@ -21,6 +22,10 @@ export interface CliIo {
   now(): Date;
   /** How the user called the program, for help and messages: "kseal" (default) or "kubectl kseal". */
   readonly programName?: string;
+  /** True when stdin is a terminal (values are then asked for with a hidden prompt). */
+  readonly stdinIsTty?: boolean;
+  /** Reads one line from the terminal without echo (see hidden-prompt.ts). */
+  promptHidden?(prompt: string): Promise<string>;
 }
 
 /** The real process's io. */
@@ -38,6 +43,8 @@ export function processIo(): CliIo {
     cwd: process.cwd(),
     now: () => new Date(),
     programName: /^kubectl-kseal(\.c?js)?$/.test(basename(process.argv[1] ?? '')) ? 'kubectl kseal' : 'kseal',
+    stdinIsTty: process.stdin.isTTY === true,
+    promptHidden,
   };
 }
 

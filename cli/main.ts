@@ -9,7 +9,7 @@
  * (kubeseal-compat.ts); as a kubectl plugin the program calls itself `kubectl kseal`.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { EXIT, isKsealError } from '../src/errors.js';
+import { isKsealError } from '../src/errors.js';
 import { certCommand } from './commands/cert.js';
 import { completionCommand } from './commands/completion.js';
 import { convertCommand } from './commands/convert.js';
@@ -25,6 +25,8 @@ import { versionCommand } from './commands/version.js';
 import type { CliIo } from './io.js';
 import { completions } from './completion.js';
 import { kubesealArgv } from './kubeseal-compat.js';
+import { workflowCommands } from './workflow-commands.js';
+import { EXIT } from '../src/wire.js';
 
 /** The version printed by --version (set by the bundler; "dev" when run from source). */
 export const VERSION = typeof KSEAL_VERSION === 'string' ? KSEAL_VERSION : 'dev';
@@ -48,6 +50,7 @@ Examples:
   ${name} <command> --help                                 # options of one command`,
     );
   for (const register of [encryptCommand, rawCommand, certCommand, validateCommand, reencryptCommand, convertCommand, decryptCommand, keygenCommand, identityCommand, uiCommand, versionCommand, completionCommand]) register(program, io);
+  for (const register of workflowCommands) register(program, io);
   for (const command of descendants(program)) command.exitOverride().configureOutput(output(io));
   return program;
 }

@@ -44,7 +44,7 @@ export function scopeOption(description: string, defaultValue?: string): Option 
 
 /** --api-version with its choices. */
 export function apiVersionOption(): Option {
-  return new Option('--api-version <version>', 'apiVersion of the SealedSecrets written').choices(API_VERSIONS).default(API_VERSIONS[0]);
+  return new Option('--api-version <version>', `apiVersion of the SealedSecrets written (default: .kseal.yaml, else ${API_VERSIONS[0]})`).choices(API_VERSIONS);
 }
 
 export interface CertSourceFlags {

@@ -5,18 +5,23 @@ import { readManifests } from '../../src/manifest/read.js';
 import { openSealedFile } from '../../src/manifest/sealed-file.js';
 import { writeManifests } from '../../src/manifest/write.js';
 import { readSecret, type SecretInput } from '../../src/model/secret.js';
-import { checkRecipientsAllowed, checkSealable, KEY_ID_ANNOTATION, KSEAL_API_VERSION, sealedSecretScope, sealSecret } from '../../src/model/sealed-secret.js';
+import { checkRecipientsAllowed, checkSealable, sealedSecretScope, sealSecret, type SealedSecret } from '../../src/model/sealed-secret.js';
 import { sealForObject } from '../../src/model/object-recipients.js';
 import { describeScope, scopeFromAnnotations } from '../../src/model/scope.js';
 import { addRecipientOptions, escrowRecipientsOf, hasExtraRecipients, loadRecipients, type RecipientFlags } from '../recipient-source.js';
 import { emit, warn } from '../emit.js';
 import { readInput, type CliIo } from '../io.js';
 import { writeFileAtomic } from '../atomic-write.js';
+import { addConfigOption, findRepoConfig, recipientFlagsFromRule, ruleFor } from '../repo-config.js';
+import { matchRule } from '../../src/config/rule-match.js';
+import { resolve } from 'node:path';
 import { contextNamespace } from '../../net/kubeconfig.js';
 import { addAliases } from '../kubeseal-compat.js';
 import { addCertSourceOptions, addOutputOptions, apiVersionFlag, apiVersionOption, CERT_ALIASES, FORMAT_ALIAS, formatFlag, scopeFlag, scopeOption } from '../options.js';
+import { KEY_ID_ANNOTATION, KSEAL_API_VERSION } from '../../src/wire.js';
 
 interface EncryptFlags extends RecipientFlags {
+  config?: string;
   file?: string;
   output?: string;
   write?: string;
@@ -40,13 +45,13 @@ export function encryptCommand(program: Command, io: CliIo): void {
     .summary('seal Secrets into SealedSecrets')
     .description('Seal every Secret in the input (YAML or JSON, multiple documents, Lists) into a SealedSecret that is safe to commit.')
     .option('-f, --file <file>', 'input file (default: stdin)')
-    .addOption(scopeOption('binding of the values (default: from annotations, else strict)'))
+    .addOption(scopeOption('binding of the values (default: from annotations, else .kseal.yaml, else strict)'))
     .option('--name <name>', 'override the Secret name')
-    .option('-n, --namespace <namespace>', "override (or set) the Secret namespace (default: the input's, else the kubeconfig context's)")
+    .option('-n, --namespace <namespace>', "override (or set) the Secret namespace (default: the input's, else .kseal.yaml, else the kubeconfig context's)")
     .addOption(apiVersionOption())
     .option('--allow-empty-data', 'allow Secrets with no values')
     .option('--merge-into <file>', 'seal the input keys into this existing SealedSecret file, in place');
-  addOutputOptions(addCertSourceOptions(addRecipientOptions(command), false));
+  addConfigOption(addOutputOptions(addCertSourceOptions(addRecipientOptions(command), false)));
   addAliases(command, [FORMAT_ALIAS, { flags: '--secret-file <file>', target: 'file', targetFlag: '-f' }, { flags: '--sealed-secret-file <file>', target: 'write', targetFlag: '-w' }, ...CERT_ALIASES]);
   command.addHelpText(
     'after',
@@ -68,20 +73,31 @@ Examples:
     const secrets = objects.map(({ value, location }) => withOverrides(readSecret(value, location), flags));
     if (flags.mergeInto !== undefined) return merge(io, flags, secrets, flags.mergeInto);
 
-    // As kubectl and kubeseal: a Secret without a namespace goes to the kubeconfig context's namespace.
-    const namespace = secrets.some((s) => s.namespace === undefined) ? contextNamespace({ kubeconfig: flags.kubeconfig, context: flags.context }, io.env, { cwd: io.cwd }) : undefined;
     const flagScope = scopeFlag(flags.scope);
-    const apiVersion = apiVersionFlag(flags.apiVersion);
-    checkRecipientsAllowed(apiVersion ?? KSEAL_API_VERSION, hasExtraRecipients(flags), { file: source });
+    const flagApiVersion = apiVersionFlag(flags.apiVersion);
+    // The .kseal.yaml rule for the file being written (or read) fills in what no flag says.
+    const path = flags.write ?? (flags.file === '-' ? undefined : flags.file);
+    const config = await findRepoConfig(io, flags.config, path);
+    const absolute = path === undefined ? undefined : resolve(io.cwd, path);
     const plans = secrets.map((input) => {
-      const secret = input.namespace === undefined && namespace !== undefined ? { ...input, namespace } : input;
-      const scope = flagScope ?? scopeOf(secret);
-      const options = { scope, apiVersion, allowEmptyData: flags.allowEmptyData };
+      const rule = config === undefined ? undefined : matchRule(config, absolute, input.namespace).rule;
+      // As kubectl and kubeseal: a Secret with no namespace (here or in .kseal.yaml) goes to the kubeconfig context's.
+      const namespace = input.namespace ?? rule?.namespace ?? contextNamespace({ kubeconfig: flags.kubeconfig, context: flags.context }, io.env, { cwd: io.cwd });
+      const secret = namespace !== input.namespace ? { ...input, namespace } : input;
+      const ruleFlags = recipientFlagsFromRule(flags, io, rule);
+      const apiVersion = flagApiVersion ?? rule?.apiVersion;
+      checkRecipientsAllowed(apiVersion ?? KSEAL_API_VERSION, hasExtraRecipients(ruleFlags), { file: source });
+      const options = { scope: flagScope ?? scopeOf(secret) ?? rule?.scope ?? 'strict', apiVersion, allowEmptyData: flags.allowEmptyData };
       checkSealable(secret, options);
-      return { secret, options };
+      return { secret, options, ruleFlags, rule: rule?.index ?? 0 };
     });
-    const { primary, others } = await loadRecipients(flags, io);
-    const sealed = plans.map(({ secret, options }) => sealSecret(secret, primary, { ...options, recipients: others }));
+    const loaded = new Map<number, Awaited<ReturnType<typeof loadRecipients>>>();
+    const sealed: SealedSecret[] = [];
+    for (const { secret, options, ruleFlags, rule } of plans) {
+      if (!loaded.has(rule)) loaded.set(rule, await loadRecipients(ruleFlags, io));
+      const { primary, others } = loaded.get(rule) as Awaited<ReturnType<typeof loadRecipients>>;
+      sealed.push(sealSecret(secret, primary, { ...options, recipients: others }));
+    }
     for (const secret of secrets) for (const w of secret.warnings) warn(io, `${secret.location.file ?? ''}: document ${secret.location.document ?? '?'}: ${w}`);
     await emit(io, writeManifests(sealed, formatFlag(flags.output)), flags.write);
   });
@@ -101,9 +117,9 @@ function checkMergeFlags(command: Command): void {
   }
 }
 
-function scopeOf(secret: SecretInput): ReturnType<typeof scopeFromAnnotations> & string {
+function scopeOf(secret: SecretInput): ReturnType<typeof scopeFromAnnotations> {
   try {
-    return scopeFromAnnotations(secret.annotations) ?? 'strict';
+    return scopeFromAnnotations(secret.annotations);
   } catch (e) {
     throw e instanceof KsealError ? e.at(secret.location) : e;
   }
@@ -136,7 +152,11 @@ async function merge(io: CliIo, flags: EncryptFlags, secrets: SecretInput[], fil
   // The keys are sealed for every recipient already on the object; --cert after the first and
   // --recipient may only name those (adding a recipient needs the plaintext: kseal recipients add).
   const onObject = new Set((sealed.spec.recipients ?? []).map((r) => r.id));
-  const { primary, others } = await loadRecipients({ ...flags, recipient: [], recipientsFile: [] }, io);
+  const { rule } = await ruleFor(io, flags.config, file, metadata.namespace);
+  const fromRule = recipientFlagsFromRule(flags, io, rule);
+  // From a rule only its first certificate: the object's other recipients are already on it.
+  const certs = flags.cert === undefined ? fromRule.cert?.slice(0, 1) : flags.cert;
+  const { primary, others } = await loadRecipients({ ...fromRule, ...(certs === undefined ? {} : { cert: certs }), recipient: [], recipientsFile: [] }, io);
   for (const named of [...others, ...(await escrowRecipientsOf(flags, io))]) {
     if (!onObject.has(named.keyId) && named.keyId !== metadata.annotations?.[KEY_ID_ANNOTATION]) {
       throw new KsealError('RECIPIENT_MISSING', `${named.kind === 'escrow' ? named.text : `the certificate with key id ${named.keyId.slice(0, 16)}`} is not a recipient of this object`, {

@@ -10,9 +10,12 @@ import { readInput, type CliIo } from '../io.js';
 import { addAliases } from '../kubeseal-compat.js';
 import { addCertSourceOptions, CERT_ALIASES, scopeOption } from '../options.js';
 import { addRecipientOptions, loadRecipients, type RecipientFlags } from '../recipient-source.js';
+import { addConfigOption, recipientFlagsFromRule, ruleFor } from '../repo-config.js';
 
 interface RawFlags extends RecipientFlags {
-  scope: string;
+  scope?: string;
+  config?: string;
+  forFile?: string;
   namespace?: string;
   name?: string;
   fromFile?: string;
@@ -26,12 +29,13 @@ export function rawCommand(program: Command, io: CliIo): void {
     .command('raw')
     .summary('seal one value')
     .description('Seal one value, read byte for byte from stdin or --from-file (a trailing newline is sealed too), and print the base64 ciphertext without a newline, for pasting into encryptedData.')
-    .addOption(scopeOption('binding of the value', 'strict'))
-    .option('-n, --namespace <namespace>', "namespace the value is bound to (strict, namespace-wide; default: the kubeconfig context's)")
+    .addOption(scopeOption('binding of the value (default: from .kseal.yaml, else strict)'))
+    .option('-n, --namespace <namespace>', "namespace the value is bound to (strict, namespace-wide; default: .kseal.yaml, else the kubeconfig context's)")
     .option('--name <name>', 'Secret name the value is bound to (strict)')
     .option('--from-file <file>', 'read the value from this file (default: stdin)')
+    .option('--for-file <file>', 'choose the .kseal.yaml rule as if sealing into this file')
     .option('--allow-empty-data', 'seal an empty value without a warning');
-  addCertSourceOptions(addRecipientOptions(command), false);
+  addConfigOption(addCertSourceOptions(addRecipientOptions(command), false));
   addAliases(command, CERT_ALIASES, '--raw');
   command.addHelpText(
     'after',
@@ -45,8 +49,9 @@ With several recipients the output is one line per recipient, "encryptedData: VA
 certificate, then "ID: VALUE" for each further one (its spec.recipients id).`,
   );
   command.action(async (flags: RawFlags) => {
-    const scope = parseScope(flags.scope);
-    const namespace = flags.namespace ?? (scope === 'cluster-wide' ? undefined : contextNamespace({ kubeconfig: flags.kubeconfig, context: flags.context }, io.env, { cwd: io.cwd }));
+    const { rule } = await ruleFor(io, flags.config, flags.forFile, flags.namespace);
+    const scope = flags.scope === undefined ? (rule?.scope ?? 'strict') : parseScope(flags.scope);
+    const namespace = flags.namespace ?? rule?.namespace ?? (scope === 'cluster-wide' ? undefined : contextNamespace({ kubeconfig: flags.kubeconfig, context: flags.context }, io.env, { cwd: io.cwd }));
     checkSecretNames(flags.name, namespace, {});
     const label = labelFor(scope, namespace, flags.name);
     const { bytes, source } = await readInput(io, flags.fromFile, 'the value to seal');
@@ -54,7 +59,7 @@ certificate, then "ID: VALUE" for each further one (its spec.recipients id).`,
       throw new KsealError('SECRET_TOO_LARGE', `the value is ${bytes.length} bytes; a Secret holds at most ${MAX_SECRET_BYTES}`, { file: source });
     }
     if (bytes.length === 0 && flags.allowEmptyData !== true) warn(io, `${source} is empty: sealing an empty value (pass --allow-empty-data if that is what you want)`);
-    const { primary, others } = await loadRecipients(flags, io);
+    const { primary, others } = await loadRecipients(recipientFlagsFromRule(flags, io, rule), io);
     const sealed = sealForRecipients(primary, others, label, new Map([['value', bytes]]));
     if (others.length === 0) return io.stdout(sealed.primary.value ?? '');
     io.stdout(`encryptedData: ${sealed.primary.value ?? ''}\n${sealed.others.map((o) => `${o.recipient.keyId}: ${o.encryptedData.value ?? ''}\n`).join('')}`);

@@ -10,7 +10,6 @@ import { Option, type Command } from 'commander';
 import { KsealError } from '../../src/errors.js';
 import { parseCertificate } from '../../src/crypto/certificate.js';
 import { openSealedFile, type SealedFileDocument } from '../../src/manifest/sealed-file.js';
-import { KEY_ID_ANNOTATION } from '../../src/model/sealed-secret.js';
 import { writeFileAtomic } from '../atomic-write.js';
 import { rotateSealed } from '../controller-api.js';
 import { controllerClient, expectOk, type ControllerClient } from '../controller-client.js';
@@ -19,6 +18,7 @@ import { readInput, type CliIo } from '../io.js';
 import { addAliases } from '../kubeseal-compat.js';
 import { count, jsonErrors, mapLimit, ResultLog, where, type ObjectResult } from '../object-results.js';
 import { addCertSourceOptions, certSource, type CertSourceFlags } from '../options.js';
+import { HTTP_PATHS, KEY_ID_ANNOTATION } from '../../src/wire.js';
 import { concurrencyOption } from './validate.js';
 
 interface ReencryptFlags extends CertSourceFlags {
@@ -61,7 +61,7 @@ Examples:
       throw new KsealError('USAGE', '-o json reports on files re-sealed with -f; a stream re-sealed to stdout is the output itself');
     }
     const client = await controllerClient(certSource(flags), io);
-    const newest = parseCertificate(expectOk(await client.request('GET', '/v1/cert.pem'), 'GET /v1/cert.pem', client), { source: client.description, now: io.now() }).keyId;
+    const newest = parseCertificate(expectOk(await client.request('GET', HTTP_PATHS.cert), `GET ${HTTP_PATHS.cert}`, client), { source: client.description, now: io.now() }).keyId;
     const options = { client, newest, force: flags.force === true, concurrency: flags.concurrency, multi: new Set<string>() };
     if (flags.file === undefined) {
       const { bytes, source } = await readInput(io, flags.input, 'SealedSecret manifests (YAML or JSON)');
