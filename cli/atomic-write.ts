@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { open, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { KsealError } from '../src/errors.js';
+import { fileError } from './io.js';
 
 export interface AtomicWriteOptions {
   /** File mode for a new file; an existing file keeps its mode unless `forceMode` is set. */
@@ -39,6 +40,6 @@ export async function writeFileAtomic(cwd: string, path: string, content: string
   } catch (e) {
     await rm(temp, { force: true });
     if (e instanceof KsealError) throw e;
-    throw new KsealError('FILE_WRITE', `cannot write the file: ${(e as NodeJS.ErrnoException).code ?? 'error'}`, { file: path, cause: e });
+    throw fileError('write', path, e);
   }
 }

@@ -2,7 +2,7 @@
  * Scale measurement harness (not a test: no timing decides a pass), shared by `npm run bench`
  * (bench/controller.ts and the workload files next to it) and runnable alone:
  *
- *   npx esbuild test/controller/scale.ts --bundle --platform=node --format=esm --packages=external \
+ *   npx esbuild bench/scale.ts --bundle --platform=node --format=esm --packages=external \
  *     --outfile=dist/kseal-scale.mjs && node dist/kseal-scale.mjs [count] [values] [keySize]   (from the repo root)
  *
  * The pieces: an in-process API server (`startKubeApi`) holding the CRD, the sealing keys and any
@@ -27,11 +27,11 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { parse } from 'yaml';
-import { parseCertificate, type SealingCertificate } from '../../src/crypto/certificate.js';
-import { generateSealingKey } from '../../src/crypto/keygen.js';
-import { keySecretManifest } from '../../src/model/key-secret.js';
-import { KEY_ID_ANNOTATION, sealSecret } from '../../src/model/sealed-secret.js';
-import { readSecret } from '../../src/model/secret.js';
+import { parseCertificate, type SealingCertificate } from '../src/crypto/certificate.js';
+import { generateSealingKey } from '../src/crypto/keygen.js';
+import { keySecretManifest } from '../src/model/key-secret.js';
+import { KEY_ID_ANNOTATION, sealSecret } from '../src/model/sealed-secret.js';
+import { readSecret } from '../src/model/secret.js';
 import { startKubeApi, type JsonObject, type KubeApiServer, type StatsSnapshot } from '../kube-api/server.js';
 
 /** The repository root: the working directory (run from there; the bundle lives elsewhere). */
@@ -304,6 +304,17 @@ export function machineBusySeconds(): number {
   }
 }
 
+/**
+ * The node flags the image starts the controller with (the Dockerfile's ENTRYPOINT, between node and
+ * the script), so a measurement runs what ships. KSEAL_SCALE_NODE_ARGS replaces them.
+ */
+export function imageNodeFlags(): string[] {
+  const line = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(readFileSync(`${ROOT}Dockerfile`, 'utf8'))?.[1];
+  if (line === undefined) return [];
+  const argv = JSON.parse(line) as string[];
+  return argv.slice(1, argv.findIndex((a) => a.endsWith('.mjs')));
+}
+
 /** Controllers still running, killed if this process exits first (a failed or interrupted run). */
 const running = new Set<ChildProcess>();
 process.once('exit', () => {
@@ -335,7 +346,7 @@ export class ControllerRun {
   private closed = false;
 
   constructor(kubeconfigPath: string, options: ControllerRunOptions = {}) {
-    const nodeArgs = (process.env.KSEAL_SCALE_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+    const nodeArgs = process.env.KSEAL_SCALE_NODE_ARGS === undefined ? imageNodeFlags() : process.env.KSEAL_SCALE_NODE_ARGS.split(' ').filter((a) => a !== '');
     const args = [
       ...nodeArgs,
       BIN,
