@@ -95,6 +95,7 @@ describe.skipIf(!e2e.ownControlPlane)('faults of a real API server', () => {
     await createSealed(e2e, sealedObject({ name: 's1', namespace: app, values: { v: 'new' }, cert }));
     await compactEtcd(plane.etcdUrl);
     await extraServer.restart();
+    e2e.tolerateForbiddenUntil(new Date()); // as in the restart test below
 
     await waitReady(e2e, app, 's0', 2, 60_000);
     await waitReady(e2e, app, 's1', 1, 60_000);
@@ -116,6 +117,9 @@ describe.skipIf(!e2e.ownControlPlane)('faults of a real API server', () => {
     await replaceSpec(e2e, app, 's0', sealedObject({ name: 's0', namespace: app, values: { v: 'two' }, cert }).spec);
     await createSealed(e2e, sealedObject({ name: 's1', namespace: app, values: { v: 'new' }, cert }));
     await extraServer.restart();
+    // A starting kube-apiserver serves requests before /readyz passes, and until its RBAC caches
+    // are filled it refuses them (403). The controller must ride that out; refusals after ready fail.
+    e2e.tolerateForbiddenUntil(new Date());
 
     await waitReady(e2e, app, 's0', 2, 60_000);
     await waitReady(e2e, app, 's1', 1, 60_000);
