@@ -67,7 +67,7 @@ describe('docs/MIGRATING.md end to end', () => {
     server.store.patch('v1', 'Secret', 'db', 'app', { metadata: { annotations: { 'kseal.dev/managed': 'true' } } });
     const kss = server.store.create(parse(converted) as JsonObject) as unknown as KubeObject;
     await eventually('kseal.dev object Ready', () => conds(server!, 'kseal.dev', 'app', 'db').some((c) => c.type === 'Ready' && c.status === 'True'), 15_000);
-    server.store.delete('bitnami.com/v1alpha1', 'SealedSecret', 'db', 'app', { propagationPolicy: 'Orphan' } as never);
+    server.store.delete('bitnami.com/v1alpha1', 'SealedSecret', 'db', 'app', { propagationPolicy: 'Orphan' });
     const after = server.store.get('v1', 'Secret', 'db', 'app') as unknown as SecretJson;
     expect(after.metadata.ownerReferences?.map((r) => r.uid)).toEqual([kss.metadata.uid]);
     expect(Buffer.from(after.data!.password!, 'base64').toString()).toBe('pw');
