@@ -169,6 +169,7 @@ export class Controller {
       api,
       registry: this.keys,
       namespace,
+      identity: this.identity,
       keySize: options.keySize,
       keyTtlMs: options.keyTtlMs,
       commonName: options.commonName,

@@ -2,7 +2,9 @@
  * The Secret a SealedSecret becomes, and how it relates to a Secret that already exists:
  *
  * - none: create it;
- * - owned by this SealedSecret (ownerReference or `kseal.dev/owner-uid`): keep it as the template says;
+ * - a sealing-key Secret (key-guard.ts): never written;
+ * - owned by this SealedSecret (ownerReference or `kseal.dev/owner-uid`): keep it exactly as the
+ *   template says (checked before the annotations below, which only apply to Secrets it does not own);
  * - annotated `kseal.dev/managed: "true"`: take it over (it becomes owned);
  * - annotated `kseal.dev/patch: "true"`: merge the SealedSecret's keys into it, leaving its other keys,
  *   labels and annotations, type and owners alone;
@@ -16,6 +18,7 @@
 import { decodeBase64 } from '../src/crypto/base64.js';
 import { secretFromTemplate, type SealedSecret } from '../src/model/sealed-secret.js';
 import { sortedRecord } from '../src/model/secret.js';
+import { userRecord } from '../src/model/fields.js';
 import {
   flagged,
   INTEGRITY_ANNOTATION,
@@ -29,6 +32,7 @@ import {
   UNSEALED_WITH_ANNOTATION,
 } from './annotations.js';
 import type { SealingKey } from './contracts.js';
+import { isKeySecret } from './key-guard.js';
 import { integrityAnnotation, verifyIntegrity, type IntegrityInput } from './integrity.js';
 import type { KubeObject, OwnerReferenceJson, SecretJson } from './kube-client.js';
 
@@ -40,12 +44,18 @@ export function ownedBy(secret: SecretJson, uid: string): boolean {
   return secret.metadata.ownerReferences?.some((r) => r.uid === uid) === true || secret.metadata.annotations?.[OWNER_UID_ANNOTATION] === uid;
 }
 
-/** The mode for an existing Secret, or `conflict` when it must be left alone. */
-export function secretMode(existing: SecretJson | undefined, ownerUid: string): SecretMode | 'conflict' {
+/**
+ * The mode for an existing Secret, `conflict` when it must be left alone, or `key` when it is a
+ * sealing-key Secret (never written). Ownership is decided first: a Secret this SealedSecret owns is
+ * restored to exactly what it says, whatever annotations someone who can edit Secrets put on it (a
+ * `patch` annotation added to an owned Secret would otherwise keep their foreign keys).
+ */
+export function secretMode(existing: SecretJson | undefined, ownerUid: string): SecretMode | 'conflict' | 'key' {
   if (existing === undefined) return 'create';
+  if (isKeySecret(existing)) return 'key';
   const annotations = existing.metadata.annotations;
-  if (flagged(annotations, PATCH_ANNOTATIONS)) return 'patch';
   if (ownedBy(existing, ownerUid)) return 'owned';
+  if (flagged(annotations, PATCH_ANNOTATIONS)) return 'patch';
   if (flagged(annotations, MANAGED_ANNOTATIONS)) return 'takeover';
   return 'conflict';
 }
@@ -70,9 +80,9 @@ export interface VerifiedData {
 export function verifiedData(existing: SecretJson, sealed: SealedSecret, hash: string, ownerUid: string, keys: readonly SealingKey[]): VerifiedData | undefined {
   const annotations = existing.metadata.annotations ?? {};
   if (annotations[SPEC_HASH_ANNOTATION] !== hash) return undefined;
-  const data: Record<string, string> = {};
+  const data = userRecord();
   for (const key of writtenKeys(sealed)) {
-    const value = existing.data?.[key];
+    const value = existing.data !== undefined && Object.hasOwn(existing.data, key) ? existing.data[key] : undefined;
     if (value === undefined) return undefined;
     data[key] = value;
   }
@@ -116,7 +126,7 @@ export function desiredSecret(
   const base = secretFromTemplate(sealed, unsealed);
   const ownerUid = owner.metadata.uid ?? '';
   const ids = [...new Set(keyIds)].sort();
-  const written: Record<string, string> = {};
+  const written = userRecord();
   for (const key of writtenKeys(sealed)) written[key] = base.data[key] ?? '';
   const input: IntegrityInput = { specHash: hash, ownerUid, keyIds: ids, data: written };
   const annotations: Record<string, string> = {
@@ -186,7 +196,7 @@ export function planWrite(mode: SecretMode, existing: SecretJson | undefined, de
 }
 
 function contains(have: Readonly<Record<string, string>>, want: Readonly<Record<string, string>>): boolean {
-  for (const [k, v] of Object.entries(want)) if (have[k] !== v) return false;
+  for (const [k, v] of Object.entries(want)) if (!Object.hasOwn(have, k) || have[k] !== v) return false;
   return true;
 }
 

@@ -12,6 +12,7 @@ import { describeScope, scopeFromAnnotations } from '../../src/model/scope.js';
 import { loadCertificate } from '../cert-source.js';
 import { emit, warn } from '../emit.js';
 import { readInput, type CliIo } from '../io.js';
+import { userRecord } from '../../src/model/fields.js';
 import { writeFileAtomic } from '../atomic-write.js';
 import { addCertSourceOptions, addOutputOptions, apiVersionFlag, certSource, formatFlag, scopeFlag, type CertSourceFlags } from '../options.js';
 
@@ -111,7 +112,7 @@ async function merge(io: CliIo, flags: EncryptFlags, secrets: SecretInput[], fil
     warn(io, `the input Secret is ${secret.namespace ?? '?'}/${secret.name ?? '?'}; its keys are sealed for the target ${describeScope(scope, metadata.namespace, metadata.name)}`);
   }
   const cert = await loadCertificate(certSource(flags), io);
-  const values: Record<string, string> = {};
+  const values = userRecord();
   for (const [key, value] of secret.data) values[key] = encodeBase64(sealBytes(cert.publicKey, label, value));
   document.setValues(values, cert.keyId);
   await writeFileAtomic(io.cwd, file, target.render());

@@ -147,5 +147,5 @@ function kindOf(value: unknown): string | undefined {
 
 /** The key-id hint names one key; it moves only when every value is now sealed with that key. */
 function replacesAll(sealed: SealedSecret, values: Readonly<Record<string, string>>): boolean {
-  return Object.keys(sealed.spec.encryptedData).every((k) => k in values);
+  return Object.keys(sealed.spec.encryptedData).every((k) => Object.hasOwn(values, k));
 }

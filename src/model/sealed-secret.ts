@@ -15,7 +15,7 @@ import type { SealingCertificate } from '../crypto/certificate.js';
 import type { PrivateKeyEntry } from '../crypto/private-key.js';
 import { BITNAMI_CLUSTER_WIDE, BITNAMI_NAMESPACE_WIDE, SCOPE_ANNOTATION, SCOPE_ANNOTATIONS, scopeFromAnnotations, scopeLabel, type Scope } from './scope.js';
 import { checkSecretContent, checkSecretNames, compareKeys, sortedRecord, type SecretInput } from './secret.js';
-import { asRecord, describeKind, optionalBoolean, optionalString, stringMap } from './fields.js';
+import { asRecord, describeKind, optionalBoolean, optionalString, stringMap, userRecord } from './fields.js';
 import { invalidSecretKey } from './names.js';
 
 export const KSEAL_API_VERSION = 'kseal.dev/v1alpha1';
@@ -71,7 +71,7 @@ export interface SealOptions {
  */
 export function sealSecret(secret: SecretInput, cert: SealingCertificate, options: SealOptions): SealedSecret {
   const { name, namespace, label } = checkSealable(secret, options);
-  const encryptedData: Record<string, string> = {};
+  const encryptedData = userRecord();
   for (const [key, bytes] of secret.data) encryptedData[key] = encodeBase64(sealBytes(cert.publicKey, label, bytes));
   return assembleSealedSecret({ name, namespace, secret, scope: options.scope, keyId: cert.keyId, encryptedData, apiVersion: options.apiVersion ?? KSEAL_API_VERSION });
 }
@@ -136,7 +136,7 @@ export function assembleSealedSecret(parts: {
 }
 
 function withoutScopeAnnotations(annotations: Readonly<Record<string, string>>): Record<string, string> {
-  const out: Record<string, string> = {};
+  const out = userRecord();
   for (const [k, v] of Object.entries(annotations)) if (!SCOPE_ANNOTATIONS.includes(k)) out[k] = v;
   return out;
 }
@@ -271,7 +271,7 @@ export function secretFromTemplate(sealed: SealedSecret, data: ReadonlyMap<strin
   const annotations = template.metadata?.annotations;
   if (labels !== undefined && Object.keys(labels).length > 0) metadata.labels = sortedRecord(labels);
   if (annotations !== undefined && Object.keys(annotations).length > 0) metadata.annotations = sortedRecord(annotations);
-  const out: Record<string, string> = {};
+  const out = userRecord();
   for (const [key, value] of Object.entries(template.data ?? {})) {
     if (value.includes('{{')) {
       throw new KsealError('UNSUPPORTED_TEMPLATE', 'spec.template.data uses a Go template, which kseal does not evaluate', { ...location, key, hint: 'seal the final value instead' });

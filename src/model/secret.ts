@@ -9,7 +9,7 @@
 import { KsealError, type ErrorLocation } from '../errors.js';
 import { decodeBase64 } from '../crypto/base64.js';
 import { invalidNamespace, invalidObjectName, invalidSecretKey } from './names.js';
-import { asRecord, describeKind, optionalBoolean, optionalString, stringMap } from './fields.js';
+import { asRecord, describeKind, optionalBoolean, optionalString, stringMap, userRecord } from './fields.js';
 
 /** etcd's object limit as the API server applies it to a Secret's values (`MaxSecretSize`). */
 export const MAX_SECRET_BYTES = 1024 * 1024;
@@ -112,7 +112,7 @@ export function checkSecretContent(secret: SecretInput, options: { readonly allo
   if (total > MAX_SECRET_BYTES) {
     throw new KsealError('SECRET_TOO_LARGE', `the Secret's values add up to ${total} bytes; Kubernetes allows at most ${MAX_SECRET_BYTES} (1 MiB)`, { ...location, hint: 'split it into several Secrets' });
   }
-  const required = REQUIRED_KEYS[secret.type];
+  const required = Object.hasOwn(REQUIRED_KEYS, secret.type) ? REQUIRED_KEYS[secret.type] : undefined;
   if (required !== undefined) {
     for (const key of required.all ?? []) {
       if (!secret.data.has(key)) throw new KsealError('MISSING_REQUIRED_KEY', `a ${secret.type} Secret needs the key ${JSON.stringify(key)}`, { ...location, hint: `add ${key} under data or stringData` });
@@ -135,7 +135,7 @@ export function compareKeys(a: string, b: string): number {
 
 /** Returns a copy of `record` with its keys in sorted order. */
 export function sortedRecord<T>(record: Readonly<Record<string, T>>): Record<string, T> {
-  const out: Record<string, T> = {};
+  const out = userRecord<T>();
   for (const key of Object.keys(record).sort(compareKeys)) out[key] = record[key] as T;
   return out;
 }
