@@ -2,6 +2,9 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/** Product code (src, cli, controller, bin, demo, kube-api) must never import test/ or bench/. */
+const LAYOUT_NO_TESTS = { regex: '^(\\.\\./)+(test|bench)(/|$)', message: 'Product code never imports test/ or bench/: move what you need into src/, kube-api/ or demo/.' };
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '**/*.js', '**/*.mjs', '**/*.cjs'] },
   js.configs.recommended,
@@ -15,6 +18,38 @@ export default tseslint.config(
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/only-throw-error': 'error',
       '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true }],
+    },
+  },
+  // Layout: product code never imports tests or benchmarks; src/ is the library and imports no shell
+  // (cli/, controller/, bin/, demo/) and no cluster client; the embedded API stands alone.
+  {
+    files: ['src/**/*.ts', 'net/**/*.ts', 'cli/**/*.ts', 'controller/**/*.ts', 'bin/**/*.ts', 'demo/**/*.ts', 'kube-api/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [LAYOUT_NO_TESTS] }] },
+  },
+  {
+    files: ['src/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: [{ name: '@kubernetes/client-node', message: 'src/ is the library: no cluster code (see README, Architecture).' }],
+        patterns: [LAYOUT_NO_TESTS, { regex: '^(\\.\\./)+(net|cli|controller|bin|demo|kube-api)(/|$)', message: 'src/ is the library: arrows point down into src/ only.' }],
+      }],
+    },
+  },
+  {
+    // net/ (kubeconfig, HTTP client, retry) is shared by cli/ and controller/ and imports only src/.
+    files: ['net/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [LAYOUT_NO_TESTS, { regex: '^(\\.\\./)+(cli|controller|bin|demo|kube-api)(/|$)', message: 'net/ is shared by the CLI and the controller: it imports only src/.' }],
+      }],
+    },
+  },
+  {
+    files: ['kube-api/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [LAYOUT_NO_TESTS, { regex: '^(\\.\\./)+(src|cli|controller|bin|demo)(/|$)', message: 'kube-api/ stands alone: it models the Kubernetes API, not kseal.' }],
+      }],
     },
   },
   {

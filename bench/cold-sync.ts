@@ -2,14 +2,14 @@
  * Workloads 2 (cold sync), 3 (warm restart), 5 (drift repair) and 9 (responsiveness), in one cluster:
  * 1,000 SealedSecrets x 5 values sealed to the RSA-4096 test key in 50 namespaces, already in the
  * in-repo API server when a fresh controller (dist/kseal-controller.mjs) starts with no Secrets; then a
- * restart with every Secret current; then 100 Secrets edited by hand (test/controller/scale.ts).
+ * restart with every Secret current; then 100 Secrets edited by hand (bench/scale.ts).
  *
  * The time figures are ratios against the all-cores RSA limit, measured again right before and right
  * after the cold sync (this machine's load changes; their mean is the reference). The API server runs
  * in this process and competes with the controller for the same cores, so the controller's own CPU
  * split (main thread, other threads) and this process's CPU are reported next to it.
  */
-import { measureControllerScale, type ProbeResult } from '../test/controller/scale.js';
+import { measureControllerScale, type ProbeResult } from './scale.js';
 import { privateOpsRate } from './limit.js';
 import { fmt, type Figure } from './report.js';
 

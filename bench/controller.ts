@@ -1,6 +1,6 @@
 /**
  * The controller workloads (2-5, 8, 9): the real controller bundle (dist/kseal-controller.mjs) as a
- * child process against the in-repo API server in this process (test/controller/scale.ts).
+ * child process against the in-repo API server in this process (bench/scale.ts).
  * Each group runs on its own cluster; a group that fails (a timeout, a crash) becomes one MISSED row
  * with the error instead of ending the run.
  */

@@ -9,7 +9,7 @@
  * with the keys newest first, (12 + 1) / 2 tries on average; the unseal worker then tries the key that
  * opened it first for the object's other values, so 5 values cost (6.5 + 4) / 5 = 2.1 tries each.
  */
-import { ControllerRun, ScaleCluster, fixedKey, generateKeys, sealObjects, type ScaleKey } from '../test/controller/scale.js';
+import { ControllerRun, ScaleCluster, fixedKey, generateKeys, sealObjects, type ScaleKey } from './scale.js';
 import type { Figure } from './report.js';
 
 const KEYS = 12;

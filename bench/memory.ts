@@ -4,13 +4,13 @@
  *
  * To keep the run short the objects hold one value each, sealed to the RSA-2048 test key: RSS is what
  * is measured, and the key size changes only the length of each ciphertext (256 instead of 512 bytes).
- * Steps (test/controller/scale.ts): an idle controller with no objects (baseline); a cold sync of the
+ * Steps (bench/scale.ts): an idle controller with no objects (baseline); a cold sync of the
  * 10,000 (peak, and steady 2 s after the last is Ready); a warm restart; 10,000 unrelated Secrets
  * added and another warm restart. The unrelated Secrets are compared warm restart against warm
  * restart: the controller watches only the Secrets it manages (label selector), so they should cost
  * nothing.
  */
-import { ControllerRun, ScaleCluster, fixedKey, measureControllerScale } from '../test/controller/scale.js';
+import { ControllerRun, ScaleCluster, fixedKey, measureControllerScale } from './scale.js';
 import type { Figure } from './report.js';
 
 const COUNT = 10_000;

@@ -1,9 +1,9 @@
 /**
- * Entry of `npm run demo`: runs controller/demo.ts.
+ * Entry of `npm run demo`: runs demo/demo.ts.
  *   kseal-demo [--show-values] [--keep] [--key-size N]
  * Without --keep it exits once the Secrets are shown; with --keep it runs until Ctrl-C.
  */
-import { runDemo } from '../controller/demo.js';
+import { runDemo } from '../demo/demo.js';
 
 const args = process.argv.slice(2);
 const unknown = args.filter((a, i) => !['--show-values', '--keep', '--key-size'].includes(a) && args[i - 1] !== '--key-size');

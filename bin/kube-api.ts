@@ -1,5 +1,5 @@
 /**
- * Runs the in-repo Kubernetes API server (test/kube-api) as a process:
+ * Runs the in-repo Kubernetes API server (kube-api/) as a process:
  *   node dist/kube-api.mjs [--port N] [--kubeconfig-out FILE] [--load FILE]... [--namespace NS]...
  *                          [--token T] [--require-token] [--history-size N] [--bookmark-interval-ms N]
  * Prints its URL on stdout once it is listening; stops on SIGINT/SIGTERM. Control it over HTTP
@@ -7,8 +7,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
-import { isKubeObject, startKubeApi } from '../test/kube-api/server.js';
-import type { JsonObject, KubeApiOptions } from '../test/kube-api/server.js';
+import { isKubeObject, startKubeApi } from '../kube-api/server.js';
+import type { JsonObject, KubeApiOptions } from '../kube-api/server.js';
 
 function usage(msg: string): never {
   process.stderr.write(`kube-api: ${msg}\nusage: kube-api [--port N] [--kubeconfig-out FILE] [--load FILE]... [--namespace NS]... [--token T] [--require-token] [--history-size N] [--bookmark-interval-ms N]\n`);

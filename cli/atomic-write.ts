@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { open, realpath, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { KsealError } from '../src/errors.js';
+import { fileError } from './io.js';
 
 export interface AtomicWriteOptions {
   /** File mode for a new file; an existing file keeps its mode unless `forceMode` is set or the mode is private. */
@@ -61,8 +62,7 @@ export async function writeFilesAtomic(cwd: string, files: readonly AtomicFile[]
   } catch (e) {
     await Promise.all(prepared.filter((p) => !renamed.includes(p)).map((p) => rm(p.temp, { force: true })));
     await Promise.all(renamed.filter((p) => !p.existed).map((p) => rm(p.target, { force: true })));
-    const failed = prepared[renamed.length]?.file.path ?? files[0]?.path ?? '';
-    throw new KsealError('FILE_WRITE', `cannot write the file: ${(e as NodeJS.ErrnoException).code ?? 'error'}`, { file: failed, cause: e });
+    throw fileError('write', prepared[renamed.length]?.file.path ?? files[0]?.path ?? '', e);
   }
 }
 
@@ -87,7 +87,8 @@ async function prepare(cwd: string, file: AtomicFile): Promise<Prepared> {
     }
   } catch (e) {
     await rm(temp, { force: true });
-    throw new KsealError('FILE_WRITE', `cannot write the file: ${(e as NodeJS.ErrnoException).code ?? 'error'}`, { file: file.path, cause: e });
+    if (e instanceof KsealError) throw e;
+    throw fileError('write', file.path, e);
   }
   return { file, target, temp, existed: existing !== undefined };
 }

@@ -1,7 +1,10 @@
 /**
- * Where the sealing certificate comes from: `--cert` (or `KSEAL_CERT`) as a file or an http(s) URL
- * for offline sealing, else the controller (directly or through the Kubernetes API service proxy).
+ * Where the sealing certificate comes from: `--cert` (or `KSEAL_CERT`, or kubeseal's
+ * `SEALED_SECRETS_CERT`) as a file, a `file://` URL or an http(s) URL for offline sealing, else the
+ * controller (directly or through the Kubernetes API service proxy).
  */
+import { fileURLToPath } from 'node:url';
+import { KsealError } from '../src/errors.js';
 import { parseCertificate, type SealingCertificate } from '../src/crypto/certificate.js';
 import { controllerClient, expectOk, getUrl, type ControllerOptions } from './controller-client.js';
 import { readInput, type CliIo } from './io.js';
@@ -12,13 +15,28 @@ export interface CertSourceOptions extends ControllerOptions {
 
 /** Loads and checks the sealing certificate from the configured source. */
 export async function loadCertificate(options: CertSourceOptions, io: CliIo): Promise<SealingCertificate> {
-  const cert = options.cert ?? io.env.KSEAL_CERT;
+  const fromEnv = options.cert === undefined ? (nonEmpty(io.env.KSEAL_CERT) ?? nonEmpty(io.env.SEALED_SECRETS_CERT)) : undefined;
+  const cert = options.cert ?? fromEnv;
   if (cert !== undefined && cert !== '') {
-    if (/^https?:\/\//i.test(cert)) return parseCertificate(await getUrl(cert), { source: cert, now: io.now() });
-    const { bytes } = await readInput(io, cert);
-    return parseCertificate(bytes, { source: cert, now: io.now() });
+    const flag = options.cert !== undefined ? '--cert' : nonEmpty(io.env.KSEAL_CERT) !== undefined ? 'KSEAL_CERT' : 'SEALED_SECRETS_CERT';
+    if (/^https?:\/\//i.test(cert)) return parseCertificate(await getUrl(cert, flag), { source: cert, now: io.now() });
+    const path = /^file:/i.test(cert) ? fileUrlPath(cert, flag) : cert;
+    const { bytes } = await readInput(io, path);
+    return parseCertificate(bytes, { source: path, now: io.now() });
   }
   const client = await controllerClient(options, io);
-  const body = expectOk(await client.request('GET', '/v1/cert.pem'), 'GET /v1/cert.pem', client.description);
+  const body = expectOk(await client.request('GET', '/v1/cert.pem'), 'GET /v1/cert.pem', client);
   return parseCertificate(body, { source: client.description, now: io.now() });
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === '' ? undefined : value;
+}
+
+function fileUrlPath(text: string, flag: string): string {
+  try {
+    return fileURLToPath(text);
+  } catch {
+    throw new KsealError('USAGE', `${flag} ${JSON.stringify(text)} is not a valid file:// URL`, { hint: 'use file:///absolute/path, or give the path itself' });
+  }
 }

@@ -4,35 +4,29 @@
  */
 import { KsealError } from '../src/errors.js';
 import { readSealedSecret, type SealedSecret } from '../src/model/sealed-secret.js';
+import { retry, retryAfterMs } from '../net/backoff.js';
 import { expectOk, type ControllerClient, type ControllerResponse } from './controller-client.js';
-
-const MAX_RATE_LIMIT_RETRIES = 120;
 
 /** Options for tests: how long to wait between retries. */
 export interface RetryOptions {
   readonly sleep?: (ms: number) => Promise<void>;
 }
 
+/** POSTs one object; a 429 (rate limit) or 503 waits for the Retry-After the controller names (else backs off) and retries. */
 async function post(client: ControllerClient, path: string, sealed: SealedSecret, options: RetryOptions): Promise<ControllerResponse> {
   const body = Buffer.from(JSON.stringify(sealed));
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-  for (let attempt = 0; ; attempt++) {
-    const response = await client.request('POST', path, body, 'application/json');
-    if (response.status !== 429 || attempt >= MAX_RATE_LIMIT_RETRIES) return response;
-    await sleep(retryAfterMs(response));
-  }
-}
-
-function retryAfterMs(response: ControllerResponse): number {
-  const seconds = Number(response.retryAfter ?? '1');
-  return Number.isFinite(seconds) && seconds > 0 ? Math.min(seconds, 30) * 1000 : 1000;
+  return retry(
+    () => client.request('POST', path, body, 'application/json'),
+    (response) => (response.status === 429 || response.status === 503 ? (retryAfterMs(response.retryAfter) ?? 'backoff') : undefined),
+    { maxAttempts: 120, ...(options.sleep === undefined ? {} : { sleep: options.sleep }) },
+  );
 }
 
 /** True when the controller can unseal every value (200), false when it cannot (409). */
 export async function verifySealed(client: ControllerClient, sealed: SealedSecret, options: RetryOptions = {}): Promise<boolean> {
   const response = await post(client, '/v1/verify', sealed, options);
   if (response.status === 409) return false;
-  expectOk(response, 'POST /v1/verify', client.description);
+  expectOk(response, 'POST /v1/verify', client);
   return true;
 }
 
@@ -42,7 +36,7 @@ export async function rotateSealed(client: ControllerClient, sealed: SealedSecre
   if (response.status === 409) {
     throw new KsealError('DECRYPT_FAILED', 'the controller cannot unseal it, so it cannot re-seal it', { hint: 'check it with kseal validate; it may have been sealed for another cluster, name or namespace' });
   }
-  const body = expectOk(response, 'POST /v1/rotate', client.description);
+  const body = expectOk(response, 'POST /v1/rotate', client);
   let parsed: unknown;
   try {
     parsed = JSON.parse(body.toString('utf8'));

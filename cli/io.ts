@@ -43,6 +43,27 @@ export async function readInput(io: CliIo, path: string | undefined): Promise<{ 
   try {
     return { bytes: await readFile(resolve(io.cwd, path)), source: path };
   } catch (e) {
-    throw new KsealError('FILE_READ', `cannot read the file: ${(e as NodeJS.ErrnoException).code ?? 'error'}`, { file: path, cause: e });
+    throw fileError('read', path, e);
   }
+}
+
+const ERRNO_TEXT: Readonly<Record<string, string>> = {
+  ENOENT: 'no such file',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EISDIR: 'is a directory, not a file',
+  ENOTDIR: 'a part of the path is not a directory',
+  ELOOP: 'too many symbolic links',
+  ENAMETOOLONG: 'the path is too long',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on the device',
+  EEXIST: 'the file already exists',
+};
+
+/** A FILE_READ or FILE_WRITE error that says in words what the errno means ("no such file"), with the path. */
+export function fileError(action: 'read' | 'write', path: string, e: unknown): KsealError {
+  const code = (e as NodeJS.ErrnoException).code ?? 'error';
+  const text = ERRNO_TEXT[code];
+  const message = text === undefined ? `cannot ${action} the file (${code})` : code === 'ENOENT' && action === 'read' ? 'no such file' : `cannot ${action} the file: ${text}`;
+  return new KsealError(action === 'read' ? 'FILE_READ' : 'FILE_WRITE', message, { file: path, cause: e });
 }

@@ -13,7 +13,7 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { GeneratedKey, KeygenOptions } from '../src/crypto/keygen.js';
-import { sleep, type BackoffOptions } from './backoff.js';
+import { sleep, type BackoffOptions } from '../net/backoff.js';
 import { MANAGED_SELECTOR } from './annotations.js';
 import type { Unsealer } from './contracts.js';
 import { EventRecorder } from './events.js';

@@ -17,7 +17,7 @@
  * `observeWrite`; the event of the version it replaced, if it arrives late, is then ignored, so a
  * reconcile never works from a version older than its own last write.
  */
-import { Backoff, sleep, type BackoffOptions } from './backoff.js';
+import { Backoff, sleep, type BackoffOptions } from '../net/backoff.js';
 import { KubeError, objectKey, statusOf, type KubeObject, type ListWatchTransport, type WatchEvent } from './kube-client.js';
 import type { Logger } from './logger.js';
 

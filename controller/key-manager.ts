@@ -15,7 +15,7 @@
 import { generateSealingKey, type GeneratedKey, type KeygenOptions } from '../src/crypto/keygen.js';
 import { keySecretManifest, keySecretName, SEALING_KEY_ACTIVE, SEALING_KEY_LABEL } from '../src/model/key-secret.js';
 import { claimKeyGeneration } from './key-claim.js';
-import { Backoff, sleep, type BackoffOptions } from './backoff.js';
+import { Backoff, sleep, type BackoffOptions } from '../net/backoff.js';
 import type { SealingKey } from './contracts.js';
 import { newestFirst, readKeySecret, type KeyRegistry } from './key-registry.js';
 import { statusOf, type KubeApi, type SecretJson } from './kube-client.js';

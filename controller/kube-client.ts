@@ -16,8 +16,7 @@
  *   ApiException's message embeds the whole response body and headers).
  */
 import { createHash } from 'node:crypto';
-import { request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import type { IncomingMessage, RequestOptions } from 'node:http';
 import { createInterface } from 'node:readline';
 import {
   ApiException,
@@ -27,6 +26,7 @@ import {
   type CoreV1Event,
   type V1Lease,
 } from '@kubernetes/client-node';
+import { abortError, openRequest, readBody as readAll, RequestFailed } from '../net/http-client.js';
 
 /** A Kubernetes object as plain JSON (what list/watch deliver and the controller works on). */
 export interface KubeObject {
@@ -120,24 +120,6 @@ function parseStatus(body: unknown): { reason?: string; message?: string } {
   if (typeof value !== 'object' || value === null) return {};
   const { reason, message } = value as { reason?: unknown; message?: unknown };
   return { ...(typeof reason === 'string' ? { reason } : {}), ...(typeof message === 'string' ? { message: message.slice(0, 300) } : {}) };
-}
-
-/** Options for building a KubeConfig. */
-export interface KubeConfigOptions {
-  /** A kubeconfig file; otherwise $KUBECONFIG, otherwise the in-cluster service account. */
-  readonly kubeconfig?: string | undefined;
-  readonly context?: string | undefined;
-}
-
-/** Loads the KubeConfig: `--kubeconfig`, else `KUBECONFIG`, else in-cluster. */
-export function loadKubeConfig(options: KubeConfigOptions = {}, env: NodeJS.ProcessEnv = process.env): KubeConfig {
-  const kc = new KubeConfig();
-  if (options.kubeconfig !== undefined && options.kubeconfig !== '') kc.loadFromFile(options.kubeconfig);
-  else if (env.KUBECONFIG !== undefined && env.KUBECONFIG !== '') kc.loadFromDefault();
-  else kc.loadFromCluster();
-  if (options.context !== undefined && options.context !== '') kc.setCurrentContext(options.context);
-  if (kc.getCurrentCluster() === null) throw new Error('the kubeconfig has no current cluster');
-  return kc;
 }
 
 type CreateAgent = (cluster: unknown, options: Record<string, unknown>) => unknown;
@@ -333,35 +315,28 @@ export class ClientNodeApi implements KubeApi {
     const https: RequestOptions = {};
     await this.kc.applyToHTTPSOptions(https);
     const { signal } = options;
-    if (signal?.aborted === true) throw abortError();
     const payload = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body), 'utf8');
     const headers: Record<string, string | number> = { ...(https.headers as Record<string, string>), Accept: 'application/json' };
     if (payload !== undefined) {
       headers['Content-Type'] = options.contentType ?? 'application/json';
       headers['Content-Length'] = payload.length;
     }
-    const transport = url.protocol === 'https:' ? httpsRequest : httpRequest;
-    return new Promise<IncomingMessage>((resolve, reject) => {
-      let response: IncomingMessage | undefined;
-      const req = transport(url, { ...https, method, headers }, (res) => {
-        response = res;
-        resolve(res);
+    // A request that hangs (a half-open connection) must not hold a reconcile, or shutdown, for ever.
+    try {
+      return await openRequest({
+        method,
+        url,
+        options: { ...https, headers },
+        ...(payload === undefined ? {} : { body: payload }),
+        ...(signal === undefined ? {} : { signal }),
+        ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+        onSocket: (socket) => socket.setKeepAlive(true, 15_000),
       });
-      // Not http.request's own `signal` option: aborting a request whose response is complete would
-      // destroy its keep-alive socket, by then back in the pool or serving another request.
-      const onAbort = (): void => {
-        if (response?.complete !== true) req.destroy(abortError());
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      req.once('close', () => signal?.removeEventListener('abort', onAbort));
-      req.on('socket', (socket) => socket.setKeepAlive(true, 15_000));
-      // A request that hangs (a half-open connection) must not hold a reconcile, or shutdown, for ever.
-      if (options.timeoutMs !== undefined) req.setTimeout(options.timeoutMs, () => req.destroy(new KubeError(`${method} ${path}: no answer within ${options.timeoutMs} ms`, undefined, undefined)));
-      req.on('error', (e: Error & { code?: string }) =>
-        reject(e instanceof KubeError ? e : e.name === 'AbortError' ? abortError() : new KubeError(`${method} ${path}: ${e.code ?? e.name}`, undefined, undefined)),
-      );
-      req.end(payload);
-    });
+    } catch (e) {
+      if ((e as Error).name === 'AbortError') throw abortError();
+      const code = e instanceof RequestFailed ? e.code : 'network error';
+      throw new KubeError(code === 'TIMEOUT' ? `${method} ${path}: no answer within ${options.timeoutMs ?? 0} ms` : `${method} ${path}: ${code}`, undefined, undefined);
+    }
   }
 
   /** One JSON request; undefined on 404 when `allow404`; a KubeError on any other non-2xx answer. */
@@ -387,16 +362,8 @@ function parseAnswer<T>(text: string, what: string): T {
   }
 }
 
-function abortError(): Error {
-  const e = new Error('aborted');
-  e.name = 'AbortError';
-  return e;
-}
-
 async function readBody(response: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of response) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+  return (await readAll(response)).toString('utf8');
 }
 
 function errorFromBody(what: string, status: number | undefined, text: string): KubeError {

@@ -15,7 +15,7 @@
  * Each API call is bounded by `retryPeriodMs`, so a hung connection cannot stretch a term.
  */
 import { V1MicroTime, type V1Lease } from '@kubernetes/client-node';
-import { sleep } from './backoff.js';
+import { sleep } from '../net/backoff.js';
 import { statusOf, type KubeApi } from './kube-client.js';
 import type { Logger } from './logger.js';
 

@@ -7,11 +7,13 @@
  */
 import { availableParallelism } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { isKsealError } from '../src/errors.js';
 import { DEFAULT_CONTROLLER_NAMESPACE } from '../src/model/key-secret.js';
 import { Controller } from './controller.js';
 import { parseDuration } from './durations.js';
 import { startHttpServer } from './http-server.js';
-import { ClientNodeApi, loadKubeConfig, type KubeApi } from './kube-client.js';
+import { loadKubeConfig } from '../net/kube-config-client.js';
+import { ClientNodeApi, type KubeApi } from './kube-client.js';
 import { createLogger, type Logger, type LogLevel } from './logger.js';
 import { ControllerMetrics } from './metrics.js';
 
@@ -118,7 +120,7 @@ export interface RunningController {
 /** Builds and starts the controller and its HTTP API from flags. `api` replaces the kubeconfig (tests). */
 export async function runController(flags: ControllerFlags, options: { readonly logger?: Logger; readonly api?: KubeApi } = {}): Promise<RunningController> {
   const logger = options.logger ?? createLogger({ level: flags.logLevel, base: { component: 'kseal-controller' } });
-  const api = options.api ?? new ClientNodeApi(loadKubeConfig({ kubeconfig: flags.kubeconfig, context: flags.context }));
+  const api = options.api ?? new ClientNodeApi(loadKubeConfig({ kubeconfig: flags.kubeconfig, context: flags.context }, process.env));
   const metrics = new ControllerMetrics({ defaultMetrics: true });
   const controller = new Controller({
     api,
@@ -197,6 +199,12 @@ export async function main(args: readonly string[]): Promise<void> {
   try {
     running = await runController(flags);
   } catch (e) {
+    // A kubeconfig that cannot be used is a configuration error: say so once and exit 2, as for a bad flag.
+    if (isKsealError(e, 'NO_KUBECONFIG') || isKsealError(e, 'KUBECONFIG_INVALID')) {
+      const hint = e.code === 'NO_KUBECONFIG' ? '\n  hint: run it in a pod (in-cluster service account), or pass --kubeconfig FILE' : e.hint === undefined ? '' : `\n  hint: ${e.hint}`;
+      process.stderr.write(`kseal-controller: cannot start: ${e.file === undefined || e.code === 'NO_KUBECONFIG' ? '' : `${e.file}: `}${e.message}${e.code === 'NO_KUBECONFIG' ? ', and this is not a pod' : ''}${hint}\n`);
+      process.exit(2);
+    }
     process.stderr.write(`kseal-controller: cannot start: ${(e as Error).message}\n`);
     process.exit(1);
   }

@@ -5,7 +5,7 @@
  * failed keys come back after a per-key exponential backoff, and at most `concurrency` keys are
  * processed at a time.
  */
-import { backoffDelay, type BackoffOptions } from './backoff.js';
+import { backoffDelay, type BackoffOptions } from '../net/backoff.js';
 
 /** What the handler asks for after processing a key. */
 export type Requeue =

@@ -63,6 +63,8 @@ export const ERROR_CODES = {
   AUTH_FAILED: 'decrypt',
   CONTROLLER_UNREACHABLE: 'remote',
   CONTROLLER_ERROR: 'remote',
+  NO_KUBECONFIG: 'remote',
+  KUBECONFIG_INVALID: 'remote',
   FILE_READ: 'io',
   FILE_WRITE: 'io',
   FILE_EXISTS: 'io',

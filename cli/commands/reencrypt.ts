@@ -39,7 +39,7 @@ Examples:
   );
   command.action(async (flags: ReencryptFlags) => {
     const client = await controllerClient(certSource(flags), io);
-    const newest = parseCertificate(expectOk(await client.request('GET', '/v1/cert.pem'), 'GET /v1/cert.pem', client.description), { source: client.description, now: io.now() }).keyId;
+    const newest = parseCertificate(expectOk(await client.request('GET', '/v1/cert.pem'), 'GET /v1/cert.pem', client), { source: client.description, now: io.now() }).keyId;
     if (flags.file === undefined) {
       const { bytes, source } = await readInput(io, undefined);
       const { text } = await reencryptText(client, bytes.toString('utf8'), source, newest, flags.force === true);

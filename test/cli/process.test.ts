@@ -97,7 +97,7 @@ describe('offline commands and @kubernetes/client-node', () => {
 
   it('does load it for the service-proxy path, so the check above can fail', () => {
     const { bin, marker } = isolatedBundle();
-    dir.write('kubeconfig', 'apiVersion: v1\nkind: Config\n');
+    dir.write('kubeconfig', 'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "http://127.0.0.1:1"}}]\nusers: [{name: u, user: {}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n');
     kseal(['cert', '--kubeconfig', 'kubeconfig'], undefined, bin, { KSEAL_MARKER: marker });
     expect(existsSync(marker)).toBe(true);
   });

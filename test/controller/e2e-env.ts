@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { ApiextensionsV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, type V1CustomResourceDefinition } from '@kubernetes/client-node';
 import { statusOf } from '../../controller/kube-client.js';
 import type { KubeObject, SecretJson } from '../../controller/kube-client.js';
-import { startKubeApi, type KubeApiServer } from '../kube-api/server.js';
+import { startKubeApi, type KubeApiServer } from '../../kube-api/server.js';
 import { eventually } from './fixtures.js';
 import { crdObject } from './harness.js';
 

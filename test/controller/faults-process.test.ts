@@ -12,7 +12,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { SecretJson } from '../../controller/kube-client.js';
 import { readKeySecret } from '../../controller/key-registry.js';
 import { parseCertificate } from '../../src/crypto/certificate.js';
-import type { JsonObject, KubeApiServer } from '../kube-api/server.js';
+import type { JsonObject, KubeApiServer } from '../../kube-api/server.js';
 import { containsCanary, newCanary } from '../helpers/canary.js';
 import { eventually, keySecret, sealedObject } from './fixtures.js';
 import { readyOf, valuesOf } from './harness.js';

@@ -12,8 +12,8 @@
  */
 import { createServer, request, type Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { mulberry32 } from '../kube-api/faults.js';
-import type { KubeApiServer } from '../kube-api/server.js';
+import { mulberry32 } from '../../kube-api/faults.js';
+import type { KubeApiServer } from '../../kube-api/server.js';
 import { eventually, sealedObject } from './fixtures.js';
 import { applySealed, CONTROLLER_NS, keySecrets, metricValue, readyOf, sealedOf, secretOf, startCluster, startController, valuesOf, waitForReason, type TestController } from './harness.js';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';

@@ -1,5 +1,5 @@
 /**
- * Runs the controller in-process against the in-repo Kubernetes API (test/kube-api) with a real
+ * Runs the controller in-process against the in-repo Kubernetes API (kube-api/) with a real
  * client-node, with test-sized timings (2048-bit keys, 100 ms lease retry, fast backoff), and helpers
  * to create SealedSecrets and read back Secrets and conditions.
  */
@@ -10,7 +10,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { ClientNodeApi, type KubeApi, type KubeObject, type SecretJson } from '../../controller/kube-client.js';
 import { ControllerMetrics } from '../../controller/metrics.js';
 import type { Logger } from '../../controller/logger.js';
-import { startKubeApi, type JsonObject, type KubeApiOptions, type KubeApiServer } from '../kube-api/server.js';
+import { startKubeApi, type JsonObject, type KubeApiOptions, type KubeApiServer } from '../../kube-api/server.js';
 import type { TestKeyName } from '../helpers/keys.js';
 import { captureLogger, eventually, keySecret } from './fixtures.js';
 

@@ -3,7 +3,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { SupervisedInformer, type InformerOptions } from '../../controller/informer-supervisor.js';
 import { ClientNodeApi, type KubeObject } from '../../controller/kube-client.js';
 import { silentLogger } from '../../controller/logger.js';
-import type { KubeApiServer } from '../kube-api/server.js';
+import type { KubeApiServer } from '../../kube-api/server.js';
 import { eventually } from './fixtures.js';
 import { startCluster } from './harness.js';
 

@@ -4,7 +4,7 @@
  * owns is restored exactly whatever annotations someone put on it.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { KubeApiServer } from '../kube-api/server.js';
+import type { KubeApiServer } from '../../kube-api/server.js';
 import { testKey } from '../helpers/keys.js';
 import { eventually, sealedObject } from './fixtures.js';
 import { applySealed, CONTROLLER_NS, keySecretObject, keySecrets, readyOf, secretOf, startCluster, startController, valuesOf, waitForReason, type TestController } from './harness.js';

@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseCertificate } from '../../src/crypto/certificate.js';
-import type { KubeApiServer } from '../kube-api/server.js';
+import type { KubeApiServer } from '../../kube-api/server.js';
 import { testKey } from '../helpers/keys.js';
 import { eventually, sealedObject } from './fixtures.js';
 import { applySealed, CONTROLLER_NS, keySecretObject, keySecrets, startCluster, startController, waitForReason, type TestController } from './harness.js';

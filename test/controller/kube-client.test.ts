@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { KubeConfig, V1MicroTime } from '@kubernetes/client-node';
-import { ClientNodeApi, KubeError, loadKubeConfig, resourcePath, type WatchEvent } from '../../controller/kube-client.js';
-import type { KubeApiServer } from '../kube-api/server.js';
+import { ClientNodeApi, KubeError, resourcePath, type WatchEvent } from '../../controller/kube-client.js';
+import { loadKubeConfig } from '../../net/kube-config-client.js';
+import type { KubeApiServer } from '../../kube-api/server.js';
 import { newCanary, containsCanary } from '../helpers/canary.js';
 import { startCluster } from './harness.js';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';

@@ -7,7 +7,7 @@ import { stringify } from 'yaml';
 import { startHttpServer, type HttpServerHandle } from '../../controller/http-server.js';
 import { silentLogger } from '../../controller/logger.js';
 import type { UnsealPool } from '../../controller/unseal-pool.js';
-import type { KubeApiServer } from '../kube-api/server.js';
+import type { KubeApiServer } from '../../kube-api/server.js';
 import { eventually, sealedObject } from './fixtures.js';
 import { applySealed, metricValue, startCluster, startController, waitForReason, type TestController } from './harness.js';
 

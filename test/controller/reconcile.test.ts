@@ -4,7 +4,7 @@
  * value anywhere it must not be.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { KubeApiServer } from '../kube-api/server.js';
+import type { KubeApiServer } from '../../kube-api/server.js';
 import { testKey } from '../helpers/keys.js';
 import { containsCanary, newCanary } from '../helpers/canary.js';
 import { eventually, sealedObject } from './fixtures.js';

@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCertificate } from '../../src/crypto/certificate.js';
-import type { KubeApiServer } from '../kube-api/server.js';
+import type { KubeApiServer } from '../../kube-api/server.js';
 import { tempDir, type TempDir } from '../helpers/cli.js';
 import { eventually, sealedObject } from './fixtures.js';
 import { applySealed, CONTROLLER_NS, keySecrets, startCluster, startController, valuesOf, secretOf, waitForReason, type TestController } from './harness.js';

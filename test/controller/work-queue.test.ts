@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { WorkQueue, type Requeue } from '../../controller/work-queue.js';
-import { backoffDelay } from '../../controller/backoff.js';
+import { backoffDelay } from '../../net/backoff.js';
 import { eventually } from './fixtures.js';
 
 const fast = { initialMs: 1, maxMs: 20, jitter: 0 };

@@ -19,7 +19,7 @@ import type { SecretJson } from '../../controller/kube-client.js';
 import type { ReadyReason } from '../../controller/status.js';
 import { readManifests } from '../../src/manifest/read.js';
 import { ERROR_CODES, type ErrorCode } from '../../src/errors.js';
-import type { KubeApiServer } from '../kube-api/server.js';
+import type { KubeApiServer } from '../../kube-api/server.js';
 import { containsCanary } from '../helpers/canary.js';
 import { eventually } from '../controller/fixtures.js';
 import { CONTROLLER_NS, readyOf, sealedOf, secretOf, startCluster, startController, valuesOf, type TestController } from '../controller/harness.js';

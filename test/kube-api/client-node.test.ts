@@ -12,8 +12,8 @@ import {
 } from '@kubernetes/client-node';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startKubeApi } from './server.js';
-import type { KubeApiServer } from './server.js';
+import { startKubeApi } from '../../kube-api/server.js';
+import type { KubeApiServer } from '../../kube-api/server.js';
 import { call, eventually, sealedSecret, sealedSecretCrd } from './test-helpers.js';
 
 let server: KubeApiServer;

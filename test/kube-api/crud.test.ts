@@ -1,7 +1,7 @@
 // Conformance of create/read/update/delete and the Status bodies of every error the server answers.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startKubeApi } from './server.js';
-import type { JsonObject, KubeApiServer } from './server.js';
+import { startKubeApi } from '../../kube-api/server.js';
+import type { JsonObject, KubeApiServer } from '../../kube-api/server.js';
 import { call, message, meta, secret, sealedSecret, sealedSecretCrd } from './test-helpers.js';
 
 let server: KubeApiServer;

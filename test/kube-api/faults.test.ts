@@ -5,8 +5,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startKubeApi } from './server.js';
-import type { KubeApiServer } from './server.js';
+import { startKubeApi } from '../../kube-api/server.js';
+import type { KubeApiServer } from '../../kube-api/server.js';
 import { call, meta, secret } from './test-helpers.js';
 
 let server: KubeApiServer;

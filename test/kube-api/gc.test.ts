@@ -1,8 +1,8 @@
 // Conformance of garbage collection (ownerReferences with Background, Orphan and Foreground
 // propagation) and of the namespace and CRD deletion lifecycles.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startKubeApi } from './server.js';
-import type { JsonObject, KubeApiServer } from './server.js';
+import { startKubeApi } from '../../kube-api/server.js';
+import type { JsonObject, KubeApiServer } from '../../kube-api/server.js';
 import { call, eventually, meta, openWatch, secret, sealedSecret, sealedSecretCrd } from './test-helpers.js';
 
 let server: KubeApiServer;

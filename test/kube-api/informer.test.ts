@@ -3,8 +3,8 @@
 import { CoreV1Api, KubeConfig, makeInformer } from '@kubernetes/client-node';
 import type { Informer, ObjectCache, V1Secret } from '@kubernetes/client-node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startKubeApi } from './server.js';
-import type { KubeApiServer } from './server.js';
+import { startKubeApi } from '../../kube-api/server.js';
+import type { KubeApiServer } from '../../kube-api/server.js';
 import { eventually, secret } from './test-helpers.js';
 
 let server: KubeApiServer;

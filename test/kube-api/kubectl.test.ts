@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startKubeApi } from './server.js';
-import type { JsonObject, KubeApiServer } from './server.js';
+import { startKubeApi } from '../../kube-api/server.js';
+import type { JsonObject, KubeApiServer } from '../../kube-api/server.js';
 import { sealedSecretCrd } from './test-helpers.js';
 
 const KUBECTL = '/usr/bin/kubectl';

@@ -1,9 +1,9 @@
 // Conformance of list (selectors, resourceVersion, pagination) and watch (replay, 410, bookmarks,
 // timeouts, selector transitions) against the real watch cache's behaviour.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { text } from './json.js';
-import { startKubeApi } from './server.js';
-import type { KubeApiServer } from './server.js';
+import { text } from '../../kube-api/json.js';
+import { startKubeApi } from '../../kube-api/server.js';
+import type { KubeApiServer } from '../../kube-api/server.js';
 import { call, message, meta, openWatch, secret } from './test-helpers.js';
 import type { WatchStream } from './test-helpers.js';
 

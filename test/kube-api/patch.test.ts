@@ -1,8 +1,8 @@
 // Conformance of PATCH: merge, JSON and strategic merge patches, and server-side apply.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { text } from './json.js';
-import { startKubeApi } from './server.js';
-import type { KubeApiServer } from './server.js';
+import { text } from '../../kube-api/json.js';
+import { startKubeApi } from '../../kube-api/server.js';
+import type { KubeApiServer } from '../../kube-api/server.js';
 import { call, meta, secret, sealedSecret, sealedSecretCrd } from './test-helpers.js';
 
 let server: KubeApiServer;

@@ -1,8 +1,8 @@
 // The server holds the benchmark's 10,000 SealedSecrets + 10,000 Secrets and lists/watches them
 // in time proportional to what matches.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startKubeApi } from './server.js';
-import type { JsonObject, KubeApiServer } from './server.js';
+import { startKubeApi } from '../../kube-api/server.js';
+import type { JsonObject, KubeApiServer } from '../../kube-api/server.js';
 import { call, meta, openWatch, sealedSecret, sealedSecretCrd, secret } from './test-helpers.js';
 
 let server: KubeApiServer;

@@ -1,7 +1,7 @@
 // Conformance of the status subresource and metadata.generation (customresource/strategy.go).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startKubeApi } from './server.js';
-import type { KubeApiServer } from './server.js';
+import { startKubeApi } from '../../kube-api/server.js';
+import type { KubeApiServer } from '../../kube-api/server.js';
 import { call, meta, sealedSecret, sealedSecretCrd } from './test-helpers.js';
 
 let server: KubeApiServer;

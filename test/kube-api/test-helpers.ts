@@ -2,8 +2,8 @@
  * Helpers for the kube-api conformance tests: raw HTTP requests, a watch-stream reader that
  * collects newline-delimited events, polling with a deadline, and a SealedSecret CRD fixture.
  */
-import type { JsonObject, JsonValue } from './json.js';
-import type { KubeApiServer } from './server.js';
+import type { JsonObject, JsonValue } from '../../kube-api/json.js';
+import type { KubeApiServer } from '../../kube-api/server.js';
 
 /** A raw response. */
 export interface RawResponse {

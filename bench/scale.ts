@@ -2,7 +2,7 @@
  * Scale measurement harness (not a test: no timing decides a pass), shared by `npm run bench`
  * (bench/controller.ts and the workload files next to it) and runnable alone:
  *
- *   npx esbuild test/controller/scale.ts --bundle --platform=node --format=esm --packages=external \
+ *   npx esbuild bench/scale.ts --bundle --platform=node --format=esm --packages=external \
  *     --outfile=dist/kseal-scale.mjs && node dist/kseal-scale.mjs [count] [values] [keySize]   (from the repo root)
  *
  * The pieces: an in-process API server (`startKubeApi`) holding the CRD, the sealing keys and any
@@ -27,11 +27,11 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { parse } from 'yaml';
-import { parseCertificate, type SealingCertificate } from '../../src/crypto/certificate.js';
-import { generateSealingKey } from '../../src/crypto/keygen.js';
-import { keySecretManifest } from '../../src/model/key-secret.js';
-import { KEY_ID_ANNOTATION, sealSecret } from '../../src/model/sealed-secret.js';
-import { readSecret } from '../../src/model/secret.js';
+import { parseCertificate, type SealingCertificate } from '../src/crypto/certificate.js';
+import { generateSealingKey } from '../src/crypto/keygen.js';
+import { keySecretManifest } from '../src/model/key-secret.js';
+import { KEY_ID_ANNOTATION, sealSecret } from '../src/model/sealed-secret.js';
+import { readSecret } from '../src/model/secret.js';
 import { startKubeApi, type JsonObject, type KubeApiServer, type StatsSnapshot } from '../kube-api/server.js';
 
 /** The repository root: the working directory (run from there; the bundle lives elsewhere). */

@@ -1,5 +1,5 @@
 /**
- * JSON value types and small helpers shared by the in-repo Kubernetes API server (test/kube-api).
+ * JSON value types and small helpers shared by the in-repo Kubernetes API server (kube-api/).
  * Objects held by the store are plain JSON; nothing here depends on Kubernetes semantics.
  */
 

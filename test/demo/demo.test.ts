@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runDemo, type DemoRun } from '../../controller/demo.js';
+import { runDemo, type DemoRun } from '../../demo/demo.js';
 
 let demo: DemoRun | undefined;
 let dir: string | undefined;

@@ -1,6 +1,6 @@
 /**
  * `npm run demo`: the whole loop on one machine in a few seconds. Starts the in-repo Kubernetes API
- * (test/kube-api) in-process with the SealedSecret CRD, runs the controller in-process (with its HTTP
+ * (kube-api/) in-process with the SealedSecret CRD, runs the controller in-process (with its HTTP
  * API), waits for its first key, fetches the certificate from `/v1/cert.pem` as `kseal cert` would,
  * seals every Secret in examples/ with the library the CLI uses, applies the SealedSecrets, waits for
  * Ready, and prints each resulting Secret's keys (values masked unless `showValues`), plus how to
@@ -17,10 +17,10 @@ import { readManifests } from '../src/manifest/read.js';
 import { readSecret } from '../src/model/secret.js';
 import { sealSecret } from '../src/model/sealed-secret.js';
 import { scopeFromAnnotations } from '../src/model/scope.js';
-import { startKubeApi, type JsonObject, type KubeApiServer } from '../test/kube-api/server.js';
-import { sleep } from './backoff.js';
-import { createLogger } from './logger.js';
-import { parseFlags, runController, type RunningController } from './main.js';
+import { startKubeApi, type JsonObject, type KubeApiServer } from '../kube-api/server.js';
+import { sleep } from '../net/backoff.js';
+import { createLogger } from '../controller/logger.js';
+import { parseFlags, runController, type RunningController } from '../controller/main.js';
 
 export interface DemoOptions {
   /** Print values instead of masking them. */

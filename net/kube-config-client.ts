@@ -1,0 +1,21 @@
+/**
+ * The client-node `KubeConfig` for a kubeconfig resolved by kubeconfig.ts: the one place both the CLI
+ * (loaded lazily, only when a request is made) and the controller turn kubectl's rules into
+ * credentials, TLS options and exec/OIDC token refresh.
+ */
+import { KubeConfig } from '@kubernetes/client-node';
+import { loadKubeconfig, type KubeconfigSelection, type LoaderOptions, type ResolvedKubeconfig } from './kubeconfig.js';
+
+/** A client-node KubeConfig for `resolved`. */
+export function toKubeConfig(resolved: ResolvedKubeconfig): KubeConfig {
+  const kc = new KubeConfig();
+  if (resolved.source === 'in-cluster') kc.loadFromCluster();
+  // JSON is YAML: client-node's own reader converts the kubeconfig's field names.
+  else kc.loadFromString(JSON.stringify(resolved.document));
+  return kc;
+}
+
+/** Loads the kubeconfig by kubectl's rules (see kubeconfig.ts) straight into a client-node KubeConfig. */
+export function loadKubeConfig(selection: KubeconfigSelection, env: Readonly<Record<string, string | undefined>> = process.env, options: LoaderOptions = {}): KubeConfig {
+  return toKubeConfig(loadKubeconfig(selection, env, options));
+}
