@@ -163,7 +163,11 @@ export function planWrite(mode: SecretMode, existing: SecretJson | undefined, de
   const annotations = existing.metadata.annotations ?? {};
   const desiredData = desired.data ?? {};
   const existingData = existing.data ?? {};
-  const metaOk = contains(labels, desired.metadata.labels ?? {}) && contains(annotations, desired.metadata.annotations ?? {});
+  // A merged-into Secret stays someone else's: it never gets the owner-uid annotation, which would
+  // make it count as owned (and be restored to exactly the SealedSecret) on the next reconcile.
+  const { [OWNER_UID_ANNOTATION]: _ownerUid, ...patchAnnotations } = desired.metadata.annotations ?? {};
+  const desiredAnnotations = mode === 'patch' ? patchAnnotations : (desired.metadata.annotations ?? {});
+  const metaOk = contains(labels, desired.metadata.labels ?? {}) && contains(annotations, desiredAnnotations);
   if (mode === 'patch') {
     if (metaOk && contains(existingData, desiredData)) return { action: 'none' };
     if (existing.immutable === true && !contains(existingData, desiredData)) return { action: 'immutable' };
@@ -171,7 +175,7 @@ export function planWrite(mode: SecretMode, existing: SecretJson | undefined, de
       action: 'replace',
       body: {
         ...existing,
-        metadata: { ...existing.metadata, labels: { ...labels, ...desired.metadata.labels }, annotations: { ...annotations, ...desired.metadata.annotations } },
+        metadata: { ...existing.metadata, labels: { ...labels, ...desired.metadata.labels }, annotations: { ...annotations, ...desiredAnnotations } },
         data: { ...existingData, ...desiredData },
       },
     };

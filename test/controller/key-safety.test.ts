@@ -122,3 +122,19 @@ describe('ownership before annotations', () => {
     expect(ready.status).toBe('False');
   });
 });
+
+describe('patch mode stays patch mode', () => {
+  it('never marks a merged-into Secret as owned, so its other keys survive later reconciles', async () => {
+    const { server, ctl } = await setup();
+    server.store.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'shared', namespace: 'app', annotations: { 'kseal.dev/patch': 'true' } }, data: { keep: Buffer.from('k').toString('base64') } });
+    applySealed(server, sealedObject({ name: 'shared', namespace: 'app', values: { a: 'new' } }));
+    await waitForReason(server, 'app', 'shared', 'Unsealed');
+    expect(secretOf(server, 'app', 'shared')?.metadata.annotations?.['kseal.dev/owner-uid']).toBeUndefined();
+    // A second pass (as a resync makes) keeps merging.
+    const cur = secretOf(server, 'app', 'shared')!;
+    server.store.update({ ...cur, data: { ...cur.data, a: Buffer.from('changed').toString('base64') } } as never);
+    await eventually('value restored', () => valuesOf(secretOf(server, 'app', 'shared')).a === 'new');
+    expect(valuesOf(secretOf(server, 'app', 'shared'))).toEqual({ a: 'new', keep: 'k' });
+    expect(ctl.controller.isLeader()).toBe(true);
+  });
+});
