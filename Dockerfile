@@ -29,5 +29,8 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 USER 65532:65532
 EXPOSE 8080 8081
-# The distroless entrypoint is node itself.
-CMD ["dist/kseal-controller.mjs"]
+# The entrypoint runs the controller, so the Deployment's `args` are controller flags (an image CMD
+# would be replaced by them). A 1 MiB young-generation semi-space keeps RSS near the live heap: the
+# default (16 MiB) measured about 55 MiB more RSS with 10,000 SealedSecrets for no gain in sync time.
+# The benchmarks start the controller with the same node flags (read from this line).
+ENTRYPOINT ["/nodejs/bin/node", "--max-semi-space-size=1", "dist/kseal-controller.mjs"]

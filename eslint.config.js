@@ -45,6 +45,15 @@ export default tseslint.config(
     },
   },
   {
+    // ui/ (the sealing page, its browser code and its two servers) is shared by cli/ and controller/ and imports only src/.
+    files: ['ui/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [LAYOUT_NO_TESTS, { regex: '^(\\.\\./)+(net|cli|controller|bin|demo|kube-api)(/|$)', message: 'ui/ is shared by the CLI and the controller: it imports only src/.' }],
+      }],
+    },
+  },
+  {
     files: ['kube-api/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', {

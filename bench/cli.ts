@@ -25,19 +25,38 @@ function secret(i: number): string {
 }
 
 /** Runs both CLI workloads with the certificate at `certPath`. */
-export function cliFigures(certPath: string, sealsPerSecond: number, runs = 15): Figure[] {
+export function cliFigures(certPath: string, sealsPerSecond: number, pairs = 24): Figure[] {
   const dir = mkdtempSync(join(tmpdir(), 'kseal-bench-'));
   try {
     const one = secret(0);
+    // Warm-up: the file cache, the code cache and the CPU's frequency, for both commands.
+    for (let i = 0; i < 3; i++) {
+      time(['-e', '0']);
+      time([BIN, 'encrypt', '--cert', certPath], one);
+    }
+    // Alternating pairs, each pair a ratio: noise from other jobs on the machine moves both halves of
+    // a pair together, so the median of per-pair ratios is steadier than a ratio of medians. The
+    // order within a pair alternates too, so neither command always runs right after the other.
+    const ratios: number[] = [];
     const baseline: number[] = [];
     const kseal: number[] = [];
-    time([BIN, 'encrypt', '--cert', certPath], one); // warm the file cache
-    for (let i = 0; i < runs; i++) {
-      baseline.push(time(['-e', '0']));
-      kseal.push(time([BIN, 'encrypt', '--cert', certPath], one));
+    for (let i = 0; i < pairs; i++) {
+      const runNode = (): number => time(['-e', '0']);
+      const runKseal = (): number => time([BIN, 'encrypt', '--cert', certPath], one);
+      let n: number;
+      let k: number;
+      if (i % 2 === 0) {
+        n = runNode();
+        k = runKseal();
+      } else {
+        k = runKseal();
+        n = runNode();
+      }
+      baseline.push(n);
+      kseal.push(k);
+      ratios.push(k / n);
     }
-    const ratio = median(kseal) / median(baseline);
-
+    const ratio = median(ratios);
     const bulk = Array.from({ length: 1000 }, (_, i) => secret(i)).join('---\n');
     const file = join(dir, 'bulk.yaml');
     writeFileSync(file, bulk);
@@ -46,20 +65,20 @@ export function cliFigures(certPath: string, sealsPerSecond: number, runs = 15):
     return [
       {
         workload: '6 CLI latency',
-        metric: 'kseal encrypt --cert (5 values) / node -e 0, medians',
+        metric: `kseal encrypt --cert (5 values) / node -e 0, median of ${pairs} per-pair ratios`,
         value: ratio,
         unit: 'x',
-        target: '<= 1.5x',
-        met: ratio <= 1.5,
-        detail: { ksealMedianMs: median(kseal), nodeMedianMs: median(baseline), runs },
+        target: '<= 1.3x',
+        met: ratio <= 1.3,
+        detail: { ksealMedianMs: median(kseal), nodeMedianMs: median(baseline), pairs, minRatio: Math.min(...ratios), maxRatio: Math.max(...ratios) },
       },
       {
         workload: '7 bulk seal',
         metric: '1,000 Secrets x 5 values in one process / raw seal rate',
         value: (valuesPerSecond / sealsPerSecond) * 100,
         unit: '%',
-        target: '>= 50%',
-        met: valuesPerSecond / sealsPerSecond >= 0.5,
+        target: '>= 70%',
+        met: valuesPerSecond / sealsPerSecond >= 0.7,
         detail: { processMs: bulkMs, valuesPerSecond, rawSealsPerSecond: sealsPerSecond },
       },
     ];

@@ -304,6 +304,17 @@ export function machineBusySeconds(): number {
   }
 }
 
+/**
+ * The node flags the image starts the controller with (the Dockerfile's ENTRYPOINT, between node and
+ * the script), so a measurement runs what ships. KSEAL_SCALE_NODE_ARGS replaces them.
+ */
+export function imageNodeFlags(): string[] {
+  const line = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(readFileSync(`${ROOT}Dockerfile`, 'utf8'))?.[1];
+  if (line === undefined) return [];
+  const argv = JSON.parse(line) as string[];
+  return argv.slice(1, argv.findIndex((a) => a.endsWith('.mjs')));
+}
+
 /** Controllers still running, killed if this process exits first (a failed or interrupted run). */
 const running = new Set<ChildProcess>();
 process.once('exit', () => {
@@ -335,7 +346,7 @@ export class ControllerRun {
   private closed = false;
 
   constructor(kubeconfigPath: string, options: ControllerRunOptions = {}) {
-    const nodeArgs = (process.env.KSEAL_SCALE_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+    const nodeArgs = process.env.KSEAL_SCALE_NODE_ARGS === undefined ? imageNodeFlags() : process.env.KSEAL_SCALE_NODE_ARGS.split(' ').filter((a) => a !== '');
     const args = [
       ...nodeArgs,
       BIN,

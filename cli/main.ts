@@ -11,6 +11,7 @@ import { encryptCommand } from './commands/encrypt.js';
 import { keygenCommand } from './commands/keygen.js';
 import { rawCommand } from './commands/raw.js';
 import { reencryptCommand } from './commands/reencrypt.js';
+import { uiCommand } from './commands/ui.js';
 import { validateCommand } from './commands/validate.js';
 import type { CliIo } from './io.js';
 
@@ -27,7 +28,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });
-  for (const register of [encryptCommand, rawCommand, certCommand, validateCommand, reencryptCommand, decryptCommand, keygenCommand]) register(program, io);
+  for (const register of [encryptCommand, rawCommand, certCommand, validateCommand, reencryptCommand, decryptCommand, keygenCommand, uiCommand]) register(program, io);
   for (const command of program.commands) {
     command.exitOverride().configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) }).showHelpAfterError('(run with --help for usage)');
   }

@@ -34,6 +34,7 @@ import type { KeyView, SealingKey, Unsealer, UnsealOutcome } from './contracts.j
 import type { Logger } from './logger.js';
 import type { ControllerMetrics } from './metrics.js';
 import { TokenBucket } from './rate-limit.js';
+import { pageRoutes } from '../ui/server/page-routes.js';
 
 /** Largest request body accepted (the size Kubernetes allows a Secret's values). */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -182,6 +183,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   };
 
   const routes = new Map<string, Route>([
+    // The sealing page at / and /ui/ (ui/server/page-routes.ts).
+    ...pageRoutes('controller'),
     ['/healthz', { label: '/healthz', methods: ['GET', 'HEAD'], handle: (_req, res) => sendText(res, 200, 'text/plain; charset=utf-8', 'ok\n') }],
     [
       '/readyz',

@@ -2,7 +2,8 @@
  * The reconcile of one SealedSecret (`namespace/name`): read it from the informer cache, find its
  * Secret (managed-Secret cache, else a direct GET), unseal unless the Secret provably holds the
  * result already (integrity.ts), write the Secret when it differs, then set the Ready condition and
- * emit Events.
+ * emit Events. The status carries Ready plus kstatus's Reconciling (the controller retries by itself)
+ * or Stalled (nothing changes until the object, its Secret or the keys do); see conditions.ts.
  *
  * All values unseal or nothing is written. Outcomes map to the work queue:
  * - success and the failures that cannot pass until something changes (DecryptFailed, InvalidSpec,
@@ -225,7 +226,7 @@ export class Reconciler {
       deps.usage.delete(key);
     }
     deps.metrics.setCondition(namespace, name, READY_REASONS[reason], reason);
-    const next = nextStatus(currentStatus(obj), reason, outcome.message, obj.metadata.generation, this.now());
+    const next = nextStatus(currentStatus(obj), reason, outcome.message, obj.metadata.generation, this.now(), { retrying: outcome.requeue === 'backoff' });
     if (next === undefined) return { reason, requeue: outcome.requeue };
     try {
       const updated = await deps.api.patchNamespacedCustomObjectStatus(namespace, name, next as Record<string, unknown>);

@@ -1,11 +1,12 @@
 /**
- * The SealedSecret status: `observedGeneration` and one kstatus-style `Ready` condition, so that
- * `kubectl wait --for=condition=Ready` and Flux/Argo health checks work, and the status always says
- * why (Bitnami #739, #1516): a CamelCase reason and a message naming the failing key, never a value.
+ * The SealedSecret status: `observedGeneration` and kstatus conditions (`Ready`, plus `Reconciling` or
+ * `Stalled`; conditions.ts), so that `kubectl wait --for=condition=Ready`, Flux/kstatus and Argo CD
+ * health checks work, and the status always says why (Bitnami #739, #1516): a CamelCase reason and a message naming the failing key, never a value.
  *
  * Written through the status subresource only when it changes (Bitnami's status loops: #223, #388,
  * #525); `lastTransitionTime` changes only when the condition's status does.
  */
+import { desiredConditions, mergeConditions, OWNED_BITNAMI_CONDITION_TYPES, OWNED_CONDITION_TYPES } from './conditions.js';
 
 /** Every Ready reason the controller sets. */
 export const READY_REASONS = {
@@ -62,31 +63,22 @@ export function currentStatus(obj: { readonly [field: string]: unknown }): Seale
   return out;
 }
 
+/** How the outcome is reported besides its reason (see conditions.ts). */
+export interface StatusOptions {
+  /** The controller retries on its own (Reconciling=True rather than Stalled=True). */
+  readonly retrying?: boolean;
+  /** An adopted bitnami.com object: Bitnami's Synced condition too. */
+  readonly bitnami?: boolean;
+}
+
 /**
- * The status to write for `reason`/`message` at `generation`, keeping conditions of other types, or
- * undefined when the current status already says exactly this.
+ * The status to write for `reason`/`message` at `generation` (Ready, and Reconciling or Stalled, and
+ * Synced on Bitnami objects; see conditions.ts), keeping conditions of other types, or undefined when
+ * the current status already says exactly this.
  */
-export function nextStatus(current: SealedSecretStatus, reason: ReadyReason, message: string, generation: number | undefined, now: Date): SealedSecretStatus | undefined {
-  const status = READY_REASONS[reason];
-  const previous = current.conditions?.find((c) => c.type === 'Ready');
-  if (
-    previous !== undefined &&
-    previous.status === status &&
-    previous.reason === reason &&
-    previous.message === message &&
-    previous.observedGeneration === generation &&
-    current.observedGeneration === generation
-  ) {
-    return undefined;
-  }
-  const ready: Condition = {
-    type: 'Ready',
-    status,
-    reason,
-    message,
-    lastTransitionTime: previous !== undefined && previous.status === status ? previous.lastTransitionTime : rfc3339(now),
-    ...(generation === undefined ? {} : { observedGeneration: generation }),
-  };
-  const others = (current.conditions ?? []).filter((c) => c.type !== 'Ready');
-  return { ...(generation === undefined ? {} : { observedGeneration: generation }), conditions: [...others, ready] };
+export function nextStatus(current: SealedSecretStatus, reason: ReadyReason, message: string, generation: number | undefined, now: Date, options: StatusOptions = {}): SealedSecretStatus | undefined {
+  const desired = desiredConditions({ ready: READY_REASONS[reason], reason, message, retrying: options.retrying === true, generation, bitnami: options.bitnami === true });
+  const merged = mergeConditions(current.conditions ?? [], desired, rfc3339(now), options.bitnami === true ? OWNED_BITNAMI_CONDITION_TYPES : OWNED_CONDITION_TYPES);
+  if (merged === undefined && current.observedGeneration === generation) return undefined;
+  return { ...(generation === undefined ? {} : { observedGeneration: generation }), conditions: merged ?? current.conditions ?? [] };
 }

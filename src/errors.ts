@@ -49,6 +49,8 @@ export const ERROR_CODES = {
   SCOPE_CONFLICT: 'input',
   UNSUPPORTED_TEMPLATE: 'input',
   UNSUPPORTED_API_VERSION: 'input',
+  RECIPIENTS_UNSUPPORTED: 'input',
+  EDIT_INVALID: 'input',
   CERT_NOT_PEM: 'key',
   CERT_INVALID: 'key',
   CERT_NOT_RSA: 'key',
@@ -58,6 +60,9 @@ export const ERROR_CODES = {
   KEY_NOT_RSA: 'key',
   KEY_ENCRYPTED: 'key',
   NO_PRIVATE_KEYS: 'key',
+  RECIPIENT_INVALID: 'key',
+  IDENTITY_INVALID: 'key',
+  RECIPIENT_MISSING: 'key',
   MALFORMED_CIPHERTEXT: 'decrypt',
   DECRYPT_FAILED: 'decrypt',
   AUTH_FAILED: 'decrypt',
@@ -68,6 +73,7 @@ export const ERROR_CODES = {
   FILE_READ: 'io',
   FILE_WRITE: 'io',
   FILE_EXISTS: 'io',
+  EDITOR_FAILED: 'io',
   INTERNAL: 'internal',
 } as const satisfies Record<string, keyof typeof EXIT>;
 

@@ -5,10 +5,12 @@
  * its ciphertext byte for byte. New keys go in sorted position when the existing keys are sorted,
  * else at the end. A JSON file (one object) is re-serialised with its own indentation.
  */
-import { isMap, isScalar, parseAllDocuments, type Document, type YAMLMap } from 'yaml';
+import { isMap, isScalar, isSeq, parseAllDocuments, type Document, type YAMLMap } from 'yaml';
 import { KsealError, type ErrorLocation } from '../errors.js';
 import { readSealedSecret, KEY_ID_ANNOTATION, type SealedSecret } from '../model/sealed-secret.js';
 import { compareKeys } from '../model/secret.js';
+import type { RecipientEntry } from '../model/recipients.js';
+import type { ObjectValues } from '../model/object-recipients.js';
 import { describeKind } from '../model/fields.js';
 import { MAX_ALIAS_COUNT } from './read.js';
 
@@ -20,6 +22,14 @@ export interface SealedFileDocument {
   readonly location: ErrorLocation & { readonly document: number };
   /** Sets ciphertexts (key → base64); the key-id hint moves to `keyId` when every value is now sealed with it. */
   setValues(values: Readonly<Record<string, string>>, keyId: string): void;
+  /** Sets ciphertexts for every recipient: spec.encryptedData (as setValues) and each spec.recipients entry by id. */
+  setObjectValues(values: ObjectValues, keyId: string): void;
+  /** Removes keys from spec.encryptedData and from every spec.recipients entry. */
+  removeKeys(keys: readonly string[]): void;
+  /** Replaces spec.recipients (removed when empty); entries kept from before keep their text. */
+  setRecipients(entries: readonly RecipientEntry[]): void;
+  /** Replaces spec.encryptedData as a whole and points the key-id hint at `keyId`. */
+  setPrimary(encryptedData: Readonly<Record<string, string>>, keyId: string): void;
 }
 
 /** A file opened for editing. */
@@ -51,11 +61,10 @@ function openYaml(text: string, source: string): SealedFile {
       sealed,
       kind,
       location,
-      setValues: (values, keyId) => {
+      ...yamlEditor(doc, () => {
         if (sealed === undefined) throw new KsealError('NOT_A_SEALED_SECRET', `expected a SealedSecret but found ${describeKind(value)}`, location);
-        setYamlValues(doc, values);
-        if (replacesAll(sealed, values)) doc.setIn(['metadata', 'annotations', KEY_ID_ANNOTATION], keyId);
-      },
+        return sealed;
+      }),
     });
   }
   return {
@@ -72,13 +81,78 @@ function openYaml(text: string, source: string): SealedFile {
   };
 }
 
-function setYamlValues(doc: Document, values: Readonly<Record<string, string>>): void {
-  const data = doc.getIn(['spec', 'encryptedData'], true);
+type Editor = Pick<SealedFileDocument, 'setValues' | 'setObjectValues' | 'removeKeys' | 'setRecipients' | 'setPrimary'>;
+
+function yamlEditor(doc: Document, sealedOrThrow: () => SealedSecret): Editor {
+  const recipientMap = (id: string): YAMLMap | undefined => {
+    const list = doc.getIn(['spec', 'recipients'], true);
+    if (!isSeq(list)) return undefined;
+    for (const item of list.items) if (isMap(item) && item.get('id') === id) return item;
+    return undefined;
+  };
+  const editor: Editor = {
+    setValues: (values, keyId) => {
+      const sealed = sealedOrThrow();
+      setYamlValues(doc, ['spec', 'encryptedData'], values);
+      if (replacesAll(sealed, values)) doc.setIn(['metadata', 'annotations', KEY_ID_ANNOTATION], keyId);
+    },
+    setObjectValues: (values, keyId) => {
+      editor.setValues(values.encryptedData, keyId);
+      for (const [id, entryValues] of values.recipients) {
+        const map = recipientMap(id);
+        if (map === undefined) throw new KsealError('INTERNAL', 'a recipient entry to update is missing from the file');
+        setYamlValues(doc, ['spec', 'recipients', (doc.getIn(['spec', 'recipients'], true) as { items: unknown[] }).items.indexOf(map), 'encryptedData'], entryValues);
+      }
+    },
+    removeKeys: (keys) => {
+      sealedOrThrow();
+      for (const key of keys) doc.deleteIn(['spec', 'encryptedData', key]);
+      const list = doc.getIn(['spec', 'recipients'], true);
+      if (isSeq(list)) for (const item of list.items) if (isMap(item)) for (const key of keys) item.deleteIn(['encryptedData', key]);
+    },
+    setRecipients: (entries) => {
+      sealedOrThrow();
+      if (entries.length === 0) {
+        doc.deleteIn(['spec', 'recipients']);
+        return;
+      }
+      const kept = new Map<string, unknown>();
+      const list = doc.getIn(['spec', 'recipients'], true);
+      if (isSeq(list)) for (const item of list.items) if (isMap(item)) kept.set(String(item.get('id')), item);
+      const items = entries.map((entry) => {
+        const old = kept.get(entry.id);
+        return old !== undefined && sameEntry(old as YAMLMap, entry) ? old : doc.createNode(entry);
+      });
+      const seq = doc.createNode([]);
+      (seq as { items: unknown[] }).items = items;
+      doc.setIn(['spec', 'recipients'], seq);
+    },
+    setPrimary: (encryptedData, keyId) => {
+      sealedOrThrow();
+      doc.setIn(['spec', 'encryptedData'], doc.createNode(encryptedData));
+      doc.setIn(['metadata', 'annotations', KEY_ID_ANNOTATION], keyId);
+    },
+  };
+  return editor;
+}
+
+/** True when a YAML entry already holds exactly `entry` (so it is kept as written). */
+function sameEntry(item: YAMLMap, entry: RecipientEntry): boolean {
+  const js = item.toJSON() as RecipientEntry;
+  return JSON.stringify([js.id, js.kind, js.publicKey, sortObject(js.encryptedData)]) === JSON.stringify([entry.id, entry.kind, entry.publicKey, sortObject(entry.encryptedData)]);
+}
+
+function sortObject(o: Readonly<Record<string, string>> | undefined): Array<[string, string]> {
+  return Object.entries(o ?? {}).sort(([x], [y]) => compareKeys(x, y));
+}
+
+function setYamlValues(doc: Document, path: ReadonlyArray<string | number>, values: Readonly<Record<string, string>>): void {
+  const data = doc.getIn(path, true);
   let map: YAMLMap;
   if (isMap(data)) map = data;
   else {
     map = doc.createNode({});
-    doc.setIn(['spec', 'encryptedData'], map);
+    doc.setIn(path, map);
   }
   const existing = map.items.map((p) => (isScalar(p.key) ? String(p.key.value) : String(p.key)));
   const sorted = existing.every((k, i) => i === 0 || compareKeys(existing[i - 1] ?? '', k) <= 0);
@@ -114,25 +188,60 @@ function openJson(text: string, source: string): SealedFile {
   const kind = kindOf(parsed);
   const sealed = kind === 'SealedSecret' ? readSealedSecret(parsed, location) : undefined;
   const indent = /\n( +|\t)"/.exec(text)?.[1] ?? '  ';
-  const obj = parsed as { metadata?: { annotations?: Record<string, string> }; spec: { encryptedData?: Record<string, string> } };
+  const obj = parsed as { metadata?: { annotations?: Record<string, string> }; spec: { encryptedData?: Record<string, string>; recipients?: RecipientEntry[] } };
+  const merge = (current: Record<string, string>, values: Readonly<Record<string, string>>): Record<string, string> => {
+    const keys = Object.keys(current);
+    const isSorted = keys.every((k, i) => i === 0 || compareKeys(keys[i - 1] ?? '', k) <= 0);
+    const merged: Record<string, string> = { ...current, ...values };
+    return isSorted ? Object.fromEntries(Object.keys(merged).sort(compareKeys).map((k) => [k, merged[k] ?? ''])) : merged;
+  };
+  const check = (): SealedSecret => {
+    if (sealed === undefined) throw new KsealError('NOT_A_SEALED_SECRET', `expected a SealedSecret but found ${describeKind(parsed)}`, location);
+    return sealed;
+  };
+  const setHint = (keyId: string): void => {
+    obj.metadata ??= {};
+    obj.metadata.annotations = { ...obj.metadata.annotations, [KEY_ID_ANNOTATION]: keyId };
+  };
+  const editor: Editor = {
+    setValues: (values, keyId) => {
+      const current = check();
+      obj.spec.encryptedData = merge(obj.spec.encryptedData ?? {}, values);
+      if (replacesAll(current, values)) setHint(keyId);
+    },
+    setObjectValues: (values, keyId) => {
+      editor.setValues(values.encryptedData, keyId);
+      for (const [id, entryValues] of values.recipients) {
+        const entry = obj.spec.recipients?.find((r) => r.id === id);
+        if (entry === undefined) throw new KsealError('INTERNAL', 'a recipient entry to update is missing from the file');
+        entry.encryptedData = merge(entry.encryptedData ?? {}, entryValues);
+      }
+    },
+    removeKeys: (keys) => {
+      check();
+      for (const key of keys) {
+        if (obj.spec.encryptedData !== undefined) delete obj.spec.encryptedData[key];
+        for (const entry of obj.spec.recipients ?? []) delete entry.encryptedData[key];
+      }
+    },
+    setRecipients: (entries) => {
+      check();
+      if (entries.length === 0) delete obj.spec.recipients;
+      else obj.spec.recipients = entries.map((e) => ({ ...e }));
+    },
+    setPrimary: (encryptedData, keyId) => {
+      check();
+      obj.spec.encryptedData = { ...encryptedData };
+      setHint(keyId);
+    },
+  };
   return {
     documents: [
       {
         sealed,
         kind,
         location,
-        setValues: (values, keyId) => {
-          if (sealed === undefined) throw new KsealError('NOT_A_SEALED_SECRET', `expected a SealedSecret but found ${describeKind(parsed)}`, location);
-          const current = obj.spec.encryptedData ?? {};
-          const keys = Object.keys(current);
-          const isSorted = keys.every((k, i) => i === 0 || compareKeys(keys[i - 1] ?? '', k) <= 0);
-          const merged: Record<string, string> = { ...current, ...values };
-          obj.spec.encryptedData = isSorted ? Object.fromEntries(Object.keys(merged).sort(compareKeys).map((k) => [k, merged[k] ?? ''])) : merged;
-          if (replacesAll(sealed, values)) {
-            obj.metadata ??= {};
-            obj.metadata.annotations = { ...obj.metadata.annotations, [KEY_ID_ANNOTATION]: keyId };
-          }
-        },
+        ...editor,
       },
     ],
     render: () => `${JSON.stringify(obj, null, indent)}\n`,

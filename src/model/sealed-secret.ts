@@ -10,13 +10,14 @@
 import type { KeyObject } from 'node:crypto';
 import { definedOnly, KsealError, type ErrorLocation } from '../errors.js';
 import { decodeBase64, encodeBase64 } from '../crypto/base64.js';
-import { sealBytes, unsealBytes } from '../crypto/hybrid.js';
+import { unsealBytes } from '../crypto/hybrid.js';
 import type { SealingCertificate } from '../crypto/certificate.js';
 import type { PrivateKeyEntry } from '../crypto/private-key.js';
 import { BITNAMI_CLUSTER_WIDE, BITNAMI_NAMESPACE_WIDE, SCOPE_ANNOTATION, SCOPE_ANNOTATIONS, scopeFromAnnotations, scopeLabel, type Scope } from './scope.js';
 import { checkSecretContent, checkSecretNames, compareKeys, sortedRecord, type SecretInput } from './secret.js';
 import { asRecord, describeKind, optionalBoolean, optionalString, stringMap, userRecord } from './fields.js';
 import { invalidSecretKey } from './names.js';
+import { PRIMARY_RECIPIENT, readRecipientEntries, recipientEntries, sealForRecipients, uniqueRecipients, type RecipientEntry, type SealingRecipient } from './recipients.js';
 
 export const KSEAL_API_VERSION = 'kseal.dev/v1alpha1';
 export const BITNAMI_API_VERSION = 'bitnami.com/v1alpha1';
@@ -46,7 +47,7 @@ export interface SealedSecret {
   apiVersion: SealedApiVersion;
   kind: 'SealedSecret';
   metadata: ObjectMeta;
-  spec: { encryptedData: Record<string, string>; template?: SecretTemplate };
+  spec: { encryptedData: Record<string, string>; template?: SecretTemplate; recipients?: RecipientEntry[] };
 }
 
 /** The plain Secret an unsealed SealedSecret becomes. */
@@ -63,6 +64,8 @@ export interface SealOptions {
   readonly scope: Scope;
   readonly apiVersion?: SealedApiVersion | undefined;
   readonly allowEmptyData?: boolean | undefined;
+  /** Recipients besides `cert` (more clusters, escrow identities); kseal.dev/v1alpha1 only. */
+  readonly recipients?: readonly SealingRecipient[] | undefined;
 }
 
 /**
@@ -71,9 +74,18 @@ export interface SealOptions {
  */
 export function sealSecret(secret: SecretInput, cert: SealingCertificate, options: SealOptions): SealedSecret {
   const { name, namespace, label } = checkSealable(secret, options);
-  const encryptedData = userRecord();
-  for (const [key, bytes] of secret.data) encryptedData[key] = encodeBase64(sealBytes(cert.publicKey, label, bytes));
-  return assembleSealedSecret({ name, namespace, secret, scope: options.scope, keyId: cert.keyId, encryptedData, apiVersion: options.apiVersion ?? KSEAL_API_VERSION });
+  const others = uniqueRecipients(options.recipients ?? []).filter((r) => r.keyId !== cert.keyId);
+  const sealed = sealForRecipients(cert, others, label, secret.data);
+  return assembleSealedSecret({
+    name,
+    namespace,
+    secret,
+    scope: options.scope,
+    keyId: cert.keyId,
+    encryptedData: sealed.primary,
+    apiVersion: options.apiVersion ?? KSEAL_API_VERSION,
+    recipients: recipientEntries(sealed.others),
+  });
 }
 
 /**
@@ -94,6 +106,7 @@ export function checkSealable(secret: SecretInput, options: SealOptions): { name
   }
   checkSecretNames(name, namespace, location);
   checkSecretContent(secret, definedOnly({ allowEmptyData: options.allowEmptyData }));
+  checkRecipientsAllowed(options.apiVersion ?? KSEAL_API_VERSION, (options.recipients?.length ?? 0) > 0, location);
   return { name, namespace, label: scopeLabel(options.scope, namespace, name) };
 }
 
@@ -106,6 +119,7 @@ export function assembleSealedSecret(parts: {
   keyId: string;
   encryptedData: Record<string, string>;
   apiVersion: SealedApiVersion;
+  recipients?: RecipientEntry[];
 }): SealedSecret {
   const { name, namespace, secret, scope, apiVersion } = parts;
   const userAnnotations = withoutScopeAnnotations(secret.annotations);
@@ -132,7 +146,22 @@ export function assembleSealedSecret(parts: {
   template.type = secret.type;
   if (secret.immutable !== undefined) template.immutable = secret.immutable;
 
-  return { apiVersion, kind: 'SealedSecret', metadata, spec: { encryptedData: sortedRecord(parts.encryptedData), template } };
+  const spec: SealedSecret['spec'] = { encryptedData: sortedRecord(parts.encryptedData), template };
+  if (parts.recipients !== undefined && parts.recipients.length > 0) {
+    checkRecipientsAllowed(apiVersion, true, {});
+    spec.recipients = parts.recipients;
+  }
+  return { apiVersion, kind: 'SealedSecret', metadata, spec };
+}
+
+/** Refuses further recipients on a Bitnami object: Bitnami's controller would prune or reject them. */
+export function checkRecipientsAllowed(apiVersion: SealedApiVersion, hasRecipients: boolean, location: ErrorLocation): void {
+  if (hasRecipients && apiVersion === BITNAMI_API_VERSION) {
+    throw new KsealError('RECIPIENTS_UNSUPPORTED', `${BITNAMI_API_VERSION} objects hold one cluster recipient only; further recipients (--cert after the first, --recipient) need ${KSEAL_API_VERSION}`, {
+      ...location,
+      hint: `drop --api-version ${BITNAMI_API_VERSION}, or seal a separate object per cluster`,
+    });
+  }
 }
 
 function withoutScopeAnnotations(annotations: Readonly<Record<string, string>>): Record<string, string> {
@@ -177,6 +206,11 @@ export function readSealedSecret(value: unknown, location: ErrorLocation): Seale
   }
   const sealed: SealedSecret = { apiVersion, kind: 'SealedSecret', metadata, spec: { encryptedData } };
   if (spec.template !== undefined && spec.template !== null) sealed.spec.template = readTemplate(spec.template, location);
+  const recipients = readRecipientEntries(spec.recipients, Object.keys(encryptedData), location);
+  if (recipients.length > 0) {
+    checkRecipientsAllowed(apiVersion, true, location);
+    sealed.spec.recipients = recipients;
+  }
   return sealed;
 }
 
@@ -217,10 +251,15 @@ export function sealedSecretLabel(sealed: SealedSecret): Buffer {
 
 /** Decodes every encryptedData value to bytes (sorted by key). Throws MALFORMED_CIPHERTEXT naming the key. */
 export function sealedValues(sealed: SealedSecret, location: ErrorLocation = {}): Array<{ key: string; bytes: Buffer }> {
-  return Object.keys(sealed.spec.encryptedData)
+  return decodeValues(sealed.spec.encryptedData, location);
+}
+
+/** Decodes a map of stored values to bytes (sorted by key). Throws MALFORMED_CIPHERTEXT naming the key. */
+export function decodeValues(encryptedData: Readonly<Record<string, string>>, location: ErrorLocation = {}): Array<{ key: string; bytes: Buffer }> {
+  return Object.keys(encryptedData)
     .sort(compareKeys)
     .map((key) => {
-      const bytes = decodeBase64(sealed.spec.encryptedData[key] ?? '');
+      const bytes = decodeBase64(encryptedData[key] ?? '');
       if (bytes === undefined) throw new KsealError('MALFORMED_CIPHERTEXT', 'the sealed value is not valid base64', { ...location, key, hint: 'the value was damaged; seal it again' });
       return { key, bytes };
     });
@@ -228,38 +267,85 @@ export function sealedValues(sealed: SealedSecret, location: ErrorLocation = {})
 
 /** Orders keys so the one named by the object's key-id hint is tried first. */
 export function orderKeysByHint<T extends { readonly keyId: string }>(sealed: SealedSecret, keys: readonly T[]): T[] {
-  const hint = sealed.metadata.annotations?.[KEY_ID_ANNOTATION];
+  return orderKeysById(sealed.metadata.annotations?.[KEY_ID_ANNOTATION], keys);
+}
+
+/** Orders keys so the one with id `hint` is tried first. */
+export function orderKeysById<T extends { readonly keyId: string }>(hint: string | undefined, keys: readonly T[]): T[] {
   if (hint === undefined) return [...keys];
   return [...keys.filter((k) => k.keyId === hint), ...keys.filter((k) => k.keyId !== hint)];
 }
 
-/** Result of unsealing: the Secret and, per key, which key id opened it. */
-export interface UnsealResult {
-  readonly secret: SecretObject;
-  readonly keyIds: ReadonlyMap<string, string>;
+/** One set of cluster (RSA) ciphertexts of an object: spec.encryptedData, or one cluster entry of spec.recipients. */
+export interface CiphertextSet {
+  /** `encryptedData` for the primary set, else the entry's id. */
+  readonly recipient: string;
+  /** The key id the set names (the key-id annotation, or the entry id); a hint only. */
+  readonly hint: string | undefined;
+  readonly encryptedData: Readonly<Record<string, string>>;
 }
 
 /**
- * Unseals every value with the given private keys (key-id hint first) and builds the Secret the
- * controller would write. All values open or an error is thrown naming the first key that did not.
+ * The cluster ciphertext sets of an object, to try in order: those whose id names one of
+ * `heldKeyIds` first, then the rest (primary first, then entries in order). Escrow entries are not
+ * cluster ciphertexts and are never included.
+ */
+export function clusterCiphertextSets(sealed: SealedSecret, heldKeyIds: Iterable<string>): CiphertextSet[] {
+  const held = new Set(heldKeyIds);
+  const sets: CiphertextSet[] = [
+    { recipient: PRIMARY_RECIPIENT, hint: sealed.metadata.annotations?.[KEY_ID_ANNOTATION], encryptedData: sealed.spec.encryptedData },
+    ...(sealed.spec.recipients ?? []).filter((r) => r.kind === 'cluster').map((r) => ({ recipient: r.id, hint: r.id, encryptedData: r.encryptedData })),
+  ];
+  const named = (s: CiphertextSet): boolean => s.hint !== undefined && held.has(s.hint);
+  return [...sets.filter(named), ...sets.filter((s) => !named(s))];
+}
+
+/** Of the errors met trying several ciphertext sets, the one to report: a tampered or damaged value over "no key". */
+export function mostSpecificError(errors: readonly KsealError[]): KsealError | undefined {
+  return errors.find((e) => e.code === 'AUTH_FAILED') ?? errors.find((e) => e.code === 'MALFORMED_CIPHERTEXT') ?? errors[0];
+}
+
+/** Result of unsealing: the Secret, per key which key id opened it, and which recipient's ciphertexts. */
+export interface UnsealResult {
+  readonly secret: SecretObject;
+  readonly keyIds: ReadonlyMap<string, string>;
+  /** `encryptedData` or the spec.recipients id whose ciphertexts opened. */
+  readonly recipient: string;
+}
+
+/**
+ * Unseals every value with the given private keys and builds the Secret the controller would write.
+ * Tries each cluster ciphertext set (clusterCiphertextSets), each with its named key first; one set
+ * must open completely. Throws the most specific failure naming the first key that did not open.
  */
 export function unsealSealedSecret(sealed: SealedSecret, keys: readonly PrivateKeyEntry[], location: ErrorLocation = {}): UnsealResult {
   if (keys.length === 0) throw new KsealError('NO_PRIVATE_KEYS', 'no private keys were given', location);
   const label = sealedSecretLabel(sealed);
-  const ordered = orderKeysByHint(sealed, keys);
-  const privateKeys: KeyObject[] = ordered.map((k) => k.key);
-  const data = new Map<string, Buffer>();
-  const keyIds = new Map<string, string>();
-  for (const { key, bytes } of sealedValues(sealed, location)) {
+  const errors: KsealError[] = [];
+  for (const set of clusterCiphertextSets(sealed, keys.map((k) => k.keyId))) {
+    const ordered = orderKeysById(set.hint, keys);
+    const privateKeys: KeyObject[] = ordered.map((k) => k.key);
+    const data = new Map<string, Buffer>();
+    const keyIds = new Map<string, string>();
     try {
-      const { plaintext, keyIndex } = unsealBytes(privateKeys, label, bytes);
-      data.set(key, plaintext);
-      keyIds.set(key, ordered[keyIndex]?.keyId ?? '');
+      for (const { key, bytes } of decodeValues(set.encryptedData, location)) {
+        try {
+          const { plaintext, keyIndex } = unsealBytes(privateKeys, label, bytes);
+          data.set(key, plaintext);
+          keyIds.set(key, ordered[keyIndex]?.keyId ?? '');
+        } catch (e) {
+          throw e instanceof KsealError ? e.at({ ...location, key }) : e;
+        }
+      }
     } catch (e) {
-      throw e instanceof KsealError ? e.at({ ...location, key }) : e;
+      if (!(e instanceof KsealError)) throw e;
+      for (const bytes of data.values()) bytes.fill(0);
+      errors.push(e);
+      continue;
     }
+    return { secret: secretFromTemplate(sealed, data, location), keyIds, recipient: set.recipient };
   }
-  return { secret: secretFromTemplate(sealed, data, location), keyIds };
+  throw mostSpecificError(errors) ?? new KsealError('DECRYPT_FAILED', 'no key could decrypt it', location);
 }
 
 /** Builds the Secret for a SealedSecret from unsealed bytes: name/namespace from the object, the rest from the template. */

@@ -6,6 +6,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
+import { parseFlags } from '../../controller/main.js';
 import { CONTROLLER_API_PERMISSIONS, isDeclaredRequest, type ApiPermission } from '../../controller/api-permissions.js';
 
 type Obj = Record<string, unknown>;
@@ -128,6 +129,20 @@ describe.skipIf(kubectl === undefined)('controller/deploy rendered with kubectl 
     });
     expect(dig(container, 'securityContext.capabilities.add')).toBeUndefined();
     expect(dig(container, 'image')).toMatch(/^ghcr\.io\/kseal\/kseal-controller:\d+\.\d+\.\d+$/);
+  });
+
+  it('passes the container args to the controller, which the image entrypoint starts', () => {
+    const container = dig(find('Deployment', NAME), 'spec.template.spec.containers.0');
+    // Kubernetes `args` replace the image's CMD, so the controller must be in the ENTRYPOINT.
+    const entrypoint = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(readFileSync('Dockerfile', 'utf8'))?.[1];
+    expect(entrypoint).toBeDefined();
+    const argv = JSON.parse(entrypoint ?? '[]') as string[];
+    expect(argv[0]).toBe('/nodejs/bin/node');
+    expect(argv.at(-1)).toBe('dist/kseal-controller.mjs');
+    expect(dig(container, 'command')).toBeUndefined();
+    const args = list(container, 'args') as unknown as string[];
+    expect(args.length).toBeGreaterThan(0);
+    expect(() => parseFlags(args, {})).not.toThrow();
   });
 
   it('probes /healthz for liveness and /readyz for readiness on the http port', () => {

@@ -28,7 +28,7 @@ describe('nextStatus', () => {
 
   it('keeps conditions of other types', () => {
     const other = { type: 'Synced', status: 'True' as const, reason: 'X', message: '', lastTransitionTime: 'z' };
-    expect(nextStatus({ conditions: [other] }, 'NoKeys', 'none', 1, t0)?.conditions?.map((c) => c.type)).toEqual(['Synced', 'Ready']);
+    expect(nextStatus({ conditions: [other] }, 'NoKeys', 'none', 1, t0)?.conditions?.map((c) => c.type)).toEqual(['Synced', 'Ready', 'Stalled']);
   });
 
   it('reads a malformed status as empty', () => {

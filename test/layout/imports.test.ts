@@ -8,7 +8,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const PRODUCT = ['src', 'cli', 'controller', 'bin', 'demo', 'kube-api'];
+const PRODUCT = ['src', 'cli', 'controller', 'bin', 'demo', 'kube-api', 'ui'];
 
 function tsFiles(dir: string): string[] {
   return readdirSync(join(ROOT, dir), { withFileTypes: true, recursive: true })

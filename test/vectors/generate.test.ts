@@ -8,12 +8,13 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { emeOaepEncode, generateVectorFiles, parseVectorFile } from './generate.js';
+import { generateEscrowVectorFiles } from './generate-escrow.js';
 
 const DIR = fileURLToPath(new URL('./', import.meta.url));
 const WRITE = process.env.KSEAL_WRITE_VECTORS === '1';
 
 describe('known-answer vector generator', () => {
-  const files = generateVectorFiles();
+  const files = { ...generateVectorFiles(), ...generateEscrowVectorFiles() };
 
   if (WRITE) {
     it('writes the vector files (KSEAL_WRITE_VECTORS=1)', () => {
@@ -22,8 +23,8 @@ describe('known-answer vector generator', () => {
     });
   }
 
-  it('produces one file per test key', () => {
-    expect(Object.keys(files).sort()).toEqual(['hybrid-rsa-2048.json', 'hybrid-rsa-4096.json']);
+  it('produces one file per test key and one for escrow', () => {
+    expect(Object.keys(files).sort()).toEqual(['escrow-x25519.json', 'hybrid-rsa-2048.json', 'hybrid-rsa-4096.json']);
   });
 
   for (const [name, text] of Object.entries(files)) {
@@ -33,7 +34,7 @@ describe('known-answer vector generator', () => {
   }
 
   it('gives the same output when run twice', () => {
-    expect(generateVectorFiles()).toEqual(files);
+    expect({ ...generateVectorFiles(), ...generateEscrowVectorFiles() }).toEqual(files);
   });
 
   it('gives every vector a unique id across all files', () => {
