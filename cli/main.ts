@@ -6,6 +6,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { EXIT, isKsealError } from '../src/errors.js';
 import { certCommand } from './commands/cert.js';
+import { convertCommand } from './commands/convert.js';
 import { decryptCommand } from './commands/decrypt.js';
 import { encryptCommand } from './commands/encrypt.js';
 import { keygenCommand } from './commands/keygen.js';
@@ -28,7 +29,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });
-  for (const register of [encryptCommand, rawCommand, certCommand, validateCommand, reencryptCommand, decryptCommand, keygenCommand, uiCommand]) register(program, io);
+  for (const register of [encryptCommand, rawCommand, certCommand, validateCommand, reencryptCommand, convertCommand, decryptCommand, keygenCommand, uiCommand]) register(program, io);
   for (const command of program.commands) {
     command.exitOverride().configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) }).showHelpAfterError('(run with --help for usage)');
   }

@@ -77,7 +77,7 @@ const browserStubs = {
     b.onResolve({ filter: /^node:/ }, (args) => ({ path: args.path, namespace: 'kseal-node-stub' }));
     b.onLoad({ filter: /.*/, namespace: 'kseal-node-stub' }, (args) => ({
       contents: `const fail = () => { throw new Error(${JSON.stringify(NODE_STUB)} + ' ' + ${JSON.stringify(args.path)}); };\n` +
-        ['constants', 'createCipheriv', 'createDecipheriv', 'privateDecrypt', 'publicEncrypt', 'randomBytes', 'X509Certificate', 'createHash', 'createPublicKey', 'createPrivateKey', 'generateKeyPairSync', 'generateKeyPair']
+        ['constants', 'createCipheriv', 'createDecipheriv', 'privateDecrypt', 'publicEncrypt', 'randomBytes', 'X509Certificate', 'createHash', 'createPublicKey', 'createPrivateKey', 'generateKeyPairSync', 'generateKeyPair', 'diffieHellman', 'hkdfSync', 'timingSafeEqual']
           .map((name) => `export const ${name} = fail;`).join('\n'),
       loader: 'js',
     }));

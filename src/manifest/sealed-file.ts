@@ -1,9 +1,11 @@
 /**
- * Editing SealedSecret files in place (`kseal encrypt --merge-into`, `kseal reencrypt -f`). Files are
+ * Editing SealedSecret files in place (`kseal encrypt --merge-into`, `kseal reencrypt -f`, `kseal
+ * convert`). Files are
  * edited, not rewritten: YAML is changed through its syntax tree, so comments, key order and layout
  * survive, other documents in the stream stay as they were, and every value not being replaced keeps
  * its ciphertext byte for byte. New keys go in sorted position when the existing keys are sorted,
- * else at the end. A JSON file (one object) is re-serialised with its own indentation.
+ * else at the end. A JSON file (one object) is re-serialised with its own indentation. Header edits
+ * alone (`kseal convert`) patch the file's own text (yaml-header-splice.ts): every other byte stays.
  */
 import { isMap, isScalar, isSeq, parseAllDocuments, type Document, type YAMLMap } from 'yaml';
 import { KsealError, type ErrorLocation } from '../errors.js';
@@ -13,6 +15,7 @@ import type { RecipientEntry } from '../model/recipients.js';
 import type { ObjectValues } from '../model/object-recipients.js';
 import { describeKind } from '../model/fields.js';
 import { MAX_ALIAS_COUNT } from './read.js';
+import { applySplices, headerSplices, type Splice } from './yaml-header-splice.js';
 
 /** One document of an opened file. `sealed` is undefined for documents of other kinds. */
 export interface SealedFileDocument {
@@ -30,6 +33,15 @@ export interface SealedFileDocument {
   setRecipients(entries: readonly RecipientEntry[]): void;
   /** Replaces spec.encryptedData as a whole and points the key-id hint at `keyId`. */
   setPrimary(encryptedData: Readonly<Record<string, string>>, keyId: string): void;
+  /** Sets apiVersion and edits metadata.annotations (`kseal convert`); every other node stays as it was. */
+  setHeader(edit: HeaderEdit): void;
+}
+
+/** A change of apiVersion and annotations. */
+export interface HeaderEdit {
+  readonly apiVersion: string;
+  readonly set: Readonly<Record<string, string>>;
+  readonly remove: readonly string[];
 }
 
 /** A file opened for editing. */
@@ -48,6 +60,9 @@ function openYaml(text: string, source: string): SealedFile {
   const docs = parseAllDocuments(text, { version: '1.1', prettyErrors: false, uniqueKeys: true });
   const all = Array.isArray(docs) ? docs : [];
   const documents: SealedFileDocument[] = [];
+  // Header edits patch the text itself; any other edit re-prints the documents from their trees.
+  const splices: Splice[] = [];
+  let reprint = false;
   let index = 0;
   for (const doc of all) {
     if (doc.contents === null && doc.errors.length === 0) continue;
@@ -61,15 +76,26 @@ function openYaml(text: string, source: string): SealedFile {
       sealed,
       kind,
       location,
-      ...yamlEditor(doc, () => {
+      ...reprinting(
+        yamlEditor(doc, () => {
+          if (sealed === undefined) throw new KsealError('NOT_A_SEALED_SECRET', `expected a SealedSecret but found ${describeKind(value)}`, location);
+          return sealed;
+        }),
+        () => (reprint = true),
+      ),
+      setHeader: (edit) => {
         if (sealed === undefined) throw new KsealError('NOT_A_SEALED_SECRET', `expected a SealedSecret but found ${describeKind(value)}`, location);
-        return sealed;
-      }),
+        const found = headerSplices(text, doc, edit);
+        if (found === undefined) reprint = true;
+        else splices.push(...found);
+        setYamlHeader(doc, edit);
+      },
     });
   }
   return {
     documents,
     render: () => {
+      if (!reprint) return applySplices(text, splices);
       // Each document prints its own `---` marker when it had one; later documents need one regardless.
       return all
         .map((doc, i) => {
@@ -82,6 +108,27 @@ function openYaml(text: string, source: string): SealedFile {
 }
 
 type Editor = Pick<SealedFileDocument, 'setValues' | 'setObjectValues' | 'removeKeys' | 'setRecipients' | 'setPrimary'>;
+
+/** The same editor, calling `mark` before every edit (they all need the documents re-printed). */
+function reprinting(editor: Editor, mark: () => void): Editor {
+  return {
+    setValues: (values, keyId) => (mark(), editor.setValues(values, keyId)),
+    setObjectValues: (values, keyId) => (mark(), editor.setObjectValues(values, keyId)),
+    removeKeys: (keys) => (mark(), editor.removeKeys(keys)),
+    setRecipients: (entries) => (mark(), editor.setRecipients(entries)),
+    setPrimary: (encryptedData, keyId) => (mark(), editor.setPrimary(encryptedData, keyId)),
+  };
+}
+
+function setYamlHeader(doc: Document, edit: HeaderEdit): void {
+  const apiVersion = doc.get('apiVersion', true);
+  if (isScalar(apiVersion)) apiVersion.value = edit.apiVersion;
+  else doc.set('apiVersion', edit.apiVersion);
+  for (const key of edit.remove) doc.deleteIn(['metadata', 'annotations', key]);
+  for (const [key, value] of Object.entries(edit.set)) doc.setIn(['metadata', 'annotations', key], value);
+  const annotations = doc.getIn(['metadata', 'annotations'], true);
+  if (isMap(annotations) && annotations.items.length === 0) doc.deleteIn(['metadata', 'annotations']);
+}
 
 function yamlEditor(doc: Document, sealedOrThrow: () => SealedSecret): Editor {
   const recipientMap = (id: string): YAMLMap | undefined => {
@@ -188,7 +235,7 @@ function openJson(text: string, source: string): SealedFile {
   const kind = kindOf(parsed);
   const sealed = kind === 'SealedSecret' ? readSealedSecret(parsed, location) : undefined;
   const indent = /\n( +|\t)"/.exec(text)?.[1] ?? '  ';
-  const obj = parsed as { metadata?: { annotations?: Record<string, string> }; spec: { encryptedData?: Record<string, string>; recipients?: RecipientEntry[] } };
+  const obj = parsed as { apiVersion?: string; metadata?: { annotations?: Record<string, string> }; spec: { encryptedData?: Record<string, string>; recipients?: RecipientEntry[] } };
   const merge = (current: Record<string, string>, values: Readonly<Record<string, string>>): Record<string, string> => {
     const keys = Object.keys(current);
     const isSorted = keys.every((k, i) => i === 0 || compareKeys(keys[i - 1] ?? '', k) <= 0);
@@ -242,6 +289,16 @@ function openJson(text: string, source: string): SealedFile {
         kind,
         location,
         ...editor,
+        setHeader: (edit) => {
+          check();
+          obj.apiVersion = edit.apiVersion;
+          obj.metadata ??= {};
+          const annotations: Record<string, string> = { ...obj.metadata.annotations };
+          for (const key of edit.remove) delete annotations[key];
+          Object.assign(annotations, edit.set);
+          if (Object.keys(annotations).length > 0) obj.metadata.annotations = annotations;
+          else delete obj.metadata.annotations;
+        },
       },
     ],
     render: () => `${JSON.stringify(obj, null, indent)}\n`,
