@@ -9,6 +9,7 @@ import { certCommand } from './commands/cert.js';
 import { convertCommand } from './commands/convert.js';
 import { decryptCommand } from './commands/decrypt.js';
 import { encryptCommand } from './commands/encrypt.js';
+import { identityCommand } from './commands/identity.js';
 import { keygenCommand } from './commands/keygen.js';
 import { rawCommand } from './commands/raw.js';
 import { reencryptCommand } from './commands/reencrypt.js';
@@ -29,7 +30,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });
-  for (const register of [encryptCommand, rawCommand, certCommand, validateCommand, reencryptCommand, convertCommand, decryptCommand, keygenCommand, uiCommand]) register(program, io);
+  for (const register of [encryptCommand, rawCommand, certCommand, validateCommand, reencryptCommand, convertCommand, decryptCommand, keygenCommand, identityCommand, uiCommand]) register(program, io);
   for (const command of program.commands) {
     command.exitOverride().configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) }).showHelpAfterError('(run with --help for usage)');
   }

@@ -9,13 +9,16 @@ import type { PrivateKeyEntry } from '../../src/crypto/private-key.js';
 import { readManifests } from '../../src/manifest/read.js';
 import { writeManifests } from '../../src/manifest/write.js';
 import { readPrivateKeys } from '../../src/model/key-secret.js';
-import { readSealedSecret, unsealSealedSecret } from '../../src/model/sealed-secret.js';
+import { readSealedSecret, secretFromTemplate } from '../../src/model/sealed-secret.js';
+import { openObject } from '../../src/model/object-recipients.js';
+import { loadIdentities } from '../recipient-source.js';
 import { emit } from '../emit.js';
 import { readInput, type CliIo } from '../io.js';
 import { addOutputOptions, formatFlag } from '../options.js';
 
 interface DecryptFlags {
-  key: string[];
+  key?: string[];
+  identity?: string[];
   file?: string;
   output?: string;
   write?: string;
@@ -26,9 +29,10 @@ export function decryptCommand(program: Command, io: CliIo): void {
   const command = program
     .command('decrypt')
     .alias('recovery-unseal')
-    .summary('unseal with private keys (disaster recovery)')
-    .description('Unseal SealedSecrets offline with backed-up private keys and print the Secrets the controller would create.')
-    .requiredOption('-k, --key <file...>', 'private keys: PEM (PKCS#1/PKCS#8), a kubernetes.io/tls Secret, or a List of them')
+    .summary('unseal with private keys or escrow identities (disaster recovery)')
+    .description('Unseal SealedSecrets offline with backed-up cluster private keys or escrow identities and print the Secrets the controller would create. Says on stderr which recipient opened each.')
+    .option('-k, --key <file...>', 'private keys: PEM (PKCS#1/PKCS#8), a kubernetes.io/tls Secret, or a List of them')
+    .option('-i, --identity <file...>', 'escrow identity files (KSEAL-SECRET-KEY-1…, from kseal identity new)')
     .option('-f, --file <file>', 'SealedSecrets to open (default: stdin)');
   addOutputOptions(command);
   command.addHelpText(
@@ -36,11 +40,16 @@ export function decryptCommand(program: Command, io: CliIo): void {
     `
 Examples:
   kubectl get secret -n kseal-system -l kseal.dev/sealing-key -o yaml > keys-backup.yaml
-  kseal decrypt --key keys-backup.yaml < sealed.yaml`,
+  kseal decrypt --key keys-backup.yaml < sealed.yaml
+  kseal decrypt --identity ~/.kseal/escrow.txt -f sealed.yaml`,
   );
   command.action(async (flags: DecryptFlags) => {
+    if ((flags.key ?? []).length === 0 && (flags.identity ?? []).length === 0) {
+      throw new KsealError('USAGE', 'pass the keys to open with: --key FILE (cluster private keys) or --identity FILE (escrow identities)');
+    }
+    const identities = await loadIdentities(flags.identity, io);
     const keys: PrivateKeyEntry[] = [];
-    for (const file of flags.key) {
+    for (const file of flags.key ?? []) {
       const { bytes, source } = await readInput(io, file);
       keys.push(...readPrivateKeys(bytes.toString('utf8'), source));
     }
@@ -50,9 +59,13 @@ Examples:
     const secrets = objects.map(({ value, location }) => {
       const sealed = readSealedSecret(value, location);
       try {
-        return unsealSealedSecret(sealed, keys, location).secret;
+        const opened = openObject(sealed, { identities, keys }, location);
+        const by = opened.kind === 'escrow' ? `escrow identity ${identities.find((i) => i.keyId === opened.keyId)?.recipient ?? opened.keyId}` : `cluster key ${opened.keyId.slice(0, 16)}`;
+        const from = opened.recipient === 'encryptedData' ? 'spec.encryptedData' : `spec.recipients ${opened.recipient.slice(0, 16)}`;
+        io.stderr(`kseal: ${source}: document ${location.document}: ${sealed.metadata.namespace ?? ''}/${sealed.metadata.name} opened with ${by} (${opened.source}) from ${from}\n`);
+        return secretFromTemplate(sealed, opened.data, location);
       } catch (e) {
-        if (e instanceof KsealError && e.code === 'DECRYPT_FAILED') {
+        if (e instanceof KsealError && e.code === 'DECRYPT_FAILED' && identities.length === 0) {
           const tried = keys.map((k) => `${k.keyId.slice(0, 12)} (${k.source})`).join(', ');
           throw new KsealError('DECRYPT_FAILED', `no key could decrypt it; tried ${keys.length}: ${tried}`, {
             ...location,

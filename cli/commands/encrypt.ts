@@ -1,22 +1,20 @@
 /** `kseal encrypt`: seal every Secret of a manifest stream into a SealedSecret, or merge keys into one. */
 import type { Command } from 'commander';
 import { KsealError } from '../../src/errors.js';
-import { encodeBase64 } from '../../src/crypto/base64.js';
-import { sealBytes } from '../../src/crypto/hybrid.js';
 import { readManifests } from '../../src/manifest/read.js';
 import { openSealedFile } from '../../src/manifest/sealed-file.js';
 import { writeManifests } from '../../src/manifest/write.js';
 import { readSecret, type SecretInput } from '../../src/model/secret.js';
-import { checkSealable, sealedSecretLabel, sealedSecretScope, sealSecret } from '../../src/model/sealed-secret.js';
+import { checkRecipientsAllowed, checkSealable, KEY_ID_ANNOTATION, KSEAL_API_VERSION, sealedSecretScope, sealSecret } from '../../src/model/sealed-secret.js';
+import { sealForObject } from '../../src/model/object-recipients.js';
 import { describeScope, scopeFromAnnotations } from '../../src/model/scope.js';
-import { loadCertificate } from '../cert-source.js';
+import { addRecipientOptions, escrowRecipientsOf, hasExtraRecipients, loadRecipients, type RecipientFlags } from '../recipient-source.js';
 import { emit, warn } from '../emit.js';
 import { readInput, type CliIo } from '../io.js';
-import { userRecord } from '../../src/model/fields.js';
 import { writeFileAtomic } from '../atomic-write.js';
-import { addCertSourceOptions, addOutputOptions, apiVersionFlag, certSource, formatFlag, scopeFlag, type CertSourceFlags } from '../options.js';
+import { addCertSourceOptions, addOutputOptions, apiVersionFlag, formatFlag, scopeFlag } from '../options.js';
 
-interface EncryptFlags extends CertSourceFlags {
+interface EncryptFlags extends RecipientFlags {
   file?: string;
   output?: string;
   write?: string;
@@ -42,14 +40,15 @@ export function encryptCommand(program: Command, io: CliIo): void {
     .option('--api-version <version>', 'kseal.dev/v1alpha1 (default) or bitnami.com/v1alpha1')
     .option('--allow-empty-data', 'allow Secrets with no values')
     .option('--merge-into <file>', 'seal the input keys into this existing SealedSecret file, in place');
-  addOutputOptions(addCertSourceOptions(command));
+  addOutputOptions(addCertSourceOptions(addRecipientOptions(command), false));
   command.addHelpText(
     'after',
     `
 Examples:
   kseal encrypt --cert cert.pem < secret.yaml > sealed.yaml
   kubectl create secret generic db -n app --from-file=password=./pw.txt --dry-run=client -o yaml | kseal encrypt > db.sealed.yaml
-  kseal encrypt --cert cert.pem --merge-into db.sealed.yaml < new-key.yaml`,
+  kseal encrypt --cert cert.pem --merge-into db.sealed.yaml < new-key.yaml
+  kseal encrypt --cert prod.pem --cert dr.pem --recipient kseal1… < secret.yaml > sealed.yaml`,
   );
   command.action(async (flags: EncryptFlags) => {
     const { bytes, source } = await readInput(io, flags.file);
@@ -63,14 +62,15 @@ Examples:
 
     const flagScope = scopeFlag(flags.scope);
     const apiVersion = apiVersionFlag(flags.apiVersion);
+    checkRecipientsAllowed(apiVersion ?? KSEAL_API_VERSION, hasExtraRecipients(flags), { file: source });
     const plans = secrets.map((secret) => {
       const scope = flagScope ?? scopeOf(secret);
       const options = { scope, apiVersion, allowEmptyData: flags.allowEmptyData };
       checkSealable(secret, options);
       return { secret, options };
     });
-    const cert = await loadCertificate(certSource(flags), io);
-    const sealed = plans.map(({ secret, options }) => sealSecret(secret, cert, options));
+    const { primary, others } = await loadRecipients(flags, io);
+    const sealed = plans.map(({ secret, options }) => sealSecret(secret, primary, { ...options, recipients: others }));
     for (const secret of secrets) for (const w of secret.warnings) warn(io, `${secret.location.file ?? ''}: document ${secret.location.document ?? '?'}: ${w}`);
     await emit(io, writeManifests(sealed, formatFlag(flags.output)), flags.write);
   });
@@ -106,15 +106,31 @@ async function merge(io: CliIo, flags: EncryptFlags, secrets: SecretInput[], fil
   if (flagScope !== undefined && flagScope !== scope) {
     throw new KsealError('SCOPE_CONFLICT', `--scope ${flagScope} differs from the target's scope ${scope}`, { file, hint: 'drop --scope: merged values always take the target file\'s scope' });
   }
-  const label = sealedSecretLabel(sealed);
   const { metadata } = sealed;
   if ((secret.name !== undefined && secret.name !== metadata.name) || (secret.namespace !== undefined && secret.namespace !== metadata.namespace)) {
     warn(io, `the input Secret is ${secret.namespace ?? '?'}/${secret.name ?? '?'}; its keys are sealed for the target ${describeScope(scope, metadata.namespace, metadata.name)}`);
   }
-  const cert = await loadCertificate(certSource(flags), io);
-  const values = userRecord();
-  for (const [key, value] of secret.data) values[key] = encodeBase64(sealBytes(cert.publicKey, label, value));
-  document.setValues(values, cert.keyId);
+  // The keys are sealed for every recipient already on the object; --cert after the first and
+  // --recipient may only name those (adding a recipient needs the plaintext: kseal recipients add).
+  const onObject = new Set((sealed.spec.recipients ?? []).map((r) => r.id));
+  const { primary, others } = await loadRecipients({ ...flags, recipient: [], recipientsFile: [] }, io);
+  for (const named of [...others, ...(await escrowRecipientsOf(flags, io))]) {
+    if (!onObject.has(named.keyId) && named.keyId !== metadata.annotations?.[KEY_ID_ANNOTATION]) {
+      throw new KsealError('RECIPIENT_MISSING', `${named.kind === 'escrow' ? named.text : `the certificate with key id ${named.keyId.slice(0, 16)}`} is not a recipient of this object`, {
+        file,
+        hint: 'merging seals for the recipients already on the object; add a recipient with kseal recipients add --identity FILE',
+      });
+    }
+  }
+  if (onObject.has(primary.keyId)) {
+    throw new KsealError('RECIPIENT_MISSING', `the first certificate (key id ${primary.keyId.slice(0, 16)}) belongs to a spec.recipients entry, not to spec.encryptedData`, {
+      file,
+      hint: "pass the certificate of the object's first cluster (its kseal.dev/key-id) first",
+    });
+  }
+  const values = sealForObject(sealed, primary, secret.data, { file });
+  document.setObjectValues(values, primary.keyId);
   await writeFileAtomic(io.cwd, file, target.render());
-  io.stderr(`kseal: merged ${secret.data.size} key${secret.data.size === 1 ? '' : 's'} into ${file} (${describeScope(scope, metadata.namespace, metadata.name)})\n`);
+  const recipients = 1 + (sealed.spec.recipients?.length ?? 0);
+  io.stderr(`kseal: merged ${secret.data.size} key${secret.data.size === 1 ? '' : 's'} into ${file} (${describeScope(scope, metadata.namespace, metadata.name)}${recipients > 1 ? `, ${recipients} recipients` : ''})\n`);
 }

@@ -1,15 +1,14 @@
 /** `kseal raw`: seal one value from stdin or a file (never from argv) and print its base64 ciphertext. */
 import type { Command } from 'commander';
 import { KsealError } from '../../src/errors.js';
-import { encodeBase64 } from '../../src/crypto/base64.js';
-import { sealBytes } from '../../src/crypto/hybrid.js';
+import { sealForRecipients } from '../../src/model/recipients.js';
 import { checkSecretNames, MAX_SECRET_BYTES } from '../../src/model/secret.js';
 import { parseScope, scopeLabel } from '../../src/model/scope.js';
-import { loadCertificate } from '../cert-source.js';
 import { readInput, type CliIo } from '../io.js';
-import { addCertSourceOptions, certSource, type CertSourceFlags } from '../options.js';
+import { addCertSourceOptions } from '../options.js';
+import { addRecipientOptions, loadRecipients, type RecipientFlags } from '../recipient-source.js';
 
-interface RawFlags extends CertSourceFlags {
+interface RawFlags extends RecipientFlags {
   scope: string;
   namespace?: string;
   name?: string;
@@ -26,13 +25,17 @@ export function rawCommand(program: Command, io: CliIo): void {
     .option('-n, --namespace <namespace>', 'namespace the value is bound to (strict, namespace-wide)')
     .option('--name <name>', 'Secret name the value is bound to (strict)')
     .option('--from-file <file>', 'read the value from this file (default: stdin)');
-  addCertSourceOptions(command);
+  addCertSourceOptions(addRecipientOptions(command), false);
   command.addHelpText(
     'after',
     `
 Examples:
   printf '%s' "$PASSWORD" | kseal raw --cert cert.pem -n app --name db
-  kseal raw --cert cert.pem --scope namespace-wide -n app --from-file ./token.txt`,
+  kseal raw --cert cert.pem --scope namespace-wide -n app --from-file ./token.txt
+  kseal raw --cert prod.pem --cert dr.pem --recipient kseal1… -n app --name db --from-file pw.txt
+
+With several recipients the output is one line per recipient, "encryptedData: VALUE" for the first
+certificate, then "ID: VALUE" for each further one (its spec.recipients id).`,
   );
   command.action(async (flags: RawFlags) => {
     const scope = parseScope(flags.scope);
@@ -42,7 +45,9 @@ Examples:
     if (bytes.length > MAX_SECRET_BYTES) {
       throw new KsealError('SECRET_TOO_LARGE', `the value is ${bytes.length} bytes; a Secret holds at most ${MAX_SECRET_BYTES}`, { file: source });
     }
-    const cert = await loadCertificate(certSource(flags), io);
-    io.stdout(encodeBase64(sealBytes(cert.publicKey, label, bytes)));
+    const { primary, others } = await loadRecipients(flags, io);
+    const sealed = sealForRecipients(primary, others, label, new Map([['value', bytes]]));
+    if (others.length === 0) return io.stdout(sealed.primary.value ?? '');
+    io.stdout(`encryptedData: ${sealed.primary.value ?? ''}\n${sealed.others.map((o) => `${o.recipient.keyId}: ${o.encryptedData.value ?? ''}\n`).join('')}`);
   });
 }

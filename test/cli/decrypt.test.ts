@@ -97,10 +97,10 @@ describe('kseal decrypt', () => {
     expect(run.stderr).toContain('no private key found');
   });
 
-  it('requires --key', async () => {
+  it('requires --key or --identity', async () => {
     const run = await runCli(['decrypt'], { stdin: sealed });
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain("required option '-k, --key <file...>' not specified");
+    expect(run.stderr).toContain('pass the keys to open with: --key FILE (cluster private keys) or --identity FILE (escrow identities)');
   });
 
   it('rejects a document that is not a SealedSecret', async () => {
