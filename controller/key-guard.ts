@@ -7,9 +7,8 @@
  * - an existing Secret that carries one is never written (SecretConflict), whatever its annotations;
  * - the key registry ignores any Secret that looks written by the controller (key-registry.ts).
  */
-import { BITNAMI_SEALING_KEY_LABEL, SEALING_KEY_LABEL } from '../src/model/key-secret.js';
 import type { SealedSecret } from '../src/model/sealed-secret.js';
-import { MANAGED_BY_LABEL, OWNER_UID_ANNOTATION } from './annotations.js';
+import { BITNAMI_SEALING_KEY_LABEL, MANAGED_BY_LABEL, OWNER_UID_ANNOTATION, SEALING_KEY_LABEL } from '../src/wire.js';
 import type { SecretJson } from './kube-client.js';
 
 /** Labels that make a Secret a sealing key to kseal or to Bitnami's controller. */

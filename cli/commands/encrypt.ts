@@ -5,7 +5,7 @@ import { readManifests } from '../../src/manifest/read.js';
 import { openSealedFile } from '../../src/manifest/sealed-file.js';
 import { writeManifests } from '../../src/manifest/write.js';
 import { readSecret, type SecretInput } from '../../src/model/secret.js';
-import { checkRecipientsAllowed, checkSealable, KEY_ID_ANNOTATION, KSEAL_API_VERSION, sealedSecretScope, sealSecret } from '../../src/model/sealed-secret.js';
+import { checkRecipientsAllowed, checkSealable, sealedSecretScope, sealSecret } from '../../src/model/sealed-secret.js';
 import { sealForObject } from '../../src/model/object-recipients.js';
 import { describeScope, scopeFromAnnotations } from '../../src/model/scope.js';
 import { addRecipientOptions, escrowRecipientsOf, hasExtraRecipients, loadRecipients, type RecipientFlags } from '../recipient-source.js';
@@ -13,6 +13,7 @@ import { emit, warn } from '../emit.js';
 import { readInput, type CliIo } from '../io.js';
 import { writeFileAtomic } from '../atomic-write.js';
 import { addCertSourceOptions, addOutputOptions, apiVersionFlag, formatFlag, scopeFlag } from '../options.js';
+import { KEY_ID_ANNOTATION, KSEAL_API_VERSION } from '../../src/wire.js';
 
 interface EncryptFlags extends RecipientFlags {
   file?: string;

@@ -9,13 +9,14 @@
  */
 import { isMap, isScalar, isSeq, parseAllDocuments, type Document, type YAMLMap } from 'yaml';
 import { KsealError, type ErrorLocation } from '../errors.js';
-import { readSealedSecret, KEY_ID_ANNOTATION, type SealedSecret } from '../model/sealed-secret.js';
+import { readSealedSecret, type SealedSecret } from '../model/sealed-secret.js';
 import { compareKeys } from '../model/secret.js';
 import type { RecipientEntry } from '../model/recipients.js';
 import type { ObjectValues } from '../model/object-recipients.js';
 import { describeKind } from '../model/fields.js';
 import { MAX_ALIAS_COUNT } from './read.js';
 import { applySplices, headerSplices, type Splice } from './yaml-header-splice.js';
+import { KEY_ID_ANNOTATION } from '../wire.js';
 
 /** One document of an opened file. `sealed` is undefined for documents of other kinds. */
 export interface SealedFileDocument {

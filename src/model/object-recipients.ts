@@ -11,7 +11,8 @@ import type { EscrowIdentity } from '../crypto/identity.js';
 import type { PrivateKeyEntry } from '../crypto/private-key.js';
 import type { SealingCertificate } from '../crypto/certificate.js';
 import { entryRecipient, sealForRecipients, type SealingRecipient } from './recipients.js';
-import { decodeValues, KEY_ID_ANNOTATION, mostSpecificError, sealedSecretLabel, unsealSealedSecret, type SealedSecret } from './sealed-secret.js';
+import { decodeValues, mostSpecificError, sealedSecretLabel, unsealSealedSecret, type SealedSecret } from './sealed-secret.js';
+import { KEY_ID_ANNOTATION } from '../wire.js';
 
 /** The recipients of spec.recipients, parsed from their stored public keys (in order). */
 export function objectRecipients(sealed: SealedSecret, location: ErrorLocation = {}): SealingRecipient[] {

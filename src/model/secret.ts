@@ -9,7 +9,7 @@
 import { KsealError, type ErrorLocation } from '../errors.js';
 import { decodeBase64 } from '../crypto/base64.js';
 import { invalidNamespace, invalidObjectName, invalidSecretKey } from './names.js';
-import { asRecord, describeKind, optionalBoolean, optionalString, stringMap, userRecord } from './fields.js';
+import { asRecord, describeKind, optionalBoolean, optionalString, stringMap } from './fields.js';
 
 /** etcd's object limit as the API server applies it to a Secret's values (`MaxSecretSize`). */
 export const MAX_SECRET_BYTES = 1024 * 1024;
@@ -135,7 +135,6 @@ export function compareKeys(a: string, b: string): number {
 
 /** Returns a copy of `record` with its keys in sorted order. */
 export function sortedRecord<T>(record: Readonly<Record<string, T>>): Record<string, T> {
-  const out = userRecord<T>();
-  for (const key of Object.keys(record).sort(compareKeys)) out[key] = record[key] as T;
-  return out;
+  // fromEntries defines own properties, so a key named `__proto__` stays a key.
+  return Object.fromEntries(Object.keys(record).sort(compareKeys).map((key) => [key, record[key] as T]));
 }
