@@ -63,7 +63,6 @@ export async function convergeBitnami(deps: BitnamiConvergeDeps, key: string, ob
   deps.memo.delete(key);
   if (deps.keys.list().length === 0) return fail('NoKeys', 'the controller has no sealing key yet');
   let mode = secretMode(existing, uid);
-  // A sealing-key Secret of that name is never written, whoever asks (as in the kseal reconciler).
   if (mode === 'key') return fail('SecretConflict', `Secret ${name} is a sealing-key Secret; the controller never writes one (give the SealedSecret another name)`);
   if (mode === 'conflict') {
     return fail('SecretConflict', `Secret ${name} exists and is not owned by this SealedSecret; annotate it sealedsecrets.bitnami.com/managed="true" to let the controller take it over, or sealedsecrets.bitnami.com/patch="true" to merge the keys into it`);
