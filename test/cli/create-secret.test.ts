@@ -84,3 +84,11 @@ describe('kseal create secret', () => {
     expect(one.stdout).not.toBe(two.stdout);
   });
 });
+
+describe('kseal encrypt and template placeholders', () => {
+  it('warns at encrypt time when stringData holds a {{ … }} placeholder, naming the key', async () => {
+    const run = await runCli(['encrypt', '--cert', 'cert.pem'], { cwd: dir.path, stdin: 'apiVersion: v1\nkind: Secret\nmetadata: {name: db, namespace: app}\nstringData:\n  url: "postgres://{{ .user }}@db"\n' });
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain('warning: <stdin>: document 1: stringData key "url" holds a {{ … }} template placeholder');
+  });
+});
