@@ -19,7 +19,7 @@ import type { CliIo } from './io.js';
 import { EXIT } from '../src/wire.js';
 
 /** The version printed by --version (set by the bundler; "dev" when run from source). */
-export const VERSION = typeof KSEAL_VERSION === 'string' ? KSEAL_VERSION : 'dev';
+const VERSION = typeof KSEAL_VERSION === 'string' ? KSEAL_VERSION : 'dev';
 
 /** Runs the CLI with `argv` (arguments after the program name) and returns the exit code. */
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {

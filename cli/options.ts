@@ -7,7 +7,7 @@ import { parseScope, type Scope } from '../src/model/scope.js';
 import type { OutputFormat } from '../src/manifest/write.js';
 import type { CertSourceOptions } from './cert-source.js';
 
-export const DEFAULT_CONTROLLER_NAME = 'kseal-controller';
+const DEFAULT_CONTROLLER_NAME = 'kseal-controller';
 
 /** Options naming the certificate or the controller. */
 export function addCertSourceOptions(command: Command, withCert = true): Command {

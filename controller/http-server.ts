@@ -34,11 +34,11 @@ import { TokenBucket } from './rate-limit.js';
 import { pageRoutes } from '../ui/server/page-routes.js';
 
 /** Largest request body accepted (the size Kubernetes allows a Secret's values). */
-export const MAX_BODY_BYTES = 1024 * 1024;
+const MAX_BODY_BYTES = 1024 * 1024;
 /** Media types a SealedSecret may be sent as; a missing Content-Type is accepted too. */
-export const ACCEPTED_CONTENT_TYPES: readonly string[] = ['application/json', 'application/yaml', 'application/x-yaml', 'text/yaml', 'text/plain'];
+const ACCEPTED_CONTENT_TYPES: readonly string[] = ['application/json', 'application/yaml', 'application/x-yaml', 'text/yaml', 'text/plain'];
 /** Bitnami's limit on verify and rotate: 2 requests a second, burst 2. */
-export const DEFAULT_VERIFY_RATE = { perSecond: 2, burst: 2 } as const;
+const DEFAULT_VERIFY_RATE = { perSecond: 2, burst: 2 } as const;
 
 export interface HttpServerOptions {
   /** Interface to bind; all interfaces by default. */

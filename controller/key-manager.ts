@@ -13,7 +13,7 @@
 import { createHash } from 'node:crypto';
 import { generateSealingKey, type GeneratedKey, type KeygenOptions } from '../src/crypto/keygen.js';
 import { keySecretManifest } from '../src/model/key-secret.js';
-import { Backoff, sleep, type BackoffOptions } from '../net/backoff.js';
+import { Backoff, type BackoffOptions } from '../net/backoff.js';
 import type { SealingKey } from './contracts.js';
 import { keyDue, newestFirst, renewalDueInMs, type KeyDue } from '../src/model/key-choice.js';
 import { readKeySecret, type KeyRegistry } from './key-registry.js';
@@ -181,11 +181,4 @@ export class KeyManager {
     this.timer = setTimeout(() => this.trigger(), ms);
     this.timer.unref();
   }
-}
-
-/** Waits until `registry` holds a key or `timeoutMs` passes (tests and the demo). */
-export async function waitForKey(registry: KeyRegistry, timeoutMs: number): Promise<SealingKey | undefined> {
-  const deadline = Date.now() + timeoutMs;
-  while (registry.newest() === undefined && Date.now() < deadline) await sleep(25);
-  return registry.newest();
 }

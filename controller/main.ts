@@ -66,7 +66,7 @@ function time(value: string): Date {
 }
 
 /** The command-line definition. */
-export function controllerCommand(env: NodeJS.ProcessEnv = process.env): Command {
+function controllerCommand(env: NodeJS.ProcessEnv = process.env): Command {
   return new Command('kseal-controller')
     .description('Unseals kseal.dev SealedSecrets into Secrets (Bitnami scope annotations honoured), holds the sealing keys and serves the certificate')
     .option('--kubeconfig <path>', 'kubeconfig file (default: $KUBECONFIG, else in-cluster)')

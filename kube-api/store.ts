@@ -118,13 +118,6 @@ export function compareKeys(ns1: string, n1: string, ns2: string, n2: string): n
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** Where an object lives. */
-export interface ObjectKey {
-  storageKey: string;
-  namespace: string;
-  name: string;
-}
-
 /** The store. */
 export class ObjectStore {
   private rv: number;

@@ -15,7 +15,7 @@ import { asRecord, describeKind, optionalBoolean, optionalString, stringMap } fr
 export const MAX_SECRET_BYTES = 1024 * 1024;
 
 /** Annotations never carried into a sealed object: they hold the whole Secret in plaintext (Bitnami strips the same two). */
-export const DROPPED_ANNOTATIONS: readonly string[] = ['kubectl.kubernetes.io/last-applied-configuration', 'kubecfg.ksonnet.io/last-applied-configuration'];
+const DROPPED_ANNOTATIONS: readonly string[] = ['kubectl.kubernetes.io/last-applied-configuration', 'kubecfg.ksonnet.io/last-applied-configuration'];
 
 /** Keys each built-in Secret type requires (k8s.io/api/core/v1 types.go); for basic-auth, one of the two. */
 export const REQUIRED_KEYS: Readonly<Record<string, { readonly all?: readonly string[]; readonly oneOf?: readonly string[] }>> = {
