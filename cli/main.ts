@@ -16,6 +16,7 @@ import { reencryptCommand } from './commands/reencrypt.js';
 import { uiCommand } from './commands/ui.js';
 import { validateCommand } from './commands/validate.js';
 import type { CliIo } from './io.js';
+import { workflowCommands } from './workflow-commands.js';
 import { EXIT } from '../src/wire.js';
 
 /** The version printed by --version (set by the bundler; "dev" when run from source). */
@@ -32,6 +33,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });
   for (const register of [encryptCommand, rawCommand, certCommand, validateCommand, reencryptCommand, convertCommand, decryptCommand, keygenCommand, identityCommand, uiCommand]) register(program, io);
+  for (const register of workflowCommands) register(program, io);
   for (const command of program.commands) {
     command.exitOverride().configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) }).showHelpAfterError('(run with --help for usage)');
   }

@@ -87,4 +87,8 @@ export const EXIT = {
   remote: 6,
   /** A file could not be read or written. */
   io: 7,
+  /** `kseal lint` found problems at or above the failing severity. */
+  findings: 8,
+  /** `kseal merge-driver`: both sides changed the same key; the file holds conflict markers. */
+  conflict: 9,
 } as const;
