@@ -14,7 +14,6 @@ import { createHash } from 'node:crypto';
 import { generateSealingKey, type GeneratedKey, type KeygenOptions } from '../src/crypto/keygen.js';
 import { keySecretManifest } from '../src/model/key-secret.js';
 import { Backoff, type BackoffOptions } from '../net/backoff.js';
-import type { SealingKey } from './contracts.js';
 import { keyDue, newestFirst, renewalDueInMs, type KeyDue } from '../src/model/key-choice.js';
 import { readKeySecret, type KeyRegistry } from './key-registry.js';
 import { statusOf, type KubeApi, type SecretJson } from './kube-client.js';

@@ -4,7 +4,7 @@
  * and /version. Custom resources appear once their CRD is established and disappear with it.
  */
 import type { JsonObject } from './json.js';
-import { compareKubeVersions, groupVersion, versionInfo } from './resources.js';
+import { groupVersion, versionInfo } from './resources.js';
 import type { ResourceDef, ResourceRegistry } from './resources.js';
 
 /** The Kubernetes version the server reports (and behaves like). */

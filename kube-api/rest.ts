@@ -44,7 +44,6 @@ import { groupVersion, versionInfo } from './resources.js';
 import type { ResourceDef, ResourceRegistry } from './resources.js';
 import { matchFields, matchLabels, parseFieldSelector, parseLabelSelector, pinnedName } from './selectors.js';
 import type { FieldSelector, LabelSelector } from './selectors.js';
-import { compareKeys } from './store.js';
 import type { ObjectStore, StoreEvent } from './store.js';
 import { checkMetadataTypes, validateObjectMeta, validateObjectMetaUpdate } from './validation.js';
 import { CRD_CLEANUP_FINALIZER, CRD_STORAGE_KEY } from './crd.js';

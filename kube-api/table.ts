@@ -5,7 +5,7 @@
  */
 import { isObject, text } from './json.js';
 import type { JsonObject, JsonValue } from './json.js';
-import { groupVersion, versionInfo } from './resources.js';
+import { versionInfo } from './resources.js';
 import type { ResourceDef, TableColumn } from './resources.js';
 
 /** The Name column every table starts with. */

@@ -86,7 +86,7 @@ export function headerSplices(text: string, doc: Document, change: HeaderChange)
 }
 
 /** Applies non-overlapping splices to `text`. */
-export function applySplices(text: string, splices: readonly Splice[]): string {
+function applySplices(text: string, splices: readonly Splice[]): string {
   let out = text;
   for (const s of [...splices].sort((a, b) => b.start - a.start || b.end - a.end)) out = out.slice(0, s.start) + s.text + out.slice(s.end);
   return out;

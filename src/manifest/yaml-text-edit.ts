@@ -110,7 +110,7 @@ export function removeEntriesEdits(text: string, map: YAMLMap, keys: readonly st
 }
 
 /** The source text of an entry's value, exactly as written (for moving a ciphertext to another key). */
-export function entryValueSource(text: string, map: YAMLMap, key: string): string | undefined {
+function entryValueSource(text: string, map: YAMLMap, key: string): string | undefined {
   const entry = entries(text, map)?.find((e) => e.key === key);
   const range = entry?.value.range;
   return range == null ? undefined : text.slice(range[0], range[1]);

@@ -55,3 +55,8 @@ export function testKey(name: TestKeyName = 'rsa-2048'): TestKey {
   cache.set(name, key);
   return key;
 }
+
+/** The other test key (for "sealed with another key" cases). */
+export function otherTestKey(name: TestKeyName): TestKey {
+  return testKey(name === 'rsa-2048' ? 'rsa-4096' : 'rsa-2048');
+}
