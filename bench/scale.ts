@@ -106,7 +106,7 @@ function keySecretObject(key: ScaleKey): JsonObject {
 }
 
 /** The plaintext the bench seals as value `v` of object `i` (so drift repair can check it). */
-function plainValue(prefix: string, i: number, v: number): string {
+export function plainValue(prefix: string, i: number, v: number): string {
   return `value-${prefix}-${i}-${v}-${'x'.repeat(16)}`;
 }
 

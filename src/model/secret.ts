@@ -10,12 +10,27 @@ import { KsealError, type ErrorLocation } from '../errors.js';
 import { decodeBase64 } from '../crypto/base64.js';
 import { invalidNamespace, invalidObjectName, invalidSecretKey } from './names.js';
 import { asRecord, describeKind, optionalBoolean, optionalString, stringMap } from './fields.js';
+import { INTEGRITY_ANNOTATION, MANAGED_BY_LABEL, OWNER_UID_ANNOTATION, SPEC_HASH_ANNOTATION, UNSEALED_WITH_ANNOTATION } from '../wire.js';
 
 /** etcd's object limit as the API server applies it to a Secret's values (`MaxSecretSize`). */
 export const MAX_SECRET_BYTES = 1024 * 1024;
 
-/** Annotations never carried into a sealed object: they hold the whole Secret in plaintext (Bitnami strips the same two). */
-const DROPPED_ANNOTATIONS: readonly string[] = ['kubectl.kubernetes.io/last-applied-configuration', 'kubecfg.ksonnet.io/last-applied-configuration'];
+/**
+ * Annotations never carried into a sealed object: the first two hold the whole Secret in plaintext
+ * (Bitnami strips the same two); the others are the controller's own bookkeeping on the Secrets it
+ * writes, which `kubectl get secret X -o yaml | kseal encrypt` would otherwise copy into the template.
+ */
+const DROPPED_ANNOTATIONS: readonly string[] = [
+  'kubectl.kubernetes.io/last-applied-configuration',
+  'kubecfg.ksonnet.io/last-applied-configuration',
+  INTEGRITY_ANNOTATION,
+  OWNER_UID_ANNOTATION,
+  SPEC_HASH_ANNOTATION,
+  UNSEALED_WITH_ANNOTATION,
+];
+
+/** Labels never carried into a sealed object: the controller sets them on the Secrets it writes. */
+const DROPPED_LABELS: readonly string[] = [MANAGED_BY_LABEL];
 
 /** Keys each built-in Secret type requires (k8s.io/api/core/v1 types.go); for basic-auth, one of the two. */
 export const REQUIRED_KEYS: Readonly<Record<string, { readonly all?: readonly string[]; readonly oneOf?: readonly string[] }>> = {
@@ -54,6 +69,7 @@ export function readSecret(value: unknown, location: ErrorLocation): SecretInput
   const name = optionalString(metadata.name, 'metadata.name', location);
   const namespace = optionalString(metadata.namespace, 'metadata.namespace', location);
   const labels = stringMap(metadata.labels, 'metadata.labels', location);
+  for (const dropped of DROPPED_LABELS) delete labels[dropped];
   const annotations = stringMap(metadata.annotations, 'metadata.annotations', location);
   for (const dropped of DROPPED_ANNOTATIONS) delete annotations[dropped];
   const type = optionalString(obj.type, 'type', location) ?? 'Opaque';
