@@ -19,6 +19,7 @@ import { convergeBitnami } from './bitnami-reconcile.js';
 import type { KeyView, Unsealer } from './contracts.js';
 import type { EventRecorder } from './events.js';
 import { specHash } from './integrity.js';
+import { keyLabelInTemplate } from './key-guard.js';
 import type { KeyUsage } from './key-usage.js';
 import { isTransient, KubeError, splitKey, statusOf, type KubeApi, type KubeObject, type SecretJson } from './kube-client.js';
 import type { Logger } from './logger.js';
@@ -127,6 +128,8 @@ export class Reconciler {
       if (!isKsealError(e)) throw e;
       return { outcome: { reason: 'InvalidSpec', message: describeError(e), requeue: 'no' }, wrote: false, privateOps: 0 };
     }
+    const planted = keyLabelInTemplate(sealed);
+    if (planted !== undefined) return { outcome: { reason: 'InvalidSpec', message: planted, requeue: 'no' }, wrote: false, privateOps: 0 };
     const keys = deps.keys.list();
     const signer = deps.keys.newest();
     if (signer === undefined) return { outcome: { reason: 'NoKeys', message: 'the controller has no sealing key yet', requeue: 'no' }, wrote: false, privateOps: 0 };
@@ -148,6 +151,10 @@ export class Reconciler {
         existing = await deps.api.readNamespacedSecret(namespace, name);
         fetched = true;
         continue;
+      }
+      if (mode === 'key') {
+        const message = `Secret ${name} is a sealing-key Secret; the controller never writes one (give the SealedSecret another name)`;
+        return { outcome: { reason: 'SecretConflict', message, requeue: 'no' }, wrote: false, privateOps };
       }
       if (mode === 'conflict') {
         const message = `Secret ${name} exists and is not owned by this SealedSecret; annotate it kseal.dev/managed="true" to let the controller take it over, or kseal.dev/patch="true" to merge the keys into it`;
