@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { tempDir, type TempDir } from '../helpers/cli.js';
 import { startHttpServer } from '../../controller/http-server.js';
-import type { KeyView, Unsealer } from '../../controller/contracts.js';
+import type { KeyView } from '../../controller/contracts.js';
 import { createLogger } from '../../controller/logger.js';
 import { ControllerMetrics } from '../../controller/metrics.js';
 
