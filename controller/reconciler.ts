@@ -15,9 +15,11 @@
  */
 import { isKsealError, type KsealError } from '../src/errors.js';
 import { readSealedSecret, secretFromTemplate, sealedSecretScope, type SealedSecret } from '../src/model/sealed-secret.js';
+import { convergeBitnami } from './bitnami-reconcile.js';
 import type { KeyView, Unsealer } from './contracts.js';
 import type { EventRecorder } from './events.js';
 import { specHash } from './integrity.js';
+import { keyLabelInTemplate } from './key-guard.js';
 import type { KeyUsage } from './key-usage.js';
 import { isTransient, KubeError, splitKey, statusOf, type KubeApi, type KubeObject, type SecretJson } from './kube-client.js';
 import type { Logger } from './logger.js';
@@ -25,7 +27,7 @@ import type { ControllerMetrics } from './metrics.js';
 import { desiredSecret, planWrite, secretMode, verifiedData } from './secret-writer.js';
 import { currentStatus, nextStatus, READY_REASONS, type ReadyReason } from './status.js';
 import type { Requeue } from './work-queue.js';
-import { KSEAL_API_VERSION } from '../src/wire.js';
+import { BITNAMI_API_VERSION, BITNAMI_GROUP, KSEAL_API_VERSION } from '../src/wire.js';
 
 /** The cache an informer offers the reconciler. */
 export interface CacheView<T extends KubeObject> {
@@ -45,6 +47,8 @@ export interface ReconcilerDeps {
   readonly logger: Logger;
   /** Transient failures in a row before the condition reports ApiError (default 3). */
   readonly apiErrorThreshold?: number;
+  /** `bitnami`: adopted bitnami.com objects, with Bitnami's Secret semantics and Synced (bitnami-reconcile.ts). */
+  readonly flavour?: 'kseal' | 'bitnami';
   readonly now?: () => Date;
 }
 
@@ -91,12 +95,13 @@ export class Reconciler {
       this.forget(key, raw);
       return { requeue: 'no', wrote: false, privateOps: 0 };
     }
-    const obj: KubeObject = { ...raw, apiVersion: raw.apiVersion ?? KSEAL_API_VERSION, kind: raw.kind ?? 'SealedSecret' };
+    const bitnami = deps.flavour === 'bitnami';
+    const obj: KubeObject = { ...raw, apiVersion: raw.apiVersion ?? (bitnami ? BITNAMI_API_VERSION : KSEAL_API_VERSION), kind: raw.kind ?? 'SealedSecret' };
     let wrote = false;
     let privateOps = 0;
     let outcome: Outcome;
     try {
-      const result = await this.converge(key, obj);
+      const result = bitnami ? await this.convergeAdopted(key, obj) : await this.converge(key, obj);
       wrote = result.wrote;
       privateOps = result.privateOps;
       outcome = result.outcome;
@@ -123,6 +128,8 @@ export class Reconciler {
       if (!isKsealError(e)) throw e;
       return { outcome: { reason: 'InvalidSpec', message: describeError(e), requeue: 'no' }, wrote: false, privateOps: 0 };
     }
+    const planted = keyLabelInTemplate(sealed);
+    if (planted !== undefined) return { outcome: { reason: 'InvalidSpec', message: planted, requeue: 'no' }, wrote: false, privateOps: 0 };
     const keys = deps.keys.list();
     const signer = deps.keys.newest();
     if (signer === undefined) return { outcome: { reason: 'NoKeys', message: 'the controller has no sealing key yet', requeue: 'no' }, wrote: false, privateOps: 0 };
@@ -144,6 +151,10 @@ export class Reconciler {
         existing = await deps.api.readNamespacedSecret(namespace, name);
         fetched = true;
         continue;
+      }
+      if (mode === 'key') {
+        const message = `Secret ${name} is a sealing-key Secret; the controller never writes one (give the SealedSecret another name)`;
+        return { outcome: { reason: 'SecretConflict', message, requeue: 'no' }, wrote: false, privateOps };
       }
       if (mode === 'conflict') {
         const message = `Secret ${name} exists and is not owned by this SealedSecret; annotate it kseal.dev/managed="true" to let the controller take it over, or kseal.dev/patch="true" to merge the keys into it`;
@@ -194,6 +205,14 @@ export class Reconciler {
     }
   }
 
+  private readonly memo = new Map<string, { readonly stamp: string; readonly keyIds: string[] }>();
+
+  private async convergeAdopted(key: string, obj: KubeObject): Promise<{ outcome: Outcome; wrote: boolean; privateOps: number }> {
+    const r = await convergeBitnami({ ...this.deps, memo: this.memo }, key, obj);
+    if (r.kind === 'failed') return { outcome: { reason: r.reason, message: r.message, requeue: r.requeue }, wrote: false, privateOps: r.privateOps };
+    return { outcome: this.unsealed(key, splitKey(key).name, r.values, r.keyIds), wrote: r.wrote, privateOps: r.privateOps };
+  }
+
   private unsealed(key: string, name: string, values: number, keyIds: readonly string[]): Outcome {
     this.deps.usage.set(key, keyIds);
     const keyList = keyIds.map((id) => id.slice(0, 16)).join(', ');
@@ -220,10 +239,11 @@ export class Reconciler {
       deps.usage.delete(key);
     }
     deps.metrics.setCondition(namespace, name, READY_REASONS[reason], reason);
-    const next = nextStatus(currentStatus(obj), reason, outcome.message, obj.metadata.generation, this.now(), { retrying: outcome.requeue === 'backoff' });
+    const bitnami = deps.flavour === 'bitnami';
+    const next = nextStatus(currentStatus(obj), reason, outcome.message, obj.metadata.generation, this.now(), { retrying: outcome.requeue === 'backoff', bitnami });
     if (next === undefined) return { reason, requeue: outcome.requeue };
     try {
-      const updated = await deps.api.patchNamespacedCustomObjectStatus(namespace, name, next as Record<string, unknown>);
+      const updated = await deps.api.patchNamespacedCustomObjectStatus(namespace, name, next as Record<string, unknown>, bitnami ? BITNAMI_GROUP : undefined);
       deps.metrics.apiWrites.inc({ verb: 'patch', resource: 'sealedsecrets/status' });
       if (updated !== undefined) deps.sealedSecrets.observeWrite(updated, obj.metadata.resourceVersion);
     } catch (e) {
@@ -242,6 +262,7 @@ export class Reconciler {
     this.deps.metrics.forgetCondition(namespace, name);
     this.deps.usage.delete(key);
     this.awaitingKeys.delete(key);
+    this.memo.delete(key);
     if (raw !== undefined) this.deps.events.forget(raw.metadata.uid);
   }
 }
