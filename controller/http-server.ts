@@ -272,7 +272,9 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
         const seconds = Number(process.hrtime.bigint() - started) / 1e9;
         metrics.httpRequests.inc({ path: label, method, code: String(res.statusCode) });
         metrics.httpDuration.observe({ path: label, method }, seconds);
-        logger.info('http request', {
+        // Probes (every few seconds from the kubelet) log at debug; everything else at info.
+        const probe = (label === '/healthz' || label === '/readyz') && res.statusCode < 400;
+        logger[probe ? 'debug' : 'info']('http request', {
           method,
           path: path.length > 128 ? `${path.slice(0, 128)}...` : path,
           status: res.statusCode,
