@@ -84,7 +84,7 @@ export interface ControllerOptions {
 }
 
 /** A default replica identity: the host name (the pod name in a cluster) and a random suffix. */
-export function defaultIdentity(): string {
+function defaultIdentity(): string {
   return `${hostname()}_${randomBytes(4).toString('hex')}`;
 }
 

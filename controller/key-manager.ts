@@ -15,8 +15,7 @@
 import { generateSealingKey, type GeneratedKey, type KeygenOptions } from '../src/crypto/keygen.js';
 import { keySecretManifest, keySecretName } from '../src/model/key-secret.js';
 import { claimKeyGeneration } from './key-claim.js';
-import { Backoff, sleep, type BackoffOptions } from '../net/backoff.js';
-import type { SealingKey } from './contracts.js';
+import { Backoff, type BackoffOptions } from '../net/backoff.js';
 import { keyDue, newestFirst, renewalDueInMs, type KeyDue } from '../src/model/key-choice.js';
 import { readKeySecret, type KeyRegistry } from './key-registry.js';
 import { statusOf, type KubeApi, type SecretJson } from './kube-client.js';
@@ -185,11 +184,4 @@ export class KeyManager {
     this.timer = setTimeout(() => this.trigger(), ms);
     this.timer.unref();
   }
-}
-
-/** Waits until `registry` holds a key or `timeoutMs` passes (tests and the demo). */
-export async function waitForKey(registry: KeyRegistry, timeoutMs: number): Promise<SealingKey | undefined> {
-  const deadline = Date.now() + timeoutMs;
-  while (registry.newest() === undefined && Date.now() < deadline) await sleep(25);
-  return registry.newest();
 }
