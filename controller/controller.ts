@@ -219,6 +219,7 @@ export class Controller {
       registry: this.ownKeys,
       namespace,
       identity: this.identity,
+      claimTtlMs: 2 * options.leaderElection.leaseDurationMs,
       keySize: options.keySize,
       keyTtlMs: options.keyTtlMs,
       commonName: options.commonName,
