@@ -24,11 +24,9 @@ import type { KeyObject } from 'node:crypto';
 import { stringify } from 'yaml';
 import { ERROR_CODES, isKsealError, KsealError, type ErrorCode } from '../src/errors.js';
 import { parseCertificate } from '../src/crypto/certificate.js';
-import { encodeBase64 } from '../src/crypto/base64.js';
-import { sealBytes } from '../src/crypto/hybrid.js';
 import { readManifests } from '../src/manifest/read.js';
-import { KEY_ID_ANNOTATION, readSealedSecret, sealedSecretLabel, secretFromTemplate, type SealedSecret } from '../src/model/sealed-secret.js';
-import { sortedRecord } from '../src/model/secret.js';
+import { resealRecipient } from '../src/model/object-recipients.js';
+import { readSealedSecret, sealedSecretLabel, secretFromTemplate, type SealedSecret } from '../src/model/sealed-secret.js';
 import type { KeyView, SealingKey, Unsealer, UnsealOutcome } from './contracts.js';
 import type { Logger } from './logger.js';
 import type { ControllerMetrics } from './metrics.js';
@@ -343,24 +341,12 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   };
 }
 
-/** Re-seals unsealed values to the newest key under the object's own scope; keeps metadata and template. */
+/**
+ * Re-seals unsealed values to the newest key under the object's own scope, in place of the
+ * ciphertexts that opened (this cluster's); other recipients' ciphertexts stay byte-identical.
+ */
 function reseal(sealed: SealedSecret, outcome: UnsealOutcome, newest: SealingKey, publicKey: KeyObject): SealedSecret {
-  const label = sealedSecretLabel(sealed);
-  const encryptedData: Record<string, string> = {};
-  for (const key of Object.keys(sealed.spec.encryptedData)) {
-    const plaintext = outcome.data.get(key);
-    if (plaintext === undefined) throw new KsealError('INTERNAL', 'the unsealer returned fewer values than the object holds');
-    encryptedData[key] = encodeBase64(sealBytes(publicKey, label, plaintext));
-  }
-  const annotations = sortedRecord({ ...(sealed.metadata.annotations ?? {}), [KEY_ID_ANNOTATION]: newest.keyId });
-  const rotated: SealedSecret = {
-    apiVersion: sealed.apiVersion,
-    kind: 'SealedSecret',
-    metadata: { ...sealed.metadata, annotations },
-    spec: { encryptedData: sortedRecord(encryptedData) },
-  };
-  if (sealed.spec.template !== undefined) rotated.spec.template = sealed.spec.template;
-  return rotated;
+  return resealRecipient(sealed, outcome.recipient, outcome.data, { publicKey, keyId: newest.keyId });
 }
 
 /** Overwrites plaintext buffers once they are no longer needed. */

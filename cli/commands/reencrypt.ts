@@ -71,13 +71,16 @@ async function reencryptText(client: ControllerClient, text: string, source: str
   let current = 0;
   for (const doc of file.documents) {
     if (doc.sealed === undefined) continue;
-    if (!force && doc.sealed.metadata.annotations?.[KEY_ID_ANNOTATION] === newest) {
+    // Current when the newest key already seals spec.encryptedData or one cluster entry of spec.recipients.
+    if (!force && (doc.sealed.metadata.annotations?.[KEY_ID_ANNOTATION] === newest || doc.sealed.spec.recipients?.some((r) => r.kind === 'cluster' && r.id === newest) === true)) {
       current++;
       continue;
     }
     try {
       const rotated = await rotateSealed(client, doc.sealed);
       doc.setValues(rotated.spec.encryptedData, rotated.metadata.annotations?.[KEY_ID_ANNOTATION] ?? newest);
+      // The controller replaced only its own cluster's ciphertexts; entries it did not touch are kept as written.
+      if (doc.sealed.spec.recipients !== undefined) doc.setRecipients(rotated.spec.recipients ?? []);
       resealed++;
     } catch (e) {
       throw e instanceof KsealError ? e.at(doc.location) : e;

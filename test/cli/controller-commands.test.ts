@@ -26,9 +26,9 @@ const keyView: KeyView = { list: () => keys, newest: () => keys[0] };
 const unsealer: Unsealer = {
   unseal: (sealed) => {
     try {
-      const { secret, keyIds } = unsealSealedSecret(sealed, [newKey.entry, oldKey.entry]);
+      const { secret, keyIds, recipient } = unsealSealedSecret(sealed, [newKey.entry, oldKey.entry]);
       const data = new Map(Object.entries(secret.data).map(([k, v]) => [k, Buffer.from(v, 'base64')]));
-      return Promise.resolve({ data, keyIds, privateOps: data.size });
+      return Promise.resolve({ data, keyIds, privateOps: data.size, recipient });
     } catch (e) {
       return Promise.reject(e instanceof Error ? e : new Error(String(e)));
     }
