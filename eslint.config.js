@@ -23,7 +23,7 @@ export default tseslint.config(
   // Layout: product code never imports tests or benchmarks; src/ is the library and imports no shell
   // (cli/, controller/, bin/, demo/) and no cluster client; the embedded API stands alone.
   {
-    files: ['src/**/*.ts', 'net/**/*.ts', 'cli/**/*.ts', 'controller/**/*.ts', 'bin/**/*.ts', 'demo/**/*.ts', 'kube-api/**/*.ts'],
+    files: ['src/**/*.ts', 'cli/**/*.ts', 'controller/**/*.ts', 'bin/**/*.ts', 'demo/**/*.ts', 'kube-api/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: [LAYOUT_NO_TESTS] }] },
   },
   {
@@ -31,16 +31,7 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': ['error', {
         paths: [{ name: '@kubernetes/client-node', message: 'src/ is the library: no cluster code (see README, Architecture).' }],
-        patterns: [LAYOUT_NO_TESTS, { regex: '^(\\.\\./)+(net|cli|controller|bin|demo|kube-api)(/|$)', message: 'src/ is the library: arrows point down into src/ only.' }],
-      }],
-    },
-  },
-  {
-    // net/ (kubeconfig, HTTP client, retry) is shared by cli/ and controller/ and imports only src/.
-    files: ['net/**/*.ts'],
-    rules: {
-      'no-restricted-imports': ['error', {
-        patterns: [LAYOUT_NO_TESTS, { regex: '^(\\.\\./)+(cli|controller|bin|demo|kube-api)(/|$)', message: 'net/ is shared by the CLI and the controller: it imports only src/.' }],
+        patterns: [LAYOUT_NO_TESTS, { regex: '^(\\.\\./)+(cli|controller|bin|demo|kube-api)(/|$)', message: 'src/ is the library: arrows point down into src/ only.' }],
       }],
     },
   },

@@ -30,9 +30,10 @@ import { parse } from 'yaml';
 import { parseCertificate, type SealingCertificate } from '../src/crypto/certificate.js';
 import { generateSealingKey } from '../src/crypto/keygen.js';
 import { keySecretManifest } from '../src/model/key-secret.js';
-import { KEY_ID_ANNOTATION, sealSecret } from '../src/model/sealed-secret.js';
+import { sealSecret } from '../src/model/sealed-secret.js';
 import { readSecret } from '../src/model/secret.js';
 import { startKubeApi, type JsonObject, type KubeApiServer, type StatsSnapshot } from '../kube-api/server.js';
+import { KEY_ID_ANNOTATION } from '../src/wire.js';
 
 /** The repository root: the working directory (run from there; the bundle lives elsewhere). */
 const ROOT = `${process.cwd()}/`;

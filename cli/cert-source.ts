@@ -8,6 +8,7 @@ import { KsealError } from '../src/errors.js';
 import { parseCertificate, type SealingCertificate } from '../src/crypto/certificate.js';
 import { controllerClient, expectOk, getUrl, type ControllerOptions } from './controller-client.js';
 import { readInput, type CliIo } from './io.js';
+import { HTTP_PATHS } from '../src/wire.js';
 
 export interface CertSourceOptions extends ControllerOptions {
   readonly cert?: string | undefined;
@@ -25,7 +26,7 @@ export async function loadCertificate(options: CertSourceOptions, io: CliIo): Pr
     return parseCertificate(bytes, { source: path, now: io.now() });
   }
   const client = await controllerClient(options, io);
-  const body = expectOk(await client.request('GET', '/v1/cert.pem'), 'GET /v1/cert.pem', client);
+  const body = expectOk(await client.request('GET', HTTP_PATHS.cert), `GET ${HTTP_PATHS.cert}`, client);
   return parseCertificate(body, { source: client.description, now: io.now() });
 }
 

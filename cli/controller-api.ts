@@ -6,6 +6,7 @@ import { KsealError } from '../src/errors.js';
 import { readSealedSecret, type SealedSecret } from '../src/model/sealed-secret.js';
 import { retry, retryAfterMs } from '../net/backoff.js';
 import { expectOk, type ControllerClient, type ControllerResponse } from './controller-client.js';
+import { HTTP_PATHS } from '../src/wire.js';
 
 /** Options for tests: how long to wait between retries. */
 export interface RetryOptions {
@@ -24,7 +25,7 @@ async function post(client: ControllerClient, path: string, sealed: SealedSecret
 
 /** True when the controller can unseal every value (200), false when it cannot (409). */
 export async function verifySealed(client: ControllerClient, sealed: SealedSecret, options: RetryOptions = {}): Promise<boolean> {
-  const response = await post(client, '/v1/verify', sealed, options);
+  const response = await post(client, HTTP_PATHS.verify, sealed, options);
   if (response.status === 409) return false;
   expectOk(response, 'POST /v1/verify', client);
   return true;
@@ -32,7 +33,7 @@ export async function verifySealed(client: ControllerClient, sealed: SealedSecre
 
 /** The object re-sealed by the controller with its newest key. Throws DECRYPT_FAILED when it does not unseal. */
 export async function rotateSealed(client: ControllerClient, sealed: SealedSecret, options: RetryOptions = {}): Promise<SealedSecret> {
-  const response = await post(client, '/v1/rotate', sealed, options);
+  const response = await post(client, HTTP_PATHS.rotate, sealed, options);
   if (response.status === 409) {
     throw new KsealError('DECRYPT_FAILED', 'the controller cannot unseal it, so it cannot re-seal it', { hint: 'check it with kseal validate; it may have been sealed for another cluster, name or namespace' });
   }

@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { KsealError } from '../src/errors.js';
+import { promptHidden } from './hidden-prompt.js';
 
 export interface CliIo {
   /** Reads all of standard input. */
@@ -16,6 +17,10 @@ export interface CliIo {
   readonly cwd: string;
   /** The clock certificate validity is checked against. */
   now(): Date;
+  /** True when stdin is a terminal (values are then asked for with a hidden prompt). */
+  readonly stdinIsTty?: boolean;
+  /** Reads one line from the terminal without echo (see hidden-prompt.ts). */
+  promptHidden?(prompt: string): Promise<string>;
 }
 
 /** The real process's io. */
@@ -31,6 +36,8 @@ export function processIo(): CliIo {
     env: process.env,
     cwd: process.cwd(),
     now: () => new Date(),
+    stdinIsTty: process.stdin.isTTY === true,
+    promptHidden,
   };
 }
 

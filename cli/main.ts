@@ -4,7 +4,7 @@
  * process.exit, so tests run it in-process.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { EXIT, isKsealError } from '../src/errors.js';
+import { isKsealError } from '../src/errors.js';
 import { certCommand } from './commands/cert.js';
 import { convertCommand } from './commands/convert.js';
 import { decryptCommand } from './commands/decrypt.js';
@@ -16,6 +16,8 @@ import { reencryptCommand } from './commands/reencrypt.js';
 import { uiCommand } from './commands/ui.js';
 import { validateCommand } from './commands/validate.js';
 import type { CliIo } from './io.js';
+import { workflowCommands } from './workflow-commands.js';
+import { EXIT } from '../src/wire.js';
 
 /** The version printed by --version (set by the bundler; "dev" when run from source). */
 export const VERSION = typeof KSEAL_VERSION === 'string' ? KSEAL_VERSION : 'dev';
@@ -31,6 +33,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });
   for (const register of [encryptCommand, rawCommand, certCommand, validateCommand, reencryptCommand, convertCommand, decryptCommand, keygenCommand, identityCommand, uiCommand]) register(program, io);
+  for (const register of workflowCommands) register(program, io);
   for (const command of program.commands) {
     command.exitOverride().configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) }).showHelpAfterError('(run with --help for usage)');
   }

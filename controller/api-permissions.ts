@@ -5,6 +5,7 @@
  * that adds a request (a new verb or resource) must add it here first, or it fails with 403 in a
  * cluster installed from these manifests.
  */
+import { SEALED_SECRET_GROUP, SEALED_SECRET_PLURAL } from '../src/wire.js';
 
 /** Kubernetes RBAC verbs the controller may use (`update` covers PUT, `patch` PATCH, `get` a read of one object). */
 export type ApiVerb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete';
@@ -26,8 +27,8 @@ export interface ApiPermission {
 export const CONTROLLER_API_PERMISSIONS: readonly ApiPermission[] = [
   { scope: 'cluster', group: '', resource: 'events', verbs: ['create', 'patch'], why: 'Unsealed / ErrUnsealFailed / ErrUpdateFailed events on SealedSecrets; repeats are patched (count)' },
   { scope: 'cluster', group: '', resource: 'secrets', verbs: ['get', 'list', 'watch', 'create', 'update'], why: 'the Secrets it manages: informer (list/watch by label), read before write, create, replace' },
-  { scope: 'cluster', group: 'kseal.dev', resource: 'sealedsecrets', verbs: ['list', 'watch'], why: 'the SealedSecret informer' },
-  { scope: 'cluster', group: 'kseal.dev', resource: 'sealedsecrets/status', verbs: ['patch'], why: 'Ready condition and observedGeneration (merge patch of the status subresource)' },
+  { scope: 'cluster', group: SEALED_SECRET_GROUP, resource: SEALED_SECRET_PLURAL, verbs: ['list', 'watch'], why: 'the SealedSecret informer' },
+  { scope: 'cluster', group: SEALED_SECRET_GROUP, resource: `${SEALED_SECRET_PLURAL}/status`, verbs: ['patch'], why: 'Ready condition and observedGeneration (merge patch of the status subresource)' },
   { scope: 'namespace', group: '', resource: 'secrets', verbs: ['list', 'watch', 'create'], why: 'its own sealing-key Secrets: key registry informer, re-list before generating, create a new key (never updated or deleted)' },
   { scope: 'namespace', group: 'coordination.k8s.io', resource: 'leases', verbs: ['get', 'create', 'update'], why: 'leader election Lease' },
 ];

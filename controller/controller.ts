@@ -7,7 +7,9 @@
  *
  * Every replica watches and serves keys; only the leader reconciles and generates keys. On becoming
  * leader it enqueues every SealedSecret and, once the queue first drains, logs per key how many
- * SealedSecrets it unseals. `stop()` stops reconciling, waits for reconciles in flight, releases the
+ * SealedSecrets it unseals. With `shards` > 1 the leader only generates keys, and reconciling is
+ * split: each replica reconciles the SealedSecrets of the shards whose Leases it holds
+ * (controller/shard-coordinator.ts). `stop()` stops reconciling, waits for reconciles in flight, releases the
  * lease, and closes everything.
  */
 import { hostname } from 'node:os';
@@ -21,13 +23,16 @@ import { SupervisedInformer } from './informer-supervisor.js';
 import { KEY_SELECTOR, KeyManager } from './key-manager.js';
 import { KeyRegistry } from './key-registry.js';
 import { KeyUsage } from './key-usage.js';
-import { objectKey, SEALED_SECRET_GROUP, SEALED_SECRET_PLURAL, SEALED_SECRET_VERSION, type KubeApi, type KubeObject, type SecretJson } from './kube-client.js';
+import { objectKey, type KubeApi, type KubeObject, type SecretJson } from './kube-client.js';
 import { LeaderElector } from './leader-election.js';
 import type { Logger } from './logger.js';
 import type { ControllerMetrics } from './metrics.js';
 import { Reconciler } from './reconciler.js';
+import { ShardCoordinator } from './shard-coordinator.js';
+import { shardOf } from './shards.js';
 import { UnsealPool } from './unseal-pool.js';
 import { WorkQueue } from './work-queue.js';
+import { SEALED_SECRET_GROUP, SEALED_SECRET_PLURAL, SEALED_SECRET_VERSION } from '../src/wire.js';
 
 export interface ControllerOptions {
   readonly api: KubeApi;
@@ -52,6 +57,8 @@ export interface ControllerOptions {
     readonly leaseDurationMs: number;
     readonly renewDeadlineMs: number;
     readonly retryPeriodMs: number;
+    /** Reconcile shards, one Lease each (1: the leader reconciles everything). */
+    readonly shards?: number;
   };
   readonly watch: {
     /** Abort a watch silent for this long (ms). */
@@ -92,6 +99,11 @@ export class Controller {
   private readonly events: EventRecorder;
   private readonly keyManager: KeyManager;
   private readonly elector: LeaderElector | undefined;
+  private readonly shardCount: number;
+  private readonly coordinator: ShardCoordinator | undefined;
+  /** Shards this replica holds (sharded mode). */
+  private readonly heldShards = new Set<number>();
+  private queueStarted = false;
   private leading = false;
   private transition: Promise<void> = Promise.resolve();
   private stopped = false;
@@ -118,8 +130,10 @@ export class Controller {
     });
 
     const watch = { transport: api, resyncMs: 0, idleTimeoutMs: options.watch.idleTimeoutMs, minWatchTimeoutSeconds: options.watch.minWatchTimeoutSeconds, backoff: options.watch.backoff };
+    this.shardCount = Math.max(1, options.leaderElection.shards ?? 1);
     const enqueue = (obj: KubeObject): void => {
-      if (this.leading) this.queue.add(objectKey(obj));
+      const key = objectKey(obj);
+      if (this.owns(key)) this.queue.add(key);
     };
     this.sealedSecrets = new SupervisedInformer<KubeObject>({
       ...watch,
@@ -150,7 +164,7 @@ export class Controller {
     });
     this.keys.onChange((keys) => {
       metrics.keys.set(keys.length);
-      if (this.leading) for (const key of this.reconciler.takeAwaitingKeys()) this.queue.add(key);
+      if (this.reconciling()) for (const key of this.reconciler.takeAwaitingKeys()) if (this.owns(key)) this.queue.add(key);
     });
 
     this.reconciler = new Reconciler({
@@ -195,6 +209,22 @@ export class Controller {
           onStoppedLeading: () => this.setLeading(false),
         })
       : undefined;
+    this.coordinator =
+      le.enabled && this.shardCount > 1
+        ? new ShardCoordinator({
+            api,
+            namespace,
+            leaseName: le.leaseName,
+            shards: this.shardCount,
+            identity: this.identity,
+            leaseDurationMs: le.leaseDurationMs,
+            renewDeadlineMs: le.renewDeadlineMs,
+            retryPeriodMs: le.retryPeriodMs,
+            logger: logger.child({ component: 'shards' }),
+            onAcquired: (shard) => this.shardAcquired(shard),
+            onLost: (shard) => this.shardLost(shard),
+          })
+        : undefined;
   }
 
   /** Starts the informers and the election (or leads at once when election is off). */
@@ -204,6 +234,7 @@ export class Controller {
     this.secrets.start();
     if (this.elector !== undefined) this.elector.start();
     else this.setLeading(true);
+    this.coordinator?.start();
   }
 
   /** True once the key Secrets have been listed (the HTTP API can serve). */
@@ -214,6 +245,11 @@ export class Controller {
   /** True while this replica leads (reconciles). */
   isLeader(): boolean {
     return this.leading;
+  }
+
+  /** The shards this replica reconciles (sharded mode; empty otherwise). */
+  shards(): number[] {
+    return [...this.heldShards].sort((a, b) => a - b);
   }
 
   /** True when the leader has nothing queued, delayed or in flight (tests, the demo). */
@@ -227,6 +263,8 @@ export class Controller {
     this.stopped = true;
     this.setLeading(false);
     await this.transition;
+    await this.coordinator?.stop(true);
+    await this.queue.stop();
     await this.elector?.stop(true);
     await this.events.flush();
     await Promise.all([this.sealedSecrets.stop(), this.secrets.stop(), this.keySecrets.stop()]);
@@ -249,6 +287,8 @@ export class Controller {
     if (!this.leading || term !== this.term) return;
     this.initialSyncLogged = false;
     this.keyManager.start();
+    // Sharded: the leader only generates keys; the shard Leases decide who reconciles what.
+    if (this.coordinator !== undefined) return;
     // Reconcile only with every cache filled: a reconcile that missed a managed Secret or a key
     // would unseal (and try to write) what a restart should get for free.
     await Promise.all([this.sealedSecrets.waitForSync(), this.secrets.waitForSync(), this.keySecrets.waitForSync()]);
@@ -262,11 +302,64 @@ export class Controller {
   }
 
   private async stopLeading(): Promise<void> {
-    await Promise.all([this.queue.stop(), this.keyManager.stop()]);
+    await Promise.all([this.coordinator === undefined ? this.queue.stop() : Promise.resolve(), this.keyManager.stop()]);
+  }
+
+  /** Whether this replica reconciles the object `key` now. */
+  private owns(key: string): boolean {
+    if (this.coordinator === undefined) return this.leading;
+    return this.heldShards.has(shardOf(key, this.shardCount));
+  }
+
+  /** Whether this replica reconciles anything now. */
+  private reconciling(): boolean {
+    return this.coordinator === undefined ? this.leading : this.heldShards.size > 0;
+  }
+
+  /** A shard Lease was taken: reconcile every object of the shard once the caches are filled. */
+  private shardAcquired(shard: number): void {
+    if (this.stopped) return;
+    this.heldShards.add(shard);
+    this.options.metrics.shardsHeld.set(this.heldShards.size);
+    const term = this.term;
+    this.transition = this.transition.then(async () => {
+      await Promise.all([this.sealedSecrets.waitForSync(), this.secrets.waitForSync(), this.keySecrets.waitForSync()]);
+      if (!this.heldShards.has(shard) || this.stopped) return;
+      if (!this.queueStarted) {
+        this.queueStarted = true;
+        this.queue.start((key) => this.reconcileKey(key));
+      }
+      const inShard = (key: string): boolean => shardOf(key, this.shardCount) === shard;
+      for (const obj of this.sealedSecrets.list()) {
+        const key = objectKey(obj);
+        if (inShard(key)) this.queue.add(key);
+      }
+      for (const key of this.options.metrics.conditionKeys()) if (inShard(key) && this.sealedSecrets.get(key) === undefined) this.queue.add(key);
+      this.initialSyncLogged = false;
+      void this.reportUsageWhenIdle(term);
+    });
+  }
+
+  /**
+   * A shard Lease was lost or is being handed over: stop taking its objects and resolve once none is
+   * in flight, so the next holder never reconciles an object at the same time as this replica.
+   * What this replica reported about the shard's objects goes, since the next holder reports it.
+   */
+  private async shardLost(shard: number): Promise<void> {
+    this.heldShards.delete(shard);
+    this.options.metrics.shardsHeld.set(this.heldShards.size);
+    const inShard = (key: string): boolean => shardOf(key, this.shardCount) === shard;
+    await this.queue.drain(inShard);
+    for (const key of this.options.metrics.conditionKeys()) {
+      if (!inShard(key)) continue;
+      const slash = key.indexOf('/');
+      this.options.metrics.forgetCondition(key.slice(0, slash), key.slice(slash + 1));
+      this.usage.delete(key);
+    }
   }
 
   private async reconcileKey(key: string): Promise<'no' | 'backoff' | { readonly afterMs: number }> {
-    if (!this.leading) return 'no';
+    if (!this.owns(key)) return 'no';
     const result = await this.reconciler.reconcile(key, this.queue.retries(key));
     return result.requeue;
   }
@@ -276,11 +369,11 @@ export class Controller {
    * SealedSecrets each key unseals (Bitnami #638), so a key can be retired when its count is zero.
    */
   private async reportUsageWhenIdle(term: number): Promise<void> {
-    if (this.reporting || !this.leading) return;
+    if (this.reporting || !this.reconciling()) return;
     this.reporting = true;
     try {
-      while (this.leading && term === this.term && !this.queue.idle) await sleep(200);
-      if (!this.leading || term !== this.term) return;
+      while (this.reconciling() && term === this.term && !this.queue.idle) await sleep(200);
+      if (!this.reconciling() || term !== this.term) return;
       const report = this.usage.report(this.keys.list());
       for (const entry of report) this.options.logger.info('key usage', { ...entry });
       this.options.logger.info(this.initialSyncLogged ? 'full sync done' : 'initial sync done', { sealedSecrets: this.sealedSecrets.size, keys: report.length });

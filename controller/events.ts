@@ -13,6 +13,7 @@ import type { CoreV1Event } from '@kubernetes/client-node';
 import type { KubeApi, KubeObject } from './kube-client.js';
 import type { Logger } from './logger.js';
 import type { ControllerMetrics } from './metrics.js';
+import { KSEAL_API_VERSION } from '../src/wire.js';
 
 export type EventType = 'Normal' | 'Warning';
 
@@ -78,7 +79,7 @@ export class EventRecorder {
     const body: CoreV1Event = {
       metadata: { name: eventName, namespace },
       involvedObject: {
-        apiVersion: obj.apiVersion ?? 'kseal.dev/v1alpha1',
+        apiVersion: obj.apiVersion ?? KSEAL_API_VERSION,
         kind: obj.kind ?? 'SealedSecret',
         name: obj.metadata.name,
         namespace,

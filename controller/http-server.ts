@@ -13,7 +13,7 @@
  * Hardening: verify and rotate spend RSA private-key operations, so each has a token bucket (Bitnami's
  * 2/s burst 2) answering 429 with Retry-After; bodies over 1 MiB get 413 without being read further;
  * header and request timeouts cut slow clients; one object per request. Plaintext exists only inside
- * a rotate call, between the Unsealer and `sealBytes`, and is zeroed afterwards. Each unseal counts in
+ * a rotate call, between the Unsealer and `resealSealedSecret`, and is zeroed afterwards. Each unseal counts in
  * kseal_unseal_requests_total (and its RSA operations in kseal_private_key_operations_total). Responses, log lines
  * and metrics carry codes, paths, statuses and durations, never a value, a message from a parser, or a
  * stack trace.
@@ -21,11 +21,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { KeyObject } from 'node:crypto';
-import { stringify } from 'yaml';
 import { ERROR_CODES, isKsealError, KsealError, type ErrorCode } from '../src/errors.js';
 import { parseCertificate } from '../src/crypto/certificate.js';
 import { readManifests } from '../src/manifest/read.js';
-import { resealRecipient } from '../src/model/object-recipients.js';
+import { writeManifests } from '../src/manifest/write.js';
+import { resealSealedSecret } from '../src/model/reseal.js';
 import { readSealedSecret, sealedSecretLabel, secretFromTemplate, type SealedSecret } from '../src/model/sealed-secret.js';
 import type { KeyView, SealingKey, Unsealer, UnsealOutcome } from './contracts.js';
 import type { Logger } from './logger.js';
@@ -243,13 +243,12 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
           if (outcome === undefined) return;
           let rotated: SealedSecret;
           try {
-            rotated = reseal(input.sealed, outcome, newest, publicKeys.get(newest));
+            rotated = resealSealedSecret(input.sealed, outcome.data, { publicKey: publicKeys.get(newest), keyId: newest.keyId }, outcome.recipient);
           } finally {
             wipe(outcome);
           }
           const format = responseFormat(req.headers.accept, input.format);
-          if (format === 'json') sendText(res, 200, 'application/json', `${JSON.stringify(rotated, null, 2)}\n`);
-          else sendText(res, 200, 'application/yaml', stringify(rotated, { version: '1.1', lineWidth: 0 }));
+          sendText(res, 200, format === 'json' ? 'application/json' : 'application/yaml', writeManifests([rotated], format));
         },
       },
     ],
@@ -339,14 +338,6 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       return closed;
     },
   };
-}
-
-/**
- * Re-seals unsealed values to the newest key under the object's own scope, in place of the
- * ciphertexts that opened (this cluster's); other recipients' ciphertexts stay byte-identical.
- */
-function reseal(sealed: SealedSecret, outcome: UnsealOutcome, newest: SealingKey, publicKey: KeyObject): SealedSecret {
-  return resealRecipient(sealed, outcome.recipient, outcome.data, { publicKey, keyId: newest.keyId });
 }
 
 /** Overwrites plaintext buffers once they are no longer needed. */

@@ -12,13 +12,15 @@
  */
 import { createHash } from 'node:crypto';
 import { generateSealingKey, type GeneratedKey, type KeygenOptions } from '../src/crypto/keygen.js';
-import { keySecretManifest, SEALING_KEY_ACTIVE, SEALING_KEY_LABEL } from '../src/model/key-secret.js';
+import { keySecretManifest } from '../src/model/key-secret.js';
 import { Backoff, sleep, type BackoffOptions } from '../net/backoff.js';
 import type { SealingKey } from './contracts.js';
-import { newestFirst, readKeySecret, type KeyRegistry } from './key-registry.js';
+import { keyDue, newestFirst, renewalDueInMs, type KeyDue } from '../src/model/key-choice.js';
+import { readKeySecret, type KeyRegistry } from './key-registry.js';
 import { statusOf, type KubeApi, type SecretJson } from './kube-client.js';
 import type { Logger } from './logger.js';
 import type { ControllerMetrics } from './metrics.js';
+import { SEALING_KEY_ACTIVE, SEALING_KEY_LABEL } from '../src/wire.js';
 
 /** Label selector of the key Secrets. */
 export const KEY_SELECTOR = `${SEALING_KEY_LABEL}=${SEALING_KEY_ACTIVE}`;
@@ -47,18 +49,6 @@ export interface KeyManagerOptions {
   readonly retryBackoff?: BackoffOptions;
   /** Key generation (tests may count calls). */
   readonly generate?: (options: KeygenOptions) => Promise<GeneratedKey>;
-}
-
-/** Why a key is due. */
-export type KeyDue = 'none' | 'renewal' | 'cutoff';
-
-/** Decides whether a new key is due for `keys` (newest first) at `now`. */
-export function keyDue(keys: readonly SealingKey[], now: Date, renewPeriodMs: number, cutoff: Date | undefined): KeyDue | undefined {
-  const newest = keys[0];
-  if (newest === undefined) return 'none';
-  if (cutoff !== undefined && cutoff.getTime() <= now.getTime() && newest.notBefore.getTime() < cutoff.getTime()) return 'cutoff';
-  if (renewPeriodMs > 0 && now.getTime() - newest.notBefore.getTime() >= renewPeriodMs) return 'renewal';
-  return undefined;
 }
 
 /** The name of the next key Secret, derived from the key Secrets that exist. */
@@ -180,9 +170,8 @@ export class KeyManager {
   }
 
   private scheduleRenewal(): void {
-    const newest = this.options.registry.newest();
-    if (newest === undefined || this.options.renewPeriodMs <= 0) return;
-    const dueIn = newest.notBefore.getTime() + this.options.renewPeriodMs - this.now().getTime();
+    const dueIn = renewalDueInMs(this.options.registry.list(), this.now(), this.options.renewPeriodMs);
+    if (dueIn === undefined) return;
     this.schedule(Math.min(MAX_TIMER_MS, Math.max(1000, dueIn)));
   }
 

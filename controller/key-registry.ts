@@ -12,6 +12,7 @@ import { decodeBase64 } from '../src/crypto/base64.js';
 import { parseCertificate } from '../src/crypto/certificate.js';
 import { parsePrivateKeysPem } from '../src/crypto/private-key.js';
 import { isKsealError } from '../src/errors.js';
+import { newestFirst } from '../src/model/key-choice.js';
 import type { KeyView, SealingKey } from './contracts.js';
 import type { SecretJson } from './kube-client.js';
 import type { Logger } from './logger.js';
@@ -48,11 +49,6 @@ export function readKeySecret(secret: SecretJson): KeySecretResult {
   } catch (e) {
     return { ok: false, why: isKsealError(e) ? `${e.code}: ${e.message}` : 'it cannot be parsed' };
   }
-}
-
-/** Orders keys newest first (NotBefore descending, then Secret name). */
-export function newestFirst(a: SealingKey, b: SealingKey): number {
-  return b.notBefore.getTime() - a.notBefore.getTime() || (a.secretName < b.secretName ? -1 : a.secretName > b.secretName ? 1 : 0);
 }
 
 /** The live key set (see the module comment). */

@@ -26,6 +26,7 @@ import {
   type CoreV1Event,
   type V1Lease,
 } from '@kubernetes/client-node';
+import { SEALED_SECRET_GROUP, SEALED_SECRET_PLURAL, SEALED_SECRET_VERSION } from '../src/wire.js';
 import { abortError, openRequest, readBody as readAll, RequestFailed } from '../net/http-client.js';
 
 /** A Kubernetes object as plain JSON (what list/watch deliver and the controller works on). */
@@ -192,9 +193,6 @@ export interface KubeApi extends ListWatchTransport {
 /** Longest wait for the answer to any request but a watch (the informer's watchdog guards those). */
 const REQUEST_TIMEOUT_MS = 30_000;
 
-export const SEALED_SECRET_GROUP = 'kseal.dev';
-export const SEALED_SECRET_VERSION = 'v1alpha1';
-export const SEALED_SECRET_PLURAL = 'sealedsecrets';
 
 /** KubeApi on client-node. */
 export class ClientNodeApi implements KubeApi {

@@ -11,6 +11,12 @@
  * - `stop()` releases a held Lease like client-go's ReleaseOnCancel (empty holder, 1 s duration), so
  *   another replica takes over at once instead of after the lease duration.
  *
+ * For sharded reconciling (controller/shard-coordinator.ts) the same loop runs once per shard Lease,
+ * with two additions: `mayAcquire` gates taking a free or expired Lease (a replica at its fair share
+ * only renews), and `handOver()` gives a held Lease up on purpose once the work under it is drained.
+ * Another replica asks for a Lease by writing the `kseal.dev/shard-wanted-by` annotation on it; the
+ * holder sees it in `observation()`, and whoever takes the Lease next clears it.
+ *
  * Times are written as V1MicroTime (six fractional digits), which the real API server requires.
  * Each API call is bounded by `retryPeriodMs`, so a hung connection cannot stretch a term.
  */
@@ -33,7 +39,25 @@ export interface LeaderElectionOptions {
   readonly retryPeriodMs: number;
   readonly logger: Logger;
   readonly onStartedLeading: () => void;
-  readonly onStoppedLeading: () => void;
+  /** Called when leadership ends; `handOver()` waits for the promise it returns before releasing. */
+  readonly onStoppedLeading: () => void | Promise<void>;
+  /** When set and false, a free or expired Lease is left alone (a held one is still renewed). */
+  readonly mayAcquire?: () => boolean;
+}
+
+/** Annotation by which a replica asks the holder of a shard Lease to hand it over. */
+export const WANTED_BY_ANNOTATION = 'kseal.dev/shard-wanted-by';
+/** When the request was made (RFC 3339); requests older than the lease duration are ignored. */
+export const WANTED_AT_ANNOTATION = 'kseal.dev/shard-wanted-at';
+
+/** What the last read of the Lease showed. */
+export interface LeaseObservation {
+  /** The holder, when the Lease is held and not expired (by this replica's clock). */
+  readonly holder: string | undefined;
+  /** A replica that asked for the Lease within the lease duration. */
+  readonly wantedBy: string | undefined;
+  /** The Lease as read (for writing a request on it). */
+  readonly lease: V1Lease | undefined;
 }
 
 /** Runs the election loop (see the module comment). */
@@ -48,12 +72,46 @@ export class LeaderElector {
   private lastRenew = 0;
   /** The last read showed another holder. */
   private takenByOther = false;
+  /** A hand-over is draining or releasing: the loop makes no attempt meanwhile. */
+  private handingOver = false;
 
   constructor(private readonly options: LeaderElectionOptions) {}
 
   /** True while this replica holds the lease. */
   isLeader(): boolean {
     return this.leading;
+  }
+
+  /** The Lease's holder and hand-over request as last read (see LeaseObservation). */
+  observation(): LeaseObservation {
+    const lease = this.observed;
+    const spec = lease?.spec;
+    const holder = spec?.holderIdentity ?? '';
+    const durationMs = (spec?.leaseDurationSeconds ?? 0) * 1000;
+    const held = holder !== '' && (holder === this.options.identity ? this.leading : this.observedAt + durationMs > Date.now());
+    const annotations = lease?.metadata?.annotations ?? {};
+    const wantedBy = annotations[WANTED_BY_ANNOTATION];
+    const wantedAt = Date.parse(annotations[WANTED_AT_ANNOTATION] ?? '');
+    const fresh = wantedBy !== undefined && wantedBy !== '' && Number.isFinite(wantedAt) && Math.abs(Date.now() - wantedAt) < this.options.leaseDurationMs;
+    return { holder: held ? holder : undefined, wantedBy: fresh ? wantedBy : undefined, lease };
+  }
+
+  /**
+   * Gives a held Lease up on purpose: leadership ends (onStoppedLeading, awaited), then the Lease is
+   * released so the replica that asked for it can take it at once. Campaigning goes on afterwards,
+   * gated by `mayAcquire`.
+   */
+  async handOver(): Promise<void> {
+    if (!this.leading || this.handingOver) return;
+    this.handingOver = true;
+    try {
+      this.leading = false;
+      this.options.logger.info('handing lease over', { lease: `${this.options.namespace}/${this.options.name}`, identity: this.options.identity });
+      await this.options.onStoppedLeading();
+      await this.release();
+    } finally {
+      this.handingOver = false;
+    }
   }
 
   /** Starts campaigning in the background. */
@@ -68,7 +126,8 @@ export class LeaderElector {
     await this.loop;
     if (this.leading) {
       this.leading = false;
-      this.options.onStoppedLeading();
+      // Work under the lease is drained before the lease is released.
+      await this.options.onStoppedLeading();
       if (release) await this.release();
     }
   }
@@ -77,6 +136,10 @@ export class LeaderElector {
     const { retryPeriodMs, renewDeadlineMs, logger } = this.options;
     while (!this.stopped) {
       let ok = false;
+      if (this.handingOver) {
+        await sleep(retryPeriodMs, this.stopController.signal);
+        continue;
+      }
       try {
         ok = await this.bounded(this.tryAcquireOrRenew());
       } catch (e) {
@@ -94,7 +157,8 @@ export class LeaderElector {
       } else if (this.leading && (this.takenByOther || now - this.lastRenew > renewDeadlineMs)) {
         this.leading = false;
         logger.warn(this.takenByOther ? 'lost leadership (another replica holds the lease)' : 'lost leadership (lease not renewed in time)', { identity: this.options.identity });
-        this.options.onStoppedLeading();
+        // Not awaited: the lease may already be someone else's, and the loop must keep campaigning.
+        void this.options.onStoppedLeading();
       }
       // client-go: JitterUntil(retryPeriod, 1.2) while acquiring; a fixed period while renewing.
       await sleep(this.leading ? retryPeriodMs : retryPeriodMs * (1 + 0.2 * Math.random()), this.stopController.signal);
@@ -109,6 +173,7 @@ export class LeaderElector {
     const current = await api.readNamespacedLease(namespace, name);
     this.takenByOther = false;
     if (current === undefined) {
+      if (!(this.options.mayAcquire?.() ?? true)) return false;
       try {
         this.observed = await api.createNamespacedLease(namespace, {
           metadata: { name, namespace },
@@ -130,9 +195,12 @@ export class LeaderElector {
       this.takenByOther = true;
       return false;
     }
-    const ours = holder === identity;
+    const ours = holder === identity && this.leading;
+    if (!ours && !(this.options.mayAcquire?.() ?? true)) return false;
     const body: V1Lease = {
       ...current,
+      // Taking the Lease answers any hand-over request on it.
+      metadata: ours ? (current.metadata ?? {}) : withoutRequest(current.metadata),
       spec: {
         holderIdentity: identity,
         leaseDurationSeconds: seconds,
@@ -151,6 +219,10 @@ export class LeaderElector {
     }
   }
 
+  /**
+   * Whether the election record changed (client-go compares the record, not the resourceVersion): a
+   * hand-over request written on the Lease must not make a dead holder look alive.
+   */
   private recordChanged(lease: V1Lease): boolean {
     const before = this.observed?.spec;
     const after = lease.spec;
@@ -158,8 +230,7 @@ export class LeaderElector {
       this.observed === undefined ||
       before?.holderIdentity !== after?.holderIdentity ||
       timeOf(before?.renewTime) !== timeOf(after?.renewTime) ||
-      before?.leaseTransitions !== after?.leaseTransitions ||
-      this.observed.metadata?.resourceVersion !== lease.metadata?.resourceVersion
+      before?.leaseTransitions !== after?.leaseTransitions
     );
   }
 
@@ -173,6 +244,7 @@ export class LeaderElector {
       await this.bounded(
         api.replaceNamespacedLease(namespace, name, {
           ...current,
+          metadata: withoutRequest(current.metadata),
           spec: { holderIdentity: '', leaseDurationSeconds: 1, acquireTime: now, renewTime: now, leaseTransitions: current.spec.leaseTransitions ?? 0 },
         }),
       );
@@ -199,6 +271,15 @@ export class LeaderElector {
       );
     });
   }
+}
+
+/** Lease metadata without the hand-over request annotations. */
+function withoutRequest(metadata: V1Lease['metadata']): NonNullable<V1Lease['metadata']> {
+  if (metadata === undefined) return {};
+  const annotations = metadata.annotations;
+  if (annotations === undefined || (annotations[WANTED_BY_ANNOTATION] === undefined && annotations[WANTED_AT_ANNOTATION] === undefined)) return metadata;
+  const rest = Object.fromEntries(Object.entries(annotations).filter(([k]) => k !== WANTED_BY_ANNOTATION && k !== WANTED_AT_ANNOTATION));
+  return { ...metadata, annotations: rest };
 }
 
 /**

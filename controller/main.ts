@@ -35,6 +35,7 @@ export interface ControllerFlags {
   metricsPort: number;
   leaderElect: boolean;
   leaseName: string;
+  shards: number;
   leaseDuration: number;
   renewDeadline: number;
   retryPeriod: number;
@@ -85,6 +86,7 @@ export function controllerCommand(env: NodeJS.ProcessEnv = process.env): Command
     .option('--metrics-port <port>', 'metrics port (0: any free port)', positiveInt, 8081)
     .option('--no-leader-elect', 'run without leader election (one replica only)')
     .option('--lease-name <name>', 'name of the leader election Lease', 'kseal-controller')
+    .option('--shards <n>', 'split reconciling into this many shards, one Lease each, shared fairly by the replicas (1: the leader reconciles everything)', positiveInt, 1)
     .addOption(new Option('--lease-duration <duration>', 'leader lease duration').argParser(duration).default(parseDuration('15s'), '15s'))
     .addOption(new Option('--renew-deadline <duration>', 'leader gives up when it could not renew for this long').argParser(duration).default(parseDuration('10s'), '10s'))
     .addOption(new Option('--retry-period <duration>', 'lease acquire/renew interval').argParser(duration).default(parseDuration('2s'), '2s'))
@@ -103,6 +105,8 @@ export function parseFlags(args: readonly string[], env: NodeJS.ProcessEnv = pro
   command.parse([...args], { from: 'user' });
   const flags = command.opts<ControllerFlags>();
   if (flags.renewDeadline >= flags.leaseDuration) throw new InvalidArgumentError('--renew-deadline must be shorter than --lease-duration');
+  if (flags.shards < 1) throw new InvalidArgumentError('--shards must be at least 1');
+  if (flags.shards > 1 && !flags.leaderElect) throw new InvalidArgumentError('--shards needs leader election (drop --no-leader-elect)');
   return flags;
 }
 
@@ -137,6 +141,7 @@ export async function runController(flags: ControllerFlags, options: { readonly 
     leaderElection: {
       enabled: flags.leaderElect,
       leaseName: flags.leaseName,
+      shards: flags.shards,
       leaseDurationMs: flags.leaseDuration,
       renewDeadlineMs: flags.renewDeadline,
       retryPeriodMs: flags.retryPeriod,
@@ -167,7 +172,7 @@ export async function runController(flags: ControllerFlags, options: { readonly 
     await controller.stop();
     throw e;
   }
-  logger.info('started', { namespace: flags.namespace, identity: controller.identity, port: http.port, metricsPort: http.metricsPort, leaderElection: flags.leaderElect, workers: flags.workers });
+  logger.info('started', { namespace: flags.namespace, identity: controller.identity, port: http.port, metricsPort: http.metricsPort, leaderElection: flags.leaderElect, shards: flags.shards, workers: flags.workers });
   let stopping: Promise<void> | undefined;
   return {
     controller,

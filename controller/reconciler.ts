@@ -15,7 +15,7 @@
  */
 import { isKsealError, type KsealError } from '../src/errors.js';
 import { PRIMARY_RECIPIENT } from '../src/model/recipients.js';
-import { clusterCiphertextSets, KSEAL_API_VERSION, readSealedSecret, secretFromTemplate, sealedSecretScope, type SealedSecret } from '../src/model/sealed-secret.js';
+import { clusterCiphertextSets, readSealedSecret, secretFromTemplate, sealedSecretScope, type SealedSecret } from '../src/model/sealed-secret.js';
 import type { KeyView, Unsealer } from './contracts.js';
 import type { EventRecorder } from './events.js';
 import { specHash } from './integrity.js';
@@ -26,6 +26,7 @@ import type { ControllerMetrics } from './metrics.js';
 import { desiredSecret, planWrite, secretMode, verifiedData } from './secret-writer.js';
 import { currentStatus, nextStatus, READY_REASONS, type ReadyReason } from './status.js';
 import type { Requeue } from './work-queue.js';
+import { KSEAL_API_VERSION } from '../src/wire.js';
 
 /** The cache an informer offers the reconciler. */
 export interface CacheView<T extends KubeObject> {

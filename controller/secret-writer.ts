@@ -16,21 +16,11 @@
 import { decodeBase64 } from '../src/crypto/base64.js';
 import { secretFromTemplate, type SealedSecret } from '../src/model/sealed-secret.js';
 import { sortedRecord } from '../src/model/secret.js';
-import {
-  flagged,
-  INTEGRITY_ANNOTATION,
-  MANAGED_ANNOTATIONS,
-  MANAGED_BY_LABEL,
-  MANAGED_BY_VALUE,
-  OWNER_UID_ANNOTATION,
-  PATCH_ANNOTATIONS,
-  SKIP_OWNER_REFERENCE_ANNOTATIONS,
-  SPEC_HASH_ANNOTATION,
-  UNSEALED_WITH_ANNOTATION,
-} from './annotations.js';
+import { flagged } from './annotations.js';
 import type { SealingKey } from './contracts.js';
 import { integrityAnnotation, verifyIntegrity, type IntegrityInput } from './integrity.js';
 import type { KubeObject, OwnerReferenceJson, SecretJson } from './kube-client.js';
+import { INTEGRITY_ANNOTATION, KSEAL_API_VERSION, MANAGED_ANNOTATIONS, MANAGED_BY_LABEL, MANAGED_BY_VALUE, OWNER_UID_ANNOTATION, PATCH_ANNOTATIONS, SKIP_OWNER_REFERENCE_ANNOTATIONS, SPEC_HASH_ANNOTATION, UNSEALED_WITH_ANNOTATION } from '../src/wire.js';
 
 /** How the controller treats the Secret of a SealedSecret. */
 export type SecretMode = 'create' | 'owned' | 'takeover' | 'patch';
@@ -91,7 +81,7 @@ export function verifiedData(existing: SecretJson, sealed: SealedSecret, hash: s
 /** The ownerReference to a SealedSecret. */
 export function ownerReference(owner: KubeObject): OwnerReferenceJson {
   return {
-    apiVersion: owner.apiVersion ?? 'kseal.dev/v1alpha1',
+    apiVersion: owner.apiVersion ?? KSEAL_API_VERSION,
     kind: owner.kind ?? 'SealedSecret',
     name: owner.metadata.name,
     uid: owner.metadata.uid ?? '',

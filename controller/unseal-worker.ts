@@ -16,6 +16,7 @@ import { readlinkSync } from 'node:fs';
 import { getPriority, setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { unwrapSessionKey } from '../src/crypto/hybrid.js';
+import { KeyTrialOrder } from '../src/model/key-choice.js';
 
 /** Messages the pool sends. */
 export type WorkerRequest =
@@ -27,29 +28,29 @@ export type WorkerReply =
   | { readonly id: number; readonly ok: true; readonly sessionKeys: Uint8Array[]; readonly keyIds: string[]; readonly ops: number }
   | { readonly id: number; readonly ok: false; readonly failedIndex: number; readonly ops: number };
 
-/** Unwraps every session key, trying `order` (the key that opened the previous value first). */
+/** Unwraps every session key, trying `order` with the key that opened the previous value first (src/model/key-choice.ts). */
 export function unwrapAll(keys: ReadonlyMap<string, KeyObject>, label: Uint8Array, wrapped: readonly Uint8Array[], order: readonly string[], id: number): WorkerReply {
-  const usable = order.filter((keyId) => keys.has(keyId));
+  const trials = new KeyTrialOrder(order.filter((keyId) => keys.has(keyId)));
   const labelBuffer = Buffer.from(label);
   const sessionKeys: Uint8Array[] = [];
   const keyIds: string[] = [];
   let ops = 0;
-  let last: string | undefined;
   for (let i = 0; i < wrapped.length; i++) {
     const value = wrapped[i] as Uint8Array;
-    const tries = last === undefined ? usable : [last, ...usable.filter((k) => k !== last)];
     let opened: Buffer | undefined;
-    for (const keyId of tries) {
+    let opener: string | undefined;
+    for (const keyId of trials.tries()) {
       ops++;
       opened = unwrapSessionKey(keys.get(keyId) as KeyObject, labelBuffer, Buffer.from(value.buffer, value.byteOffset, value.byteLength));
       if (opened !== undefined) {
-        last = keyId;
+        opener = keyId;
         break;
       }
     }
-    if (opened === undefined || last === undefined) return { id, ok: false, failedIndex: i, ops };
+    if (opened === undefined || opener === undefined) return { id, ok: false, failedIndex: i, ops };
+    trials.succeeded(opener);
     sessionKeys.push(opened);
-    keyIds.push(last);
+    keyIds.push(opener);
   }
   // One exact-size buffer for all session keys, so the reply can transfer it instead of copying.
   const packed = new Uint8Array(sessionKeys.reduce((n, k) => n + k.length, 0));

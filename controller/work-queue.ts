@@ -41,6 +41,7 @@ export class WorkQueue {
   private handler: QueueHandler | undefined;
   private running = 0;
   private idleWaiters: Array<() => void> = [];
+  private drainWaiters: Array<{ readonly match: (key: string) => boolean; readonly resolve: () => void }> = [];
   private stopped = true;
 
   constructor(private readonly options: WorkQueueOptions) {}
@@ -123,6 +124,27 @@ export class WorkQueue {
     await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
   }
 
+  /**
+   * Drops the waiting and delayed keys that `match` selects (a shard this replica gave up) and
+   * resolves once none of them is in flight any more; other keys go on as before.
+   */
+  async drain(match: (key: string) => boolean): Promise<void> {
+    for (const [key, { timer }] of this.timers) {
+      if (!match(key)) continue;
+      clearTimeout(timer);
+      this.timers.delete(key);
+    }
+    const kept = this.waiting.slice(this.head).filter((key) => !match(key));
+    this.waiting.length = 0;
+    this.waiting.push(...kept);
+    this.head = 0;
+    for (const key of [...this.dirty]) if (match(key) && !this.processing.has(key)) this.dirty.delete(key);
+    for (const key of [...this.failures.keys()]) if (match(key)) this.failures.delete(key);
+    this.depthChanged();
+    if (![...this.processing].some(match)) return;
+    await new Promise<void>((resolve) => this.drainWaiters.push({ match, resolve }));
+  }
+
   private pump(): void {
     while (!this.stopped && this.handler !== undefined && this.running < this.options.concurrency && this.length > 0) {
       const key = this.waiting[this.head++] as string;
@@ -148,6 +170,14 @@ export class WorkQueue {
     }
     this.processing.delete(key);
     this.running--;
+    if (this.drainWaiters.length > 0) {
+      const busy = [...this.processing];
+      this.drainWaiters = this.drainWaiters.filter((w) => {
+        if (busy.some(w.match)) return true;
+        w.resolve();
+        return false;
+      });
+    }
     if (!this.stopped) {
       if (result === 'no') this.forget(key);
       else if (result === 'backoff') this.addRateLimited(key);

@@ -74,11 +74,11 @@ const NODE_STUB = 'kseal-browser-stub: node built-in';
 const browserStubs = {
   name: 'browser-stubs',
   setup(b) {
-    b.onResolve({ filter: /^node:/ }, (args) => ({ path: args.path, namespace: 'kseal-node-stub' }));
+    // Side-effect free, so esbuild drops the import wherever nothing that uses it survives; a
+    // CommonJS Proxy, so any name src/ imports from node:* resolves.
+    b.onResolve({ filter: /^node:/ }, (args) => ({ path: args.path, namespace: 'kseal-node-stub', sideEffects: false }));
     b.onLoad({ filter: /.*/, namespace: 'kseal-node-stub' }, (args) => ({
-      contents: `const fail = () => { throw new Error(${JSON.stringify(NODE_STUB)} + ' ' + ${JSON.stringify(args.path)}); };\n` +
-        ['constants', 'createCipheriv', 'createDecipheriv', 'privateDecrypt', 'publicEncrypt', 'randomBytes', 'X509Certificate', 'createHash', 'createPublicKey', 'createPrivateKey', 'generateKeyPairSync', 'generateKeyPair', 'diffieHellman', 'hkdfSync', 'timingSafeEqual']
-          .map((name) => `export const ${name} = fail;`).join('\n'),
+      contents: `const fail = () => { throw new Error(${JSON.stringify(NODE_STUB)} + ' ' + ${JSON.stringify(args.path)}); };\nmodule.exports = new Proxy({}, { get: () => fail });`,
       loader: 'js',
     }));
   },

@@ -6,24 +6,8 @@
  * Messages name what was wrong and where, never a secret value: callers pass key names, kinds and
  * scopes, not data. Stack traces are for developers only and are never printed by the CLI.
  */
+import { EXIT } from './wire.js';
 
-/** Exit codes by family. Stable: scripts may depend on them. */
-export const EXIT = {
-  /** An unexpected internal failure (a bug). */
-  internal: 1,
-  /** Wrong command-line usage. */
-  usage: 2,
-  /** The input manifest is not valid (parse, kind, fields, sizes). */
-  input: 3,
-  /** A certificate or key could not be used. */
-  key: 4,
-  /** A ciphertext could not be opened. */
-  decrypt: 5,
-  /** The controller or cluster could not be reached or answered with an error. */
-  remote: 6,
-  /** A file could not be read or written. */
-  io: 7,
-} as const;
 
 /** Every error code kseal emits, with the exit-code family it belongs to. */
 export const ERROR_CODES = {
@@ -48,6 +32,11 @@ export const ERROR_CODES = {
   SCOPE_CONFLICT: 'input',
   UNSUPPORTED_TEMPLATE: 'input',
   UNSUPPORTED_API_VERSION: 'input',
+  CONFIG_INVALID: 'input',
+  KEY_NOT_FOUND: 'input',
+  KEY_EXISTS: 'input',
+  LINT_FINDINGS: 'findings',
+  MERGE_CONFLICT: 'conflict',
   RECIPIENTS_UNSUPPORTED: 'input',
   EDIT_INVALID: 'input',
   CERT_NOT_PEM: 'key',

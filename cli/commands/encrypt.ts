@@ -5,16 +5,21 @@ import { readManifests } from '../../src/manifest/read.js';
 import { openSealedFile } from '../../src/manifest/sealed-file.js';
 import { writeManifests } from '../../src/manifest/write.js';
 import { readSecret, type SecretInput } from '../../src/model/secret.js';
-import { checkRecipientsAllowed, checkSealable, KEY_ID_ANNOTATION, KSEAL_API_VERSION, sealedSecretScope, sealSecret } from '../../src/model/sealed-secret.js';
+import { checkRecipientsAllowed, checkSealable, sealedSecretScope, sealSecret, type SealedSecret } from '../../src/model/sealed-secret.js';
 import { sealForObject } from '../../src/model/object-recipients.js';
 import { describeScope, scopeFromAnnotations } from '../../src/model/scope.js';
 import { addRecipientOptions, escrowRecipientsOf, hasExtraRecipients, loadRecipients, type RecipientFlags } from '../recipient-source.js';
 import { emit, warn } from '../emit.js';
 import { readInput, type CliIo } from '../io.js';
 import { writeFileAtomic } from '../atomic-write.js';
+import { addConfigOption, findRepoConfig, recipientFlagsFromRule, ruleFor } from '../repo-config.js';
+import { matchRule } from '../../src/config/rule-match.js';
+import { resolve } from 'node:path';
 import { addCertSourceOptions, addOutputOptions, apiVersionFlag, formatFlag, scopeFlag } from '../options.js';
+import { KEY_ID_ANNOTATION, KSEAL_API_VERSION } from '../../src/wire.js';
 
 interface EncryptFlags extends RecipientFlags {
+  config?: string;
   file?: string;
   output?: string;
   write?: string;
@@ -40,7 +45,7 @@ export function encryptCommand(program: Command, io: CliIo): void {
     .option('--api-version <version>', 'kseal.dev/v1alpha1 (default) or bitnami.com/v1alpha1')
     .option('--allow-empty-data', 'allow Secrets with no values')
     .option('--merge-into <file>', 'seal the input keys into this existing SealedSecret file, in place');
-  addOutputOptions(addCertSourceOptions(addRecipientOptions(command), false));
+  addConfigOption(addOutputOptions(addCertSourceOptions(addRecipientOptions(command), false)));
   command.addHelpText(
     'after',
     `
@@ -61,24 +66,36 @@ Examples:
     if (flags.mergeInto !== undefined) return merge(io, flags, secrets, flags.mergeInto);
 
     const flagScope = scopeFlag(flags.scope);
-    const apiVersion = apiVersionFlag(flags.apiVersion);
-    checkRecipientsAllowed(apiVersion ?? KSEAL_API_VERSION, hasExtraRecipients(flags), { file: source });
-    const plans = secrets.map((secret) => {
-      const scope = flagScope ?? scopeOf(secret);
-      const options = { scope, apiVersion, allowEmptyData: flags.allowEmptyData };
+    const flagApiVersion = apiVersionFlag(flags.apiVersion);
+    // The .kseal.yaml rule for the file being written (or read) fills in what no flag says.
+    const path = flags.write ?? (flags.file === '-' ? undefined : flags.file);
+    const config = await findRepoConfig(io, flags.config, path);
+    const absolute = path === undefined ? undefined : resolve(io.cwd, path);
+    const plans = secrets.map((input) => {
+      const rule = config === undefined ? undefined : matchRule(config, absolute, input.namespace).rule;
+      const secret = rule?.namespace !== undefined && input.namespace === undefined ? { ...input, namespace: rule.namespace } : input;
+      const ruleFlags = recipientFlagsFromRule(flags, io, rule);
+      const apiVersion = flagApiVersion ?? rule?.apiVersion;
+      checkRecipientsAllowed(apiVersion ?? KSEAL_API_VERSION, hasExtraRecipients(ruleFlags), { file: source });
+      const options = { scope: flagScope ?? scopeOf(secret) ?? rule?.scope ?? 'strict', apiVersion, allowEmptyData: flags.allowEmptyData };
       checkSealable(secret, options);
-      return { secret, options };
+      return { secret, options, ruleFlags, rule: rule?.index ?? 0 };
     });
-    const { primary, others } = await loadRecipients(flags, io);
-    const sealed = plans.map(({ secret, options }) => sealSecret(secret, primary, { ...options, recipients: others }));
+    const loaded = new Map<number, Awaited<ReturnType<typeof loadRecipients>>>();
+    const sealed: SealedSecret[] = [];
+    for (const { secret, options, ruleFlags, rule } of plans) {
+      if (!loaded.has(rule)) loaded.set(rule, await loadRecipients(ruleFlags, io));
+      const { primary, others } = loaded.get(rule) as Awaited<ReturnType<typeof loadRecipients>>;
+      sealed.push(sealSecret(secret, primary, { ...options, recipients: others }));
+    }
     for (const secret of secrets) for (const w of secret.warnings) warn(io, `${secret.location.file ?? ''}: document ${secret.location.document ?? '?'}: ${w}`);
     await emit(io, writeManifests(sealed, formatFlag(flags.output)), flags.write);
   });
 }
 
-function scopeOf(secret: SecretInput): ReturnType<typeof scopeFromAnnotations> & string {
+function scopeOf(secret: SecretInput): ReturnType<typeof scopeFromAnnotations> {
   try {
-    return scopeFromAnnotations(secret.annotations) ?? 'strict';
+    return scopeFromAnnotations(secret.annotations);
   } catch (e) {
     throw e instanceof KsealError ? e.at(secret.location) : e;
   }
@@ -113,7 +130,11 @@ async function merge(io: CliIo, flags: EncryptFlags, secrets: SecretInput[], fil
   // The keys are sealed for every recipient already on the object; --cert after the first and
   // --recipient may only name those (adding a recipient needs the plaintext: kseal recipients add).
   const onObject = new Set((sealed.spec.recipients ?? []).map((r) => r.id));
-  const { primary, others } = await loadRecipients({ ...flags, recipient: [], recipientsFile: [] }, io);
+  const { rule } = await ruleFor(io, flags.config, file, metadata.namespace);
+  const fromRule = recipientFlagsFromRule(flags, io, rule);
+  // From a rule only its first certificate: the object's other recipients are already on it.
+  const certs = flags.cert === undefined ? fromRule.cert?.slice(0, 1) : flags.cert;
+  const { primary, others } = await loadRecipients({ ...fromRule, ...(certs === undefined ? {} : { cert: certs }), recipient: [], recipientsFile: [] }, io);
   for (const named of [...others, ...(await escrowRecipientsOf(flags, io))]) {
     if (!onObject.has(named.keyId) && named.keyId !== metadata.annotations?.[KEY_ID_ANNOTATION]) {
       throw new KsealError('RECIPIENT_MISSING', `${named.kind === 'escrow' ? named.text : `the certificate with key id ${named.keyId.slice(0, 16)}`} is not a recipient of this object`, {

@@ -7,9 +7,12 @@ import { parseScope, scopeLabel } from '../../src/model/scope.js';
 import { readInput, type CliIo } from '../io.js';
 import { addCertSourceOptions } from '../options.js';
 import { addRecipientOptions, loadRecipients, type RecipientFlags } from '../recipient-source.js';
+import { addConfigOption, recipientFlagsFromRule, ruleFor } from '../repo-config.js';
 
 interface RawFlags extends RecipientFlags {
-  scope: string;
+  scope?: string;
+  config?: string;
+  forFile?: string;
   namespace?: string;
   name?: string;
   fromFile?: string;
@@ -21,11 +24,12 @@ export function rawCommand(program: Command, io: CliIo): void {
     .command('raw')
     .summary('seal one value')
     .description('Seal one value, read byte for byte from stdin or --from-file (a trailing newline is sealed too), and print the base64 ciphertext without a newline, for pasting into encryptedData.')
-    .option('--scope <scope>', 'strict | namespace-wide | cluster-wide', 'strict')
+    .option('--scope <scope>', 'strict | namespace-wide | cluster-wide (default: from .kseal.yaml, else strict)')
     .option('-n, --namespace <namespace>', 'namespace the value is bound to (strict, namespace-wide)')
     .option('--name <name>', 'Secret name the value is bound to (strict)')
-    .option('--from-file <file>', 'read the value from this file (default: stdin)');
-  addCertSourceOptions(addRecipientOptions(command), false);
+    .option('--from-file <file>', 'read the value from this file (default: stdin)')
+    .option('--for-file <file>', 'choose the .kseal.yaml rule as if sealing into this file');
+  addConfigOption(addCertSourceOptions(addRecipientOptions(command), false));
   command.addHelpText(
     'after',
     `
@@ -38,14 +42,16 @@ With several recipients the output is one line per recipient, "encryptedData: VA
 certificate, then "ID: VALUE" for each further one (its spec.recipients id).`,
   );
   command.action(async (flags: RawFlags) => {
-    const scope = parseScope(flags.scope);
-    checkSecretNames(flags.name, flags.namespace, {});
-    const label = scopeLabel(scope, flags.namespace, flags.name);
+    const { rule } = await ruleFor(io, flags.config, flags.forFile, flags.namespace);
+    const scope = flags.scope === undefined ? (rule?.scope ?? 'strict') : parseScope(flags.scope);
+    const namespace = flags.namespace ?? rule?.namespace;
+    checkSecretNames(flags.name, namespace, {});
+    const label = scopeLabel(scope, namespace, flags.name);
     const { bytes, source } = await readInput(io, flags.fromFile);
     if (bytes.length > MAX_SECRET_BYTES) {
       throw new KsealError('SECRET_TOO_LARGE', `the value is ${bytes.length} bytes; a Secret holds at most ${MAX_SECRET_BYTES}`, { file: source });
     }
-    const { primary, others } = await loadRecipients(flags, io);
+    const { primary, others } = await loadRecipients(recipientFlagsFromRule(flags, io, rule), io);
     const sealed = sealForRecipients(primary, others, label, new Map([['value', bytes]]));
     if (others.length === 0) return io.stdout(sealed.primary.value ?? '');
     io.stdout(`encryptedData: ${sealed.primary.value ?? ''}\n${sealed.others.map((o) => `${o.recipient.keyId}: ${o.encryptedData.value ?? ''}\n`).join('')}`);

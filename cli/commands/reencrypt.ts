@@ -8,12 +8,12 @@ import type { Command } from 'commander';
 import { KsealError } from '../../src/errors.js';
 import { parseCertificate } from '../../src/crypto/certificate.js';
 import { openSealedFile } from '../../src/manifest/sealed-file.js';
-import { KEY_ID_ANNOTATION } from '../../src/model/sealed-secret.js';
 import { writeFileAtomic } from '../atomic-write.js';
 import { rotateSealed } from '../controller-api.js';
 import { controllerClient, expectOk, type ControllerClient } from '../controller-client.js';
 import { readInput, type CliIo } from '../io.js';
 import { addCertSourceOptions, certSource, type CertSourceFlags } from '../options.js';
+import { HTTP_PATHS, KEY_ID_ANNOTATION } from '../../src/wire.js';
 
 interface ReencryptFlags extends CertSourceFlags {
   file?: string[];
@@ -39,7 +39,7 @@ Examples:
   );
   command.action(async (flags: ReencryptFlags) => {
     const client = await controllerClient(certSource(flags), io);
-    const newest = parseCertificate(expectOk(await client.request('GET', '/v1/cert.pem'), 'GET /v1/cert.pem', client), { source: client.description, now: io.now() }).keyId;
+    const newest = parseCertificate(expectOk(await client.request('GET', HTTP_PATHS.cert), `GET ${HTTP_PATHS.cert}`, client), { source: client.description, now: io.now() }).keyId;
     if (flags.file === undefined) {
       const { bytes, source } = await readInput(io, undefined);
       const { text } = await reencryptText(client, bytes.toString('utf8'), source, newest, flags.force === true);

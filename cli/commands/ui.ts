@@ -38,15 +38,9 @@ Examples:
     // Loaded here so other commands do not pay for node:http at start-up.
     const { isLoopback, startLocalPageServer } = await import('../../ui/server/local-server.js');
     if (!isLoopback(flags.address)) warn(io, `listening on ${flags.address}: browsers run WebCrypto only on https:// or localhost pages, so open it as http://localhost through an SSH tunnel or port-forward`);
-    let server: Awaited<ReturnType<typeof startLocalPageServer>>;
-    try {
-      server = await startLocalPageServer({ certificatePem: cert.pem, host: flags.address, port });
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code ?? 'error';
-      throw new KsealError('USAGE', `cannot listen on ${flags.address}:${port}: ${code}`, { hint: code === 'EADDRINUSE' ? 'choose another --port, or 0 for a free one' : 'check --address', cause: e });
-    }
-    io.stdout(`kseal: serving the sealing page at ${server.url}\nkseal: sealing to key ${cert.keyId} (RSA-${cert.bits}, valid until ${cert.notAfter.toISOString().slice(0, 10)}); press Ctrl-C to stop\n`);
-    await new Promise<void>((resolve) => {
+    // Listen for Ctrl-C and SIGTERM before saying where the page is, so a caller that stops us as soon
+    // as it reads the address cannot beat the handler.
+    const stopped = new Promise<void>((resolve) => {
       const stop = (): void => {
         process.off('SIGINT', stop);
         process.off('SIGTERM', stop);
@@ -55,6 +49,15 @@ Examples:
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
     });
+    let server: Awaited<ReturnType<typeof startLocalPageServer>>;
+    try {
+      server = await startLocalPageServer({ certificatePem: cert.pem, host: flags.address, port });
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code ?? 'error';
+      throw new KsealError('USAGE', `cannot listen on ${flags.address}:${port}: ${code}`, { hint: code === 'EADDRINUSE' ? 'choose another --port, or 0 for a free one' : 'check --address', cause: e });
+    }
+    io.stdout(`kseal: serving the sealing page at ${server.url}\nkseal: sealing to key ${cert.keyId} (RSA-${cert.bits}, valid until ${cert.notAfter.toISOString().slice(0, 10)}); press Ctrl-C to stop\n`);
+    await stopped;
     await server.close();
   });
 }

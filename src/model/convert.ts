@@ -6,8 +6,8 @@
  * ciphertext still opens, byte for byte the same.
  */
 import { KsealError } from '../errors.js';
-import { BITNAMI_API_VERSION, KSEAL_API_VERSION, sealedSecretScope, type SealedApiVersion, type SealedSecret } from './sealed-secret.js';
-import { BITNAMI_CLUSTER_WIDE, BITNAMI_NAMESPACE_WIDE, SCOPE_ANNOTATION } from './scope.js';
+import { sealedSecretScope, type SealedApiVersion, type SealedSecret } from './sealed-secret.js';
+import { BITNAMI_API_VERSION, BITNAMI_CLUSTER_WIDE, BITNAMI_NAMESPACE_WIDE, KSEAL_API_VERSION, SCOPE_ANNOTATION } from '../wire.js';
 
 /** The two targets, by the names the CLI takes. */
 export const CONVERT_TARGETS = { kseal: KSEAL_API_VERSION, bitnami: BITNAMI_API_VERSION } as const;

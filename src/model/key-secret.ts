@@ -11,10 +11,8 @@ import { parsePrivateKeysPem, type PrivateKeyEntry } from '../crypto/private-key
 import { looksLikePem } from '../crypto/pem.js';
 import { readManifests } from '../manifest/read.js';
 import { asRecord, stringMap } from './fields.js';
+import { SEALING_KEY_ACTIVE, SEALING_KEY_LABEL } from '../wire.js';
 
-export const SEALING_KEY_LABEL = 'kseal.dev/sealing-key';
-export const SEALING_KEY_ACTIVE = 'active';
-export const BITNAMI_SEALING_KEY_LABEL = 'sealedsecrets.bitnami.com/sealed-secrets-key';
 export const DEFAULT_CONTROLLER_NAMESPACE = 'kseal-system';
 
 const KEY_FORMS_HINT = 'pass a PEM key (PKCS#1 or PKCS#8), a kubernetes.io/tls key Secret, or a List of them (kubectl get secret -o yaml)';

@@ -10,9 +10,9 @@ import { openEscrowValue, type EscrowOpenCache } from '../crypto/escrow.js';
 import type { EscrowIdentity } from '../crypto/identity.js';
 import type { PrivateKeyEntry } from '../crypto/private-key.js';
 import type { SealingCertificate } from '../crypto/certificate.js';
-import { clusterRecipient, entryRecipient, PRIMARY_RECIPIENT, sealForRecipients, storedPublicKey, type SealingRecipient } from './recipients.js';
-import { sortedRecord } from './secret.js';
-import { decodeValues, KEY_ID_ANNOTATION, mostSpecificError, sealedSecretLabel, unsealSealedSecret, type SealedSecret } from './sealed-secret.js';
+import { entryRecipient, sealForRecipients, type SealingRecipient } from './recipients.js';
+import { decodeValues, mostSpecificError, sealedSecretLabel, unsealSealedSecret, type SealedSecret } from './sealed-secret.js';
+import { KEY_ID_ANNOTATION } from '../wire.js';
 
 /** The recipients of spec.recipients, parsed from their stored public keys (in order). */
 export function objectRecipients(sealed: SealedSecret, location: ErrorLocation = {}): SealingRecipient[] {
@@ -35,35 +35,6 @@ export function sealForObject(sealed: SealedSecret, primary: Pick<SealingCertifi
   const recipients = objectRecipients(sealed, location);
   const sealedValues = sealForRecipients(primary, recipients, sealedSecretLabel(sealed), values);
   return { encryptedData: sealedValues.primary, recipients: new Map(sealedValues.others.map((o) => [o.recipient.keyId, o.encryptedData])) };
-}
-
-/**
- * The object with the ciphertexts of one cluster recipient (`encryptedData` or a spec.recipients id,
- * as the unsealer reports it) re-sealed from `data` for `key` (a controller's newest key), under the
- * object's own scope. Every other recipient's ciphertexts, the template and the rest of the metadata
- * stay as they were; only this recipient's id (the key-id hint, or the entry's id and public key)
- * moves to `key`. What `/v1/rotate` answers.
- */
-export function resealRecipient(sealed: SealedSecret, recipient: string, data: ReadonlyMap<string, Uint8Array>, key: Pick<SealingCertificate, 'publicKey' | 'keyId'>): SealedSecret {
-  const values = new Map<string, Uint8Array>();
-  for (const name of Object.keys(sealed.spec.encryptedData)) {
-    const bytes = data.get(name);
-    if (bytes === undefined) throw new KsealError('INTERNAL', 'the unsealer returned fewer values than the object holds');
-    values.set(name, bytes);
-  }
-  const fresh = sortedRecord(sealForRecipients(key, [], sealedSecretLabel(sealed), values).primary);
-  const out: SealedSecret = { apiVersion: sealed.apiVersion, kind: 'SealedSecret', metadata: { ...sealed.metadata }, spec: { encryptedData: sealed.spec.encryptedData } };
-  if (recipient === PRIMARY_RECIPIENT) {
-    out.spec.encryptedData = fresh;
-    out.metadata.annotations = sortedRecord({ ...(sealed.metadata.annotations ?? {}), [KEY_ID_ANNOTATION]: key.keyId });
-  }
-  if (sealed.spec.template !== undefined) out.spec.template = sealed.spec.template;
-  if (sealed.spec.recipients !== undefined) {
-    out.spec.recipients = sealed.spec.recipients.map((entry) =>
-      entry.kind === 'cluster' && entry.id === recipient ? { id: key.keyId, kind: 'cluster', publicKey: storedPublicKey(clusterRecipient(key)), encryptedData: fresh } : entry,
-    );
-  }
-  return out;
 }
 
 /** What opened an object, for messages: the recipient and where its key came from. */

@@ -12,7 +12,7 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { KsealError, type ErrorLocation } from '../errors.js';
 import { decodeBase64, encodeBase64 } from '../crypto/base64.js';
-import { sealBytes } from '../crypto/hybrid.js';
+import { sealValues } from '../crypto/seal-value.js';
 import { EscrowSealer } from '../crypto/escrow.js';
 import { parseRecipient, type EscrowRecipient } from '../crypto/identity.js';
 import { keyIdOf } from '../crypto/key-id.js';
@@ -76,16 +76,12 @@ export interface RecipientValues {
  * `label`. Escrow recipients get one ephemeral key for the whole call (one DH, not one per value).
  */
 export function sealForRecipients(primary: { readonly publicKey: KeyObject }, others: readonly SealingRecipient[], label: Buffer, values: ReadonlyMap<string, Uint8Array>): RecipientValues {
-  const primaryValues: Record<string, string> = {};
-  for (const [key, bytes] of values) primaryValues[key] = encodeBase64(sealBytes(primary.publicKey, label, bytes));
+  const primaryValues = sealValues(primary.publicKey, label, values);
   const out = others.map((recipient) => {
+    if (recipient.kind === 'cluster') return { recipient, encryptedData: sealValues(recipient.publicKey, label, values) };
+    const sealer = new EscrowSealer(recipient.publicKey, label);
     const encryptedData: Record<string, string> = {};
-    if (recipient.kind === 'cluster') {
-      for (const [key, bytes] of values) encryptedData[key] = encodeBase64(sealBytes(recipient.publicKey, label, bytes));
-    } else {
-      const sealer = new EscrowSealer(recipient.publicKey, label);
-      for (const [key, bytes] of values) encryptedData[key] = encodeBase64(sealer.seal(bytes));
-    }
+    for (const [key, bytes] of values) encryptedData[key] = encodeBase64(sealer.seal(bytes));
     return { recipient, encryptedData };
   });
   return { primary: primaryValues, others: out };

@@ -8,15 +8,11 @@
  * - `cluster-wide`: empty label; anywhere.
  */
 import { KsealError } from '../errors.js';
+import { BITNAMI_CLUSTER_WIDE, BITNAMI_NAMESPACE_WIDE, SCOPE_ANNOTATION } from '../wire.js';
 
 export const SCOPES = ['strict', 'namespace-wide', 'cluster-wide'] as const;
 export type Scope = (typeof SCOPES)[number];
 
-/** kseal's own scope annotation on a SealedSecret (or an input Secret). */
-export const SCOPE_ANNOTATION = 'kseal.dev/scope';
-/** Bitnami Sealed Secrets' annotations, honoured for compatibility. Cluster-wide is checked first, as Bitnami does. */
-export const BITNAMI_CLUSTER_WIDE = 'sealedsecrets.bitnami.com/cluster-wide';
-export const BITNAMI_NAMESPACE_WIDE = 'sealedsecrets.bitnami.com/namespace-wide';
 
 /** Every annotation that carries scope; they belong on the sealed object, never in its template. */
 export const SCOPE_ANNOTATIONS: readonly string[] = [SCOPE_ANNOTATION, BITNAMI_CLUSTER_WIDE, BITNAMI_NAMESPACE_WIDE];

@@ -7,25 +7,21 @@
  * objects move both ways. Scope, name and namespace always come from the object's own metadata, never
  * from its template: a template cannot widen the scope or redirect the Secret.
  */
-import type { KeyObject } from 'node:crypto';
 import { definedOnly, KsealError, type ErrorLocation } from '../errors.js';
 import { decodeBase64, encodeBase64 } from '../crypto/base64.js';
 import { unsealBytes } from '../crypto/hybrid.js';
 import type { SealingCertificate } from '../crypto/certificate.js';
 import type { PrivateKeyEntry } from '../crypto/private-key.js';
-import { BITNAMI_CLUSTER_WIDE, BITNAMI_NAMESPACE_WIDE, SCOPE_ANNOTATION, SCOPE_ANNOTATIONS, scopeFromAnnotations, scopeLabel, type Scope } from './scope.js';
+import { SCOPE_ANNOTATIONS, scopeFromAnnotations, scopeLabel, type Scope } from './scope.js';
 import { checkSecretContent, checkSecretNames, compareKeys, sortedRecord, type SecretInput } from './secret.js';
 import { asRecord, describeKind, optionalBoolean, optionalString, stringMap } from './fields.js';
 import { invalidSecretKey } from './names.js';
+import { KeyTrialOrder, orderKeysById } from './key-choice.js';
 import { PRIMARY_RECIPIENT, readRecipientEntries, recipientEntries, sealForRecipients, uniqueRecipients, type RecipientEntry, type SealingRecipient } from './recipients.js';
+import { BITNAMI_API_VERSION, BITNAMI_CLUSTER_WIDE, BITNAMI_NAMESPACE_WIDE, KEY_ID_ANNOTATION, KSEAL_API_VERSION, SCOPE_ANNOTATION } from '../wire.js';
 
-export const KSEAL_API_VERSION = 'kseal.dev/v1alpha1';
-export const BITNAMI_API_VERSION = 'bitnami.com/v1alpha1';
 export const API_VERSIONS = [KSEAL_API_VERSION, BITNAMI_API_VERSION] as const;
 export type SealedApiVersion = (typeof API_VERSIONS)[number];
-
-/** Hint annotation: the key id (see crypto/key-id.ts) of the certificate the values were sealed with. */
-export const KEY_ID_ANNOTATION = 'kseal.dev/key-id';
 
 export interface ObjectMeta {
   name: string;
@@ -110,17 +106,26 @@ export function checkSealable(secret: SecretInput, options: SealOptions): { name
   return { name, namespace, label: scopeLabel(options.scope, namespace, name) };
 }
 
-/** Lays out a SealedSecret around already sealed values. Used by sealing and by merges. */
-export function assembleSealedSecret(parts: {
-  name: string;
-  namespace: string | undefined;
-  secret: Pick<SecretInput, 'labels' | 'annotations' | 'type' | 'immutable'>;
-  scope: Scope;
-  keyId: string;
-  encryptedData: Record<string, string>;
-  apiVersion: SealedApiVersion;
-  recipients?: RecipientEntry[];
-}): SealedSecret {
+/** What a SealedSecret is assembled from. */
+export interface SealedSecretParts {
+  readonly name: string;
+  readonly namespace: string | undefined;
+  readonly secret: Pick<SecretInput, 'labels' | 'annotations' | 'type' | 'immutable'>;
+  readonly scope: Scope;
+  readonly keyId: string;
+  readonly encryptedData: Readonly<Record<string, string>>;
+  readonly apiVersion: SealedApiVersion;
+  readonly recipients?: RecipientEntry[] | undefined;
+  /** An existing object's template, kept as it is (re-sealing); without it one is built from `secret`. */
+  readonly template?: SecretTemplate | undefined;
+}
+
+/**
+ * Lays out a SealedSecret around already sealed values: scope annotations for the API version, the
+ * key-id hint, sorted keys, the template and further recipients. The one assembly behind `encrypt`
+ * and `/v1/rotate`.
+ */
+export function assembleSealedSecret(parts: SealedSecretParts): SealedSecret {
   const { name, namespace, secret, scope, apiVersion } = parts;
   const userAnnotations = withoutScopeAnnotations(secret.annotations);
   const annotations: Record<string, string> = { ...userAnnotations, [KEY_ID_ANNOTATION]: parts.keyId };
@@ -133,11 +138,25 @@ export function assembleSealedSecret(parts: {
   metadata.annotations = sortedRecord(annotations);
   if (Object.keys(secret.labels).length > 0) metadata.labels = sortedRecord(secret.labels);
 
+  const spec: SealedSecret['spec'] = { encryptedData: sortedRecord(parts.encryptedData) };
+  if ('template' in parts) {
+    if (parts.template !== undefined) spec.template = parts.template;
+  } else spec.template = buildTemplate(parts, userAnnotations, metadata.namespace);
+  if (parts.recipients !== undefined && parts.recipients.length > 0) {
+    checkRecipientsAllowed(apiVersion, true, {});
+    spec.recipients = parts.recipients;
+  }
+  return { apiVersion, kind: 'SealedSecret', metadata, spec };
+}
+
+/** The template encrypt writes: the Secret's labels, annotations (no scope ones), type and immutability. */
+function buildTemplate(parts: SealedSecretParts, userAnnotations: Record<string, string>, namespace: string | undefined): SecretTemplate {
+  const { name, secret, apiVersion } = parts;
   const templateMeta: NonNullable<SecretTemplate['metadata']> = {};
   if (apiVersion === BITNAMI_API_VERSION) {
     // kubeseal writes name and namespace into the template; Bitnami's controller overrides them anyway.
     templateMeta.name = name;
-    if (metadata.namespace !== undefined) templateMeta.namespace = metadata.namespace;
+    if (namespace !== undefined) templateMeta.namespace = namespace;
   }
   if (Object.keys(secret.labels).length > 0) templateMeta.labels = sortedRecord(secret.labels);
   if (Object.keys(userAnnotations).length > 0) templateMeta.annotations = sortedRecord(userAnnotations);
@@ -145,13 +164,7 @@ export function assembleSealedSecret(parts: {
   if (Object.keys(templateMeta).length > 0) template.metadata = templateMeta;
   template.type = secret.type;
   if (secret.immutable !== undefined) template.immutable = secret.immutable;
-
-  const spec: SealedSecret['spec'] = { encryptedData: sortedRecord(parts.encryptedData), template };
-  if (parts.recipients !== undefined && parts.recipients.length > 0) {
-    checkRecipientsAllowed(apiVersion, true, {});
-    spec.recipients = parts.recipients;
-  }
-  return { apiVersion, kind: 'SealedSecret', metadata, spec };
+  return template;
 }
 
 /** Refuses further recipients on a Bitnami object: Bitnami's controller would prune or reject them. */
@@ -265,17 +278,6 @@ export function decodeValues(encryptedData: Readonly<Record<string, string>>, lo
     });
 }
 
-/** Orders keys so the one named by the object's key-id hint is tried first. */
-export function orderKeysByHint<T extends { readonly keyId: string }>(sealed: SealedSecret, keys: readonly T[]): T[] {
-  return orderKeysById(sealed.metadata.annotations?.[KEY_ID_ANNOTATION], keys);
-}
-
-/** Orders keys so the one with id `hint` is tried first. */
-export function orderKeysById<T extends { readonly keyId: string }>(hint: string | undefined, keys: readonly T[]): T[] {
-  if (hint === undefined) return [...keys];
-  return [...keys.filter((k) => k.keyId === hint), ...keys.filter((k) => k.keyId !== hint)];
-}
-
 /** One set of cluster (RSA) ciphertexts of an object: spec.encryptedData, or one cluster entry of spec.recipients. */
 export interface CiphertextSet {
   /** `encryptedData` for the primary set, else the entry's id. */
@@ -315,7 +317,8 @@ export interface UnsealResult {
 
 /**
  * Unseals every value with the given private keys and builds the Secret the controller would write.
- * Tries each cluster ciphertext set (clusterCiphertextSets), each with its named key first; one set
+ * Tries each cluster ciphertext set (clusterCiphertextSets), each with its named key first and then
+ * the key that opened the previous value (key-choice.ts); one set
  * must open completely. Throws the most specific failure naming the first key that did not open.
  */
 export function unsealSealedSecret(sealed: SealedSecret, keys: readonly PrivateKeyEntry[], location: ErrorLocation = {}): UnsealResult {
@@ -323,16 +326,18 @@ export function unsealSealedSecret(sealed: SealedSecret, keys: readonly PrivateK
   const label = sealedSecretLabel(sealed);
   const errors: KsealError[] = [];
   for (const set of clusterCiphertextSets(sealed, keys.map((k) => k.keyId))) {
-    const ordered = orderKeysById(set.hint, keys);
-    const privateKeys: KeyObject[] = ordered.map((k) => k.key);
+    const order = new KeyTrialOrder(orderKeysById(set.hint, keys));
     const data = new Map<string, Buffer>();
     const keyIds = new Map<string, string>();
     try {
       for (const { key, bytes } of decodeValues(set.encryptedData, location)) {
         try {
-          const { plaintext, keyIndex } = unsealBytes(privateKeys, label, bytes);
+          const tries = order.tries();
+          const { plaintext, keyIndex } = unsealBytes(tries.map((k) => k.key), label, bytes);
+          const opener = tries[keyIndex];
+          if (opener !== undefined) order.succeeded(opener);
           data.set(key, plaintext);
-          keyIds.set(key, ordered[keyIndex]?.keyId ?? '');
+          keyIds.set(key, opener?.keyId ?? '');
         } catch (e) {
           throw e instanceof KsealError ? e.at({ ...location, key }) : e;
         }

@@ -135,7 +135,6 @@ export function compareKeys(a: string, b: string): number {
 
 /** Returns a copy of `record` with its keys in sorted order. */
 export function sortedRecord<T>(record: Readonly<Record<string, T>>): Record<string, T> {
-  const out: Record<string, T> = {};
-  for (const key of Object.keys(record).sort(compareKeys)) out[key] = record[key] as T;
-  return out;
+  // fromEntries defines own properties, so a key named `__proto__` stays a key.
+  return Object.fromEntries(Object.keys(record).sort(compareKeys).map((key) => [key, record[key] as T]));
 }

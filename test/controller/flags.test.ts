@@ -49,6 +49,16 @@ describe('parseFlags', () => {
     expect(f.keyCutoffTime?.toISOString()).toBe('2024-01-01T00:00:00.000Z');
   });
 
+  it('reconciles unsharded unless --shards is given', () => {
+    expect(parseFlags([], {}).shards).toBe(1);
+    expect(parseFlags(['--shards', '12'], {}).shards).toBe(12);
+  });
+
+  it('refuses --shards without leader election, and zero shards', () => {
+    expect(() => parseFlags(['--shards', '4', '--no-leader-elect'], {})).toThrow(/leader election/);
+    expect(() => parseFlags(['--shards', '0'], {})).toThrow(/at least 1/);
+  });
+
   it('rejects bad values and a renew deadline not shorter than the lease', () => {
     expect(() => parseFlags(['--resync-period', 'soon'], {})).toThrow();
     expect(() => parseFlags(['--key-cutoff-time', 'yesterday'], {})).toThrow();

@@ -9,9 +9,8 @@ import { encodeBase64 } from '../../src/crypto/base64.js';
 import { unsealBytes } from '../../src/crypto/hybrid.js';
 import type { SealingCertificate } from '../../src/crypto/certificate.js';
 import { readSecret } from '../../src/model/secret.js';
+import { orderKeysByHint } from '../../src/model/key-choice.js';
 import {
-  KEY_ID_ANNOTATION,
-  orderKeysByHint,
   readSealedSecret,
   sealSecret,
   sealedSecretLabel,
@@ -27,6 +26,7 @@ import { ControllerMetrics } from '../../controller/metrics.js';
 import { startHttpServer, type HttpServerHandle, type HttpServerOptions } from '../../controller/http-server.js';
 import { canaryHits, newCanary } from '../helpers/canary.js';
 import { testKey, type TestKey } from '../helpers/keys.js';
+import { KEY_ID_ANNOTATION } from '../../src/wire.js';
 
 // The newest key is the fast RSA-2048 one; the older key is RSA-4096.
 const NEW = testKey('rsa-2048');

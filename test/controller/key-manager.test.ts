@@ -1,32 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { generateSealingKey, type KeygenOptions } from '../../src/crypto/keygen.js';
-import { KeyManager, keyDue, nextKeySecretName } from '../../controller/key-manager.js';
+import { KeyManager, nextKeySecretName } from '../../controller/key-manager.js';
 import { KeyRegistry } from '../../controller/key-registry.js';
 import { KubeError, type ListResult, type SecretJson } from '../../controller/kube-client.js';
 import { silentLogger } from '../../controller/logger.js';
-import { keySecret, sealingKey, ioTick } from './fixtures.js';
+import { keySecret, ioTick } from './fixtures.js';
 
 const DAY = 86_400_000;
-
-describe('keyDue', () => {
-  const k = sealingKey('rsa-2048'); // NotBefore 2020-01-01
-  const nb = k.notBefore.getTime();
-
-  it('wants a key when there is none', () => {
-    expect(keyDue([], new Date(), 0, undefined)).toBe('none');
-  });
-
-  it('renews once the newest key is older than the renew period, never with period 0', () => {
-    expect(keyDue([k], new Date(nb + 29 * DAY), 30 * DAY, undefined)).toBeUndefined();
-    expect(keyDue([k], new Date(nb + 30 * DAY), 30 * DAY, undefined)).toBe('renewal');
-    expect(keyDue([k], new Date(nb + 3000 * DAY), 0, undefined)).toBeUndefined();
-  });
-
-  it('honours a cutoff time in the past only', () => {
-    expect(keyDue([k], new Date(nb + DAY), 0, new Date(nb + DAY / 2))).toBe('cutoff');
-    expect(keyDue([k], new Date(nb + DAY), 0, new Date(nb + 2 * DAY))).toBeUndefined();
-  });
-});
 
 describe('nextKeySecretName', () => {
   it('depends only on the key Secrets that exist, so two replicas deciding on the same state collide', () => {

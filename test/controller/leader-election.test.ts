@@ -60,7 +60,7 @@ describe('LeaderElector', () => {
       ...timing,
       logger: silentLogger,
       onStartedLeading: () => log.push(`${identity}:start`),
-      onStoppedLeading: () => log.push(`${identity}:stop`),
+      onStoppedLeading: () => void log.push(`${identity}:stop`),
     });
     electors.push(e);
     return e;

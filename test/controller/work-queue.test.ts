@@ -163,3 +163,27 @@ describe('backoffDelay', () => {
     expect(backoffDelay(1, { ...o, maxMs: 1000 })).toBeGreaterThan(100);
   });
 });
+
+describe('WorkQueue.drain', () => {
+  it('drops the waiting keys it selects, keeps the others and waits for the selected key in flight', async () => {
+    const queue = new WorkQueue({ concurrency: 1, backoff: { initialMs: 5, maxMs: 50 } });
+    const done: string[] = [];
+    let release: () => void = () => undefined;
+    const first = new Promise<void>((r) => (release = r));
+    queue.start(async (key) => {
+      if (key === 'a/1') await first;
+      done.push(key);
+      return 'no';
+    });
+    for (const key of ['a/1', 'a/2', 'b/1']) queue.add(key);
+    let drained = false;
+    const drain = queue.drain((key) => key.startsWith('a/')).then(() => (drained = true));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(drained).toBe(false);
+    release();
+    await drain;
+    await new Promise((r) => setTimeout(r, 20));
+    expect(done).toEqual(['a/1', 'b/1']);
+    await queue.stop();
+  });
+});

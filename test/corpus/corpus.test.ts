@@ -8,11 +8,12 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ERROR_CODES, EXIT, type ErrorCode } from '../../src/errors.js';
+import { ERROR_CODES, type ErrorCode } from '../../src/errors.js';
 import { containsCanary } from '../helpers/canary.js';
 import { runCli, tempDir, type TempDir } from '../helpers/cli.js';
 import { testKey } from '../helpers/keys.js';
 import { generateSealedCases } from './generate-sealed.js';
+import { EXIT } from '../../src/wire.js';
 
 const CANARY = 'CANARY-corpus-3f9b2c71d5e8a046';
 const ROOT = fileURLToPath(new URL('./', import.meta.url));

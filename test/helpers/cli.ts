@@ -16,6 +16,8 @@ export interface CliRunOptions {
   readonly env?: Record<string, string | undefined>;
   readonly cwd?: string;
   readonly now?: Date;
+  /** Pretend stdin is a terminal: each hidden prompt returns the next answer and records its prompt. */
+  readonly tty?: { readonly answers: readonly string[]; readonly prompts: string[] };
 }
 
 /** Runs `kseal <argv>` in-process. */
@@ -34,6 +36,17 @@ export async function runCli(argv: readonly string[], options: CliRunOptions = {
     cwd: options.cwd ?? process.cwd(),
     now: () => options.now ?? new Date(),
   };
+  const tty = options.tty;
+  if (tty !== undefined) {
+    let next = 0;
+    Object.assign(io, {
+      stdinIsTty: true,
+      promptHidden: (prompt: string) => {
+        tty.prompts.push(prompt);
+        return Promise.resolve(tty.answers[next++] ?? '');
+      },
+    });
+  }
   const code = await main(argv, io);
   return { code, stdout, stderr };
 }

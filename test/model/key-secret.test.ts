@@ -1,9 +1,10 @@
 /** Unit tests of key Secrets (src/model/key-secret.ts): writing them and reading private keys back. */
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { BITNAMI_SEALING_KEY_LABEL, keySecretManifest, readPrivateKeys, SEALING_KEY_ACTIVE, SEALING_KEY_LABEL } from '../../src/model/key-secret.js';
+import { keySecretManifest, readPrivateKeys } from '../../src/model/key-secret.js';
 import { testKey } from '../helpers/keys.js';
 import { ksealErrorOf } from '../helpers/errors.js';
+import { BITNAMI_SEALING_KEY_LABEL, SEALING_KEY_ACTIVE, SEALING_KEY_LABEL } from '../../src/wire.js';
 
 const small = testKey('rsa-2048');
 const big = testKey('rsa-4096');

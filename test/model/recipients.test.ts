@@ -2,11 +2,12 @@
 import { describe, expect, it } from 'vitest';
 import { generateIdentity, parseRecipient } from '../../src/crypto/identity.js';
 import { readSecret } from '../../src/model/secret.js';
-import { BITNAMI_API_VERSION, KEY_ID_ANNOTATION, readSealedSecret, sealSecret, unsealSealedSecret, type SealedSecret } from '../../src/model/sealed-secret.js';
+import { readSealedSecret, sealSecret, unsealSealedSecret, type SealedSecret } from '../../src/model/sealed-secret.js';
 import { clusterRecipient, escrowRecipient, MAX_RECIPIENTS, sealForRecipients } from '../../src/model/recipients.js';
 import { objectRecipients, openObject, openWithIdentities, sealForObject } from '../../src/model/object-recipients.js';
 import { testKey } from '../helpers/keys.js';
 import { ksealErrorOf } from '../helpers/errors.js';
+import { BITNAMI_API_VERSION, KEY_ID_ANNOTATION } from '../../src/wire.js';
 
 const a = testKey('rsa-2048');
 const b = testKey('rsa-4096');

@@ -1,7 +1,8 @@
 /** Unit tests of scopes (src/model/scope.ts): names, annotations and OAEP labels. */
 import { describe, expect, it } from 'vitest';
 import { KsealError } from '../../src/errors.js';
-import { BITNAMI_CLUSTER_WIDE, BITNAMI_NAMESPACE_WIDE, describeScope, parseScope, SCOPE_ANNOTATION, SCOPES, scopeFromAnnotations, scopeLabel } from '../../src/model/scope.js';
+import { describeScope, parseScope, SCOPES, scopeFromAnnotations, scopeLabel } from '../../src/model/scope.js';
+import { BITNAMI_CLUSTER_WIDE, BITNAMI_NAMESPACE_WIDE, SCOPE_ANNOTATION } from '../../src/wire.js';
 
 function codeOf(fn: () => unknown): string {
   try {

@@ -1,11 +1,8 @@
 /** Unit tests of the SealedSecret object (src/model/sealed-secret.ts): sealing, reading and unsealing. */
 import { describe, expect, it } from 'vitest';
 import { readSecret } from '../../src/model/secret.js';
+import { orderKeysByHint } from '../../src/model/key-choice.js';
 import {
-  BITNAMI_API_VERSION,
-  KEY_ID_ANNOTATION,
-  KSEAL_API_VERSION,
-  orderKeysByHint,
   readSealedSecret,
   sealedSecretLabel,
   sealedSecretScope,
@@ -16,10 +13,11 @@ import {
   type SealedApiVersion,
   type SealedSecret,
 } from '../../src/model/sealed-secret.js';
-import { BITNAMI_CLUSTER_WIDE, BITNAMI_NAMESPACE_WIDE, SCOPE_ANNOTATION, SCOPES, type Scope } from '../../src/model/scope.js';
+import { SCOPES, type Scope } from '../../src/model/scope.js';
 import { testKey } from '../helpers/keys.js';
 import { canaryHits, errorText, newCanary } from '../helpers/canary.js';
 import { ksealErrorOf } from '../helpers/errors.js';
+import { BITNAMI_API_VERSION, BITNAMI_CLUSTER_WIDE, BITNAMI_NAMESPACE_WIDE, KEY_ID_ANNOTATION, KSEAL_API_VERSION, SCOPE_ANNOTATION } from '../../src/wire.js';
 
 const key = testKey('rsa-2048');
 const other = testKey('rsa-4096');

@@ -128,6 +128,9 @@ form.addEventListener('submit', (event) => {
   event.preventDefault();
   void (async () => {
     clearErrors();
+    // No stale output while the form may have changed since the last seal.
+    output.value = '';
+    outputSection.hidden = true;
     if (certificate === undefined) return;
     try {
       const filled = await collect();
@@ -137,7 +140,7 @@ form.addEventListener('submit', (event) => {
       outputSection.hidden = false;
       copyStatus.textContent = '';
       const count = filled.entries.length;
-      outputStatus.textContent = `Sealed ${count} key${count === 1 ? '' : 's'}, ${describeScope(filled.scope, filled.namespace, filled.name)}, to key ${certificate.keyId.slice(0, 16)}…. Copy or download it and commit it.`;
+      outputStatus.textContent = `Sealed ${count} key${count === 1 ? '' : 's'}, ${describeScope(filled.scope, filled.namespace, filled.name)}, to key ${certificate.keyId.slice(0, 16)}… Copy or download it, then commit it.`;
       output.focus();
       output.setSelectionRange(0, 0);
       output.scrollTop = 0;

@@ -1,0 +1,10 @@
+/** The team-workflow commands (issue 12), registered after the core ones: repo config, write-only edits, create, merge driver, lint. */
+import type { Command } from 'commander';
+import type { CliIo } from './io.js';
+import { configCommand } from './commands/config.js';
+import { renameKeyCommand } from './commands/rename-key.js';
+import { setCommand } from './commands/set.js';
+import { unsetCommand } from './commands/unset.js';
+
+/** Registration functions, in help order. */
+export const workflowCommands: ReadonlyArray<(program: Command, io: CliIo) => void> = [setCommand, unsetCommand, renameKeyCommand, configCommand];

@@ -1,0 +1,132 @@
+/**
+ * Sharded reconciling across replicas (Bitnami can run one replica only, its #62): the SealedSecrets
+ * are split into `shards` by a stable hash of namespace/name (controller/shards.ts), each shard has
+ * its own `coordination.k8s.io` Lease, and each replica holds a fair share of the Leases. A replica
+ * reconciles exactly the objects of the shards it holds, so every object has one reconciler.
+ *
+ * Each shard Lease runs the ordinary leader-election loop (controller/leader-election.ts), gated by a
+ * plan made every retry period from what the loops last read (controller/shards.ts `planShards`):
+ * - a replica below its share asks the busiest holder for one shard (an annotation on that Lease);
+ * - a holder above its share, or asked by a replica below its share, drains the shard's work and
+ *   hands the Lease over (released at once, so the asker takes it on its next attempt);
+ * - a replica that dies stops renewing: its Leases expire after the lease duration and replicas
+ *   below their share take them, as with the single leader Lease.
+ * Safety does not depend on the plan: a shard is reconciled only by the holder of its Lease, and a
+ * holder stops reconciling (renew deadline) before its Lease can expire for others.
+ */
+import type { V1Lease } from '@kubernetes/client-node';
+import { sleep } from '../net/backoff.js';
+import type { KubeApi } from './kube-client.js';
+import { LeaderElector, WANTED_AT_ANNOTATION, WANTED_BY_ANNOTATION } from './leader-election.js';
+import type { Logger } from './logger.js';
+import { planShards, shardLeaseName } from './shards.js';
+
+export interface ShardCoordinatorOptions {
+  readonly api: Pick<KubeApi, 'readNamespacedLease' | 'createNamespacedLease' | 'replaceNamespacedLease'>;
+  readonly namespace: string;
+  /** Base name; shard Leases are `<leaseName>-shard-<i>-of-<n>`. */
+  readonly leaseName: string;
+  readonly shards: number;
+  readonly identity: string;
+  readonly leaseDurationMs: number;
+  readonly renewDeadlineMs: number;
+  readonly retryPeriodMs: number;
+  readonly logger: Logger;
+  /** This replica now holds `shard`: start reconciling its objects. */
+  readonly onAcquired: (shard: number) => void;
+  /** This replica no longer holds `shard`: stop reconciling it; resolve when its work in flight is done. */
+  readonly onLost: (shard: number) => Promise<void>;
+}
+
+/** Holds this replica's share of the shard Leases (see the module comment). */
+export class ShardCoordinator {
+  private readonly electors: LeaderElector[];
+  private plan = { mayAcquire: true };
+  private stopped = false;
+  private loop: Promise<void> | undefined;
+  private readonly stopController = new AbortController();
+
+  constructor(private readonly options: ShardCoordinatorOptions) {
+    this.electors = Array.from(
+      { length: options.shards },
+      (_, shard) =>
+        new LeaderElector({
+          api: options.api,
+          namespace: options.namespace,
+          name: shardLeaseName(options.leaseName, shard, options.shards),
+          identity: options.identity,
+          leaseDurationMs: options.leaseDurationMs,
+          renewDeadlineMs: options.renewDeadlineMs,
+          retryPeriodMs: options.retryPeriodMs,
+          logger: options.logger,
+          mayAcquire: () => this.plan.mayAcquire,
+          onStartedLeading: () => options.onAcquired(shard),
+          onStoppedLeading: () => options.onLost(shard),
+        }),
+    );
+  }
+
+  /** The shards this replica holds now. */
+  held(): number[] {
+    return this.electors.flatMap((e, shard) => (e.isLeader() ? [shard] : []));
+  }
+
+  /** Starts every shard's election loop and the planning loop. */
+  start(): void {
+    for (const e of this.electors) e.start();
+    this.loop ??= this.run();
+  }
+
+  /** Stops; held Leases are released (`release`) after their work is drained, or left to expire. */
+  async stop(release = true): Promise<void> {
+    this.stopped = true;
+    this.stopController.abort();
+    await this.loop;
+    await Promise.all(this.electors.map((e) => e.stop(release)));
+  }
+
+  private async run(): Promise<void> {
+    const { retryPeriodMs, logger } = this.options;
+    while (!this.stopped) {
+      try {
+        await this.tick();
+      } catch (e) {
+        logger.debug('shard planning failed', { error: (e as Error).message });
+      }
+      await sleep(retryPeriodMs, this.stopController.signal);
+    }
+  }
+
+  /** One planning step: recompute the gate, hand over at most one shard, ask for at most one. */
+  private async tick(): Promise<void> {
+    const observations = this.electors.map((e) => e.observation());
+    const plan = planShards(
+      this.options.identity,
+      observations.map((o) => ({ holder: o.holder, wantedBy: o.wantedBy })),
+    );
+    this.plan = plan;
+    if (plan.handOver !== undefined) {
+      this.options.logger.info('handing a shard over', { shard: plan.handOver, members: plan.members, held: this.held().length });
+      await this.electors[plan.handOver]?.handOver();
+    }
+    if (plan.request !== undefined) {
+      const lease = observations[plan.request]?.lease;
+      if (lease !== undefined) await this.request(lease);
+    }
+  }
+
+  /** Asks the holder of `lease` to hand it over (a conflicting write just means: try next tick). */
+  private async request(lease: V1Lease): Promise<void> {
+    const { api, namespace, identity, logger } = this.options;
+    const name = lease.metadata?.name ?? '';
+    try {
+      await api.replaceNamespacedLease(namespace, name, {
+        ...lease,
+        metadata: { ...lease.metadata, annotations: { ...lease.metadata?.annotations, [WANTED_BY_ANNOTATION]: identity, [WANTED_AT_ANNOTATION]: new Date().toISOString() } },
+      });
+      logger.debug('asked for a shard', { lease: name });
+    } catch (e) {
+      logger.debug('shard request not written', { lease: name, error: (e as Error).message });
+    }
+  }
+}
