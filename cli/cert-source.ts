@@ -1,6 +1,6 @@
 /**
  * Where the sealing certificate comes from: `--cert` (or `KSEAL_CERT`, or kubeseal's
- * `SEALED_SECRETS_CERT`) as a file, a `file://` URL or an http(s) URL for offline sealing, else the
+ * `SEALED_SECRETS_CERT`, both bound by commander) as a file, a `file://` URL or an http(s) URL for offline sealing, else the
  * controller (directly or through the Kubernetes API service proxy).
  */
 import { fileURLToPath } from 'node:url';
@@ -16,10 +16,10 @@ export interface CertSourceOptions extends ControllerOptions {
 
 /** Loads and checks the sealing certificate from the configured source. */
 export async function loadCertificate(options: CertSourceOptions, io: CliIo): Promise<SealingCertificate> {
-  const fromEnv = options.cert === undefined ? (nonEmpty(io.env.KSEAL_CERT) ?? nonEmpty(io.env.SEALED_SECRETS_CERT)) : undefined;
-  const cert = options.cert ?? fromEnv;
+  // --cert, KSEAL_CERT and SEALED_SECRETS_CERT are bound to options.cert by commander (Option.env).
+  const cert = options.cert;
   if (cert !== undefined && cert !== '') {
-    const flag = options.cert !== undefined ? '--cert' : nonEmpty(io.env.KSEAL_CERT) !== undefined ? 'KSEAL_CERT' : 'SEALED_SECRETS_CERT';
+    const flag = '--cert';
     if (/^https?:\/\//i.test(cert)) return parseCertificate(await getUrl(cert, flag), { source: cert, now: io.now() });
     const path = /^file:/i.test(cert) ? fileUrlPath(cert, flag) : cert;
     const { bytes } = await readInput(io, path);
@@ -28,10 +28,6 @@ export async function loadCertificate(options: CertSourceOptions, io: CliIo): Pr
   const client = await controllerClient(options, io);
   const body = expectOk(await client.request('GET', HTTP_PATHS.cert), `GET ${HTTP_PATHS.cert}`, client);
   return parseCertificate(body, { source: client.description, now: io.now() });
-}
-
-function nonEmpty(value: string | undefined): string | undefined {
-  return value === undefined || value === '' ? undefined : value;
 }
 
 function fileUrlPath(text: string, flag: string): string {

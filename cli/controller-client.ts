@@ -40,10 +40,10 @@ const TIMEOUT_MS = 30_000;
 
 /** Builds a client for the controller named by the options. */
 export async function controllerClient(options: ControllerOptions, io: CliIo): Promise<ControllerClient> {
-  const direct = options.controllerUrl ?? io.env.KSEAL_CONTROLLER_URL;
+  // --controller-url or KSEAL_CONTROLLER_URL (bound by commander).
+  const direct = options.controllerUrl;
   if (direct !== undefined && direct !== '') {
-    const flag = options.controllerUrl === undefined ? 'KSEAL_CONTROLLER_URL' : '--controller-url';
-    const base = parseHttpUrl(direct, flag).href.replace(/\/+$/, '');
+    const base = parseHttpUrl(direct, '--controller-url').href.replace(/\/+$/, '');
     const description = `the controller at ${base}`;
     return { description, namespace: undefined, request: (method, path, body, contentType) => send(new URL(base + path), method, {}, body, contentType, description, undefined) };
   }

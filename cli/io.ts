@@ -3,13 +3,16 @@
  * captured output, chosen stdin, environment and clock.
  */
 import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { KsealError } from '../src/errors.js';
 import { promptHidden } from './hidden-prompt.js';
 
 export interface CliIo {
-  /** Reads all of standard input. */
-  readStdin(): Promise<Buffer>;
+  /**
+   * Reads all of standard input. `expecting` says what for ("a Secret manifest (YAML or JSON)"): on
+   * a terminal the user is told so, instead of a silent wait (kubeseal: "tty detected").
+   */
+  readStdin(expecting?: string): Promise<Buffer>;
   stdout(text: string): void;
   stderr(text: string): void;
   readonly env: Readonly<Record<string, string | undefined>>;
@@ -17,6 +20,8 @@ export interface CliIo {
   readonly cwd: string;
   /** The clock certificate validity is checked against. */
   now(): Date;
+  /** How the user called the program, for help and messages: "kseal" (default) or "kubectl kseal". */
+  readonly programName?: string;
   /** True when stdin is a terminal (values are then asked for with a hidden prompt). */
   readonly stdinIsTty?: boolean;
   /** Reads one line from the terminal without echo (see hidden-prompt.ts). */
@@ -26,7 +31,8 @@ export interface CliIo {
 /** The real process's io. */
 export function processIo(): CliIo {
   return {
-    readStdin: async () => {
+    readStdin: async (expecting) => {
+      if (process.stdin.isTTY) process.stderr.write(`kseal: tty detected: expecting ${expecting ?? 'input'} on stdin; end it with Ctrl-D, or pass a file instead\n`);
       const chunks: Buffer[] = [];
       for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
       return Buffer.concat(chunks);
@@ -36,6 +42,7 @@ export function processIo(): CliIo {
     env: process.env,
     cwd: process.cwd(),
     now: () => new Date(),
+    programName: /^kubectl-kseal(\.c?js)?$/.test(basename(process.argv[1] ?? '')) ? 'kubectl kseal' : 'kseal',
     stdinIsTty: process.stdin.isTTY === true,
     promptHidden,
   };
@@ -45,8 +52,8 @@ export function processIo(): CliIo {
 export const STDIN = '<stdin>';
 
 /** Reads `path` (relative to io.cwd), or stdin for undefined or `-`. Returns the bytes and the name for messages. */
-export async function readInput(io: CliIo, path: string | undefined): Promise<{ bytes: Buffer; source: string }> {
-  if (path === undefined || path === '-') return { bytes: await io.readStdin(), source: STDIN };
+export async function readInput(io: CliIo, path: string | undefined, expecting?: string): Promise<{ bytes: Buffer; source: string }> {
+  if (path === undefined || path === '-') return { bytes: await io.readStdin(expecting), source: STDIN };
   try {
     return { bytes: await readFile(resolve(io.cwd, path)), source: path };
   } catch (e) {

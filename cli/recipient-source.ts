@@ -3,7 +3,7 @@
  * key, or the controller's certificate when none is given), `--recipient kseal1…` (repeatable) and
  * `--recipients-file FILE` (repeatable), and escrow identities from `--identity FILE`.
  */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import type { SealingCertificate } from '../src/crypto/certificate.js';
 import { parseIdentityFile, parseRecipient, parseRecipientsFile, type EscrowIdentity } from '../src/crypto/identity.js';
 import { clusterRecipient, escrowRecipient, uniqueRecipients, type SealingRecipient } from '../src/model/recipients.js';
@@ -23,7 +23,7 @@ const collect = (value: string, previous: string[] | undefined): string[] => [..
 /** Adds --cert (repeatable), --recipient and --recipients-file. Use with addCertSourceOptions(command, false). */
 export function addRecipientOptions(command: Command): Command {
   return command
-    .option('--cert <path|url>', 'sealing certificate file or URL, for offline sealing (env KSEAL_CERT); repeat for more clusters, the first goes in encryptedData', collect)
+    .addOption(new Option('--cert <path|url>', 'sealing certificate: a file, file:// or http(s) URL, for offline sealing; repeat for more clusters, the first goes in encryptedData').env('KSEAL_CERT').argParser(collect))
     .option('--recipient <kseal1…>', 'also seal for this escrow identity (repeatable)', collect)
     .option('--recipients-file <file>', 'also seal for every kseal1… line of this file (repeatable)', collect);
 }

@@ -293,11 +293,13 @@ export class Controller {
     // would unseal (and try to write) what a restart should get for free.
     await Promise.all([this.sealedSecrets.waitForSync(), this.secrets.waitForSync(), this.keySecrets.waitForSync()]);
     if (!this.leading || term !== this.term) return;
-    this.queue.start((key) => this.reconcileKey(key));
+    // Every key is queued before the queue starts: a key the informer queued already is then not
+    // also added while it is being processed (which would reconcile it, and unseal it, twice).
     for (const obj of this.sealedSecrets.list()) this.queue.add(objectKey(obj));
     // Objects deleted while this replica did not lead never reached its queue: reconciling their keys
     // forgets what it still reports about them (condition series, key usage).
     for (const key of this.options.metrics.conditionKeys()) if (this.sealedSecrets.get(key) === undefined) this.queue.add(key);
+    this.queue.start((key) => this.reconcileKey(key));
     void this.reportUsageWhenIdle(term);
   }
 
@@ -325,16 +327,16 @@ export class Controller {
     this.transition = this.transition.then(async () => {
       await Promise.all([this.sealedSecrets.waitForSync(), this.secrets.waitForSync(), this.keySecrets.waitForSync()]);
       if (!this.heldShards.has(shard) || this.stopped) return;
-      if (!this.queueStarted) {
-        this.queueStarted = true;
-        this.queue.start((key) => this.reconcileKey(key));
-      }
       const inShard = (key: string): boolean => shardOf(key, this.shardCount) === shard;
       for (const obj of this.sealedSecrets.list()) {
         const key = objectKey(obj);
         if (inShard(key)) this.queue.add(key);
       }
       for (const key of this.options.metrics.conditionKeys()) if (inShard(key) && this.sealedSecrets.get(key) === undefined) this.queue.add(key);
+      if (!this.queueStarted) {
+        this.queueStarted = true;
+        this.queue.start((key) => this.reconcileKey(key));
+      }
       this.initialSyncLogged = false;
       void this.reportUsageWhenIdle(term);
     });

@@ -10,8 +10,16 @@ import { loadKubeconfig, type KubeconfigSelection, type LoaderOptions, type Reso
 export function toKubeConfig(resolved: ResolvedKubeconfig): KubeConfig {
   const kc = new KubeConfig();
   if (resolved.source === 'in-cluster') kc.loadFromCluster();
-  // JSON is YAML: client-node's own reader converts the kubeconfig's field names.
-  else kc.loadFromString(JSON.stringify(resolved.document));
+  else {
+    // kubectl talks to an http:// server as it is; client-node refuses unless TLS verification is
+    // "skipped", which for a server without TLS changes nothing, so say so for those clusters.
+    const clusters = resolved.document.clusters.map((c) => {
+      const cluster = (c.cluster ?? {}) as Record<string, unknown>;
+      return typeof cluster.server === 'string' && /^http:\/\//i.test(cluster.server) ? { ...c, cluster: { ...cluster, 'insecure-skip-tls-verify': true } } : c;
+    });
+    // JSON is YAML: client-node's own reader converts the kubeconfig's field names.
+    kc.loadFromString(JSON.stringify({ ...resolved.document, clusters }));
+  }
   return kc;
 }
 

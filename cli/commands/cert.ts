@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { loadCertificate } from '../cert-source.js';
 import { emit } from '../emit.js';
+import { addAliases } from '../kubeseal-compat.js';
 import type { CliIo } from '../io.js';
 import { addCertSourceOptions, certSource, type CertSourceFlags } from '../options.js';
 
@@ -17,6 +18,7 @@ export function certCommand(program: Command, io: CliIo): void {
     .description("Fetch the controller's current sealing certificate (directly, or through the Kubernetes API service proxy), check it, and print it as PEM.")
     .option('-w, --write <file>', 'write to this file instead of stdout');
   addCertSourceOptions(command, false);
+  addAliases(command, [], '--fetch-cert');
   command.addHelpText(
     'after',
     `

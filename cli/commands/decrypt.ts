@@ -14,7 +14,8 @@ import { openObject } from '../../src/model/object-recipients.js';
 import { loadIdentities } from '../recipient-source.js';
 import { emit } from '../emit.js';
 import { readInput, type CliIo } from '../io.js';
-import { addOutputOptions, formatFlag } from '../options.js';
+import { addAliases } from '../kubeseal-compat.js';
+import { addOutputOptions, FORMAT_ALIAS, formatFlag } from '../options.js';
 
 interface DecryptFlags {
   key?: string[];
@@ -35,6 +36,16 @@ export function decryptCommand(program: Command, io: CliIo): void {
     .option('-i, --identity <file...>', 'escrow identity files (KSEAL-SECRET-KEY-1…, from kseal identity new)')
     .option('-f, --file <file>', 'SealedSecrets to open (default: stdin)');
   addOutputOptions(command);
+  addAliases(
+    command,
+    [
+      { flags: '--recovery-private-key <files>', target: 'key', targetFlag: '-k (comma-separated)', convert: (v) => v.split(',').filter((f) => f !== '') },
+      { flags: '--secret-file <file>', target: 'file', targetFlag: '-f' },
+      FORMAT_ALIAS,
+      { flags: '--sealed-secret-file <file>', target: 'write', targetFlag: '-w' },
+    ],
+    '--recovery-unseal',
+  );
   command.addHelpText(
     'after',
     `
@@ -50,10 +61,10 @@ Examples:
     const identities = await loadIdentities(flags.identity, io);
     const keys: PrivateKeyEntry[] = [];
     for (const file of flags.key ?? []) {
-      const { bytes, source } = await readInput(io, file);
+      const { bytes, source } = await readInput(io, file, 'private keys');
       keys.push(...readPrivateKeys(bytes.toString('utf8'), source));
     }
-    const { bytes, source } = await readInput(io, flags.file);
+    const { bytes, source } = await readInput(io, flags.file, 'SealedSecret manifests (YAML or JSON)');
     const objects = readManifests(bytes.toString('utf8'), source);
     if (objects.length === 0) throw new KsealError('NO_DOCUMENTS', 'the input holds no documents', { file: source });
     const secrets = objects.map(({ value, location }) => {

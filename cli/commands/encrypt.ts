@@ -15,7 +15,9 @@ import { writeFileAtomic } from '../atomic-write.js';
 import { addConfigOption, findRepoConfig, recipientFlagsFromRule, ruleFor } from '../repo-config.js';
 import { matchRule } from '../../src/config/rule-match.js';
 import { resolve } from 'node:path';
-import { addCertSourceOptions, addOutputOptions, apiVersionFlag, formatFlag, scopeFlag } from '../options.js';
+import { contextNamespace } from '../../net/kubeconfig.js';
+import { addAliases } from '../kubeseal-compat.js';
+import { addCertSourceOptions, addOutputOptions, apiVersionFlag, apiVersionOption, CERT_ALIASES, FORMAT_ALIAS, formatFlag, scopeFlag, scopeOption } from '../options.js';
 import { KEY_ID_ANNOTATION, KSEAL_API_VERSION } from '../../src/wire.js';
 
 interface EncryptFlags extends RecipientFlags {
@@ -31,32 +33,38 @@ interface EncryptFlags extends RecipientFlags {
   apiVersion?: string;
 }
 
+/** What stdin should hold, for the tty notice. */
+const EXPECTING = 'a Secret manifest (YAML or JSON)';
+
 /** Registers the command. */
 export function encryptCommand(program: Command, io: CliIo): void {
+  const name = io.programName ?? 'kseal';
   const command = program
     .command('encrypt')
     .alias('seal')
     .summary('seal Secrets into SealedSecrets')
     .description('Seal every Secret in the input (YAML or JSON, multiple documents, Lists) into a SealedSecret that is safe to commit.')
     .option('-f, --file <file>', 'input file (default: stdin)')
-    .option('--scope <scope>', 'strict | namespace-wide | cluster-wide (default: from annotations, else strict)')
+    .addOption(scopeOption('binding of the values (default: from annotations, else .kseal.yaml, else strict)'))
     .option('--name <name>', 'override the Secret name')
-    .option('-n, --namespace <namespace>', 'override (or set) the Secret namespace')
-    .option('--api-version <version>', 'kseal.dev/v1alpha1 (default) or bitnami.com/v1alpha1')
+    .option('-n, --namespace <namespace>', "override (or set) the Secret namespace (default: the input's, else .kseal.yaml, else the kubeconfig context's)")
+    .addOption(apiVersionOption())
     .option('--allow-empty-data', 'allow Secrets with no values')
     .option('--merge-into <file>', 'seal the input keys into this existing SealedSecret file, in place');
   addConfigOption(addOutputOptions(addCertSourceOptions(addRecipientOptions(command), false)));
+  addAliases(command, [FORMAT_ALIAS, { flags: '--secret-file <file>', target: 'file', targetFlag: '-f' }, { flags: '--sealed-secret-file <file>', target: 'write', targetFlag: '-w' }, ...CERT_ALIASES]);
   command.addHelpText(
     'after',
     `
 Examples:
-  kseal encrypt --cert cert.pem < secret.yaml > sealed.yaml
-  kubectl create secret generic db -n app --from-file=password=./pw.txt --dry-run=client -o yaml | kseal encrypt > db.sealed.yaml
-  kseal encrypt --cert cert.pem --merge-into db.sealed.yaml < new-key.yaml
-  kseal encrypt --cert prod.pem --cert dr.pem --recipient kseal1… < secret.yaml > sealed.yaml`,
+  ${name} encrypt --cert cert.pem < secret.yaml > sealed.yaml
+  kubectl create secret generic db -n app --from-file=password=./pw.txt --dry-run=client -o yaml | ${name} encrypt > db.sealed.yaml
+  ${name} encrypt --cert cert.pem --merge-into db.sealed.yaml < new-key.yaml
+  ${name} encrypt --cert prod.pem --cert dr.pem --recipient kseal1… < secret.yaml > sealed.yaml`,
   );
-  command.action(async (flags: EncryptFlags) => {
-    const { bytes, source } = await readInput(io, flags.file);
+  command.action(async (flags: EncryptFlags, self: Command) => {
+    if (flags.mergeInto !== undefined) checkMergeFlags(self);
+    const { bytes, source } = await readInput(io, flags.file, EXPECTING);
     const objects = readManifests(bytes.toString('utf8'), source);
     if (objects.length === 0) throw new KsealError('NO_DOCUMENTS', 'the input holds no documents', { file: source, hint: 'pipe a Secret manifest in, or pass -f FILE' });
     if (flags.name !== undefined && objects.length > 1) {
@@ -73,7 +81,9 @@ Examples:
     const absolute = path === undefined ? undefined : resolve(io.cwd, path);
     const plans = secrets.map((input) => {
       const rule = config === undefined ? undefined : matchRule(config, absolute, input.namespace).rule;
-      const secret = rule?.namespace !== undefined && input.namespace === undefined ? { ...input, namespace: rule.namespace } : input;
+      // As kubectl and kubeseal: a Secret with no namespace (here or in .kseal.yaml) goes to the kubeconfig context's.
+      const namespace = input.namespace ?? rule?.namespace ?? contextNamespace({ kubeconfig: flags.kubeconfig, context: flags.context }, io.env, { cwd: io.cwd });
+      const secret = namespace !== input.namespace ? { ...input, namespace } : input;
       const ruleFlags = recipientFlagsFromRule(flags, io, rule);
       const apiVersion = flagApiVersion ?? rule?.apiVersion;
       checkRecipientsAllowed(apiVersion ?? KSEAL_API_VERSION, hasExtraRecipients(ruleFlags), { file: source });
@@ -91,6 +101,20 @@ Examples:
     for (const secret of secrets) for (const w of secret.warnings) warn(io, `${secret.location.file ?? ''}: document ${secret.location.document ?? '?'}: ${w}`);
     await emit(io, writeManifests(sealed, formatFlag(flags.output)), flags.write);
   });
+}
+
+/** --merge-into edits a file in place for the file's own name, namespace and scope: flags that say otherwise are a usage error. */
+function checkMergeFlags(command: Command): void {
+  const given = (key: string): boolean => command.getOptionValueSource(key) === 'cli';
+  for (const [key, flag, why] of [
+    ['output', '-o', 'the file keeps its own format'],
+    ['write', '-w', 'the file named by --merge-into is the output'],
+    ['name', '--name', "the values are sealed for the file's name"],
+    ['namespace', '-n', "the values are sealed for the file's namespace"],
+    ['apiVersion', '--api-version', 'the file keeps its apiVersion'],
+  ] as const) {
+    if (given(key)) throw new KsealError('USAGE', `${flag} does not go with --merge-into: ${why}`, { hint: `drop ${flag}` });
+  }
 }
 
 function scopeOf(secret: SecretInput): ReturnType<typeof scopeFromAnnotations> {
@@ -123,10 +147,8 @@ async function merge(io: CliIo, flags: EncryptFlags, secrets: SecretInput[], fil
   if (flagScope !== undefined && flagScope !== scope) {
     throw new KsealError('SCOPE_CONFLICT', `--scope ${flagScope} differs from the target's scope ${scope}`, { file, hint: 'drop --scope: merged values always take the target file\'s scope' });
   }
+  // The input's own name and namespace are throwaway (kubectl create secret ... --dry-run): the target's count.
   const { metadata } = sealed;
-  if ((secret.name !== undefined && secret.name !== metadata.name) || (secret.namespace !== undefined && secret.namespace !== metadata.namespace)) {
-    warn(io, `the input Secret is ${secret.namespace ?? '?'}/${secret.name ?? '?'}; its keys are sealed for the target ${describeScope(scope, metadata.namespace, metadata.name)}`);
-  }
   // The keys are sealed for every recipient already on the object; --cert after the first and
   // --recipient may only name those (adding a recipient needs the plaintext: kseal recipients add).
   const onObject = new Set((sealed.spec.recipients ?? []).map((r) => r.id));

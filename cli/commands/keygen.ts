@@ -3,7 +3,7 @@
  * RSA key (PKCS#1 PEM, mode 0600), self-signed certificate (0644) and optionally a `kubernetes.io/tls`
  * key Secret manifest (0600: it holds the private key) ready to apply in the controller's namespace.
  */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { KsealError } from '../../src/errors.js';
@@ -37,7 +37,7 @@ export function keygenCommand(program: Command, io: CliIo): void {
     .option('--secret-out <file>', 'also write a kubernetes.io/tls key Secret manifest (0600)')
     .option('--secret-name <name>', 'name of the key Secret (default: kseal-key-<date>)')
     .option('--secret-namespace <ns>', "the controller's namespace", DEFAULT_CONTROLLER_NAMESPACE)
-    .option('--bits <n>', 'RSA key size: 2048, 3072 or 4096', '4096')
+    .addOption(new Option('--bits <n>', 'RSA key size').choices(['2048', '3072', '4096']).default('4096'))
     .option('--cn <name>', 'certificate common name', 'kseal')
     .option('--days <n>', 'certificate validity in days', '3650')
     .option('--force', 'replace existing files')
@@ -46,11 +46,10 @@ export function keygenCommand(program: Command, io: CliIo): void {
       `
 Examples:
   kseal keygen && kseal encrypt --cert kseal.crt < secret.yaml
-  kseal keygen --secret-out key-secret.yaml && kubectl apply -f key-secret.yaml`,
+  kseal keygen --key-out byo.key --cert-out byo.crt --secret-out byo-secret.yaml && kubectl apply -f byo-secret.yaml`,
     )
     .action(async (flags: KeygenFlags) => {
       const bits = Number(flags.bits);
-      if (![2048, 3072, 4096].includes(bits)) throw new KsealError('USAGE', `--bits must be 2048, 3072 or 4096, not ${JSON.stringify(flags.bits)}`);
       const days = Number(flags.days);
       if (!Number.isInteger(days) || days < 1 || days > 36500) throw new KsealError('USAGE', `--days must be a whole number from 1 to 36500, not ${JSON.stringify(flags.days)}`);
       const now = io.now();

@@ -75,5 +75,6 @@ export async function selfSignedCertificate(privateKey: KeyObject, commonName: s
     },
   };
   cert.sign(signer as unknown as Forge.pki.rsa.PrivateKey, forge.md.sha256.create());
-  return forge.pki.certificateToPem(cert);
+  // node-forge ends PEM lines with CRLF; PEM files (and the key Secret's tls.crt) use LF, as openssl writes them.
+  return forge.pki.certificateToPem(cert).replace(/\r\n/g, '\n');
 }

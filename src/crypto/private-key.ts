@@ -18,6 +18,16 @@ export interface PrivateKeyEntry {
 export function parsePrivateKeysPem(text: string, source: string): PrivateKeyEntry[] {
   const blocks = pemBlocks(text).filter((b) => b.label.includes('PRIVATE KEY'));
   if (blocks.length === 0) {
+    const labels = pemBlocks(text).map((b) => b.label);
+    if (labels.includes('CERTIFICATE')) {
+      throw new KsealError('KEY_NOT_PEM', 'that is a certificate, not a private key', {
+        file: source,
+        hint: 'decrypt needs the private key the certificate belongs to (the key Secret backup, or the .key file of kseal keygen)',
+      });
+    }
+    if (labels.some((l) => l.includes('PUBLIC KEY'))) {
+      throw new KsealError('KEY_NOT_PEM', 'that is a public key, not a private key', { file: source, hint: 'decrypt needs the private key (the key Secret backup, or the .key file of kseal keygen)' });
+    }
     throw new KsealError('KEY_NOT_PEM', looksLikePem(text) ? 'no complete PEM private key found' : 'not a PEM private key', {
       file: source,
       hint: 'pass a PEM key (PKCS#1 or PKCS#8), a kubernetes.io/tls key Secret, or a List of them (kubectl get secret -o yaml)',

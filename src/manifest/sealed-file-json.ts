@@ -1,7 +1,7 @@
 /** The JSON side of sealed-file.ts: one JSON object per file, edited as data and re-serialised with its own indentation. */
 import { KEY_ID_ANNOTATION } from '../wire.js';
 import { KsealError } from '../errors.js';
-import { readSealedSecret, type SealedSecret } from '../model/sealed-secret.js';
+import { mergedKeyIdHint, readSealedSecret, type SealedSecret } from '../model/sealed-secret.js';
 import { compareKeys } from '../model/secret.js';
 import { describeKind } from '../model/fields.js';
 import type { RecipientEntry } from '../model/recipients.js';
@@ -42,15 +42,17 @@ export function openJson(text: string, source: string): SealedFile {
     setValues: (values, keyId) => editor.setObjectValues({ encryptedData: { ...values }, recipients: new Map() }, keyId),
     setObjectValues: (values, keyId) => {
       const current = check();
-      const all = replacesAll(current, values.encryptedData);
+      const previous = current.metadata.annotations?.[KEY_ID_ANNOTATION];
+      const merged = mergedKeyIdHint(previous, keyId, replacesAll(current, values.encryptedData));
+      const hintId = merged !== undefined && merged !== previous ? merged : undefined;
       obj.spec.encryptedData = merge(obj.spec.encryptedData ?? {}, values.encryptedData);
       for (const [id, entryValues] of values.recipients) {
         const entry = obj.spec.recipients?.find((r) => r.id === id);
         if (entry === undefined) throw new KsealError('INTERNAL', 'a recipient entry to update is missing from the file');
         entry.encryptedData = merge(entry.encryptedData ?? {}, entryValues);
       }
-      if (all) setHint(keyId);
-      trackValues(current, values, all ? keyId : undefined);
+      if (hintId !== undefined) setHint(hintId);
+      trackValues(current, values, hintId);
     },
     removeKeys: (keys) => {
       const current = check();

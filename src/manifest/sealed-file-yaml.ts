@@ -10,7 +10,7 @@ import { isMap, isScalar, isSeq, parseAllDocuments, type Document, type YAMLMap 
 import { KsealError } from '../errors.js';
 import { describeKind } from '../model/fields.js';
 import type { RecipientEntry } from '../model/recipients.js';
-import { readSealedSecret, type SealedSecret } from '../model/sealed-secret.js';
+import { mergedKeyIdHint, readSealedSecret, type SealedSecret } from '../model/sealed-secret.js';
 import { compareKeys } from '../model/secret.js';
 import { MAX_ALIAS_COUNT } from './read.js';
 import { checkRename, kindOf, replacesAll, trackHint, trackRemoved, trackRenamed, trackValues, type HeaderEdit, type SealedFile, type SealedFileDocument } from './sealed-file.js';
@@ -56,7 +56,10 @@ export function openYaml(text: string, source: string): SealedFile {
       setValues: (values, keyId) => editor.setObjectValues({ encryptedData: { ...values }, recipients: new Map() }, keyId),
       setObjectValues: (values, keyId) => {
         const object = need();
-        const all = replacesAll(object, values.encryptedData);
+        // The key-id hint names every certificate used (merging with a newer one lists both).
+        const previous = object.metadata.annotations?.[KEY_ID_ANNOTATION];
+        const merged = mergedKeyIdHint(previous, keyId, replacesAll(object, values.encryptedData));
+        const hintId = merged !== undefined && merged !== previous ? merged : undefined;
         const targets: Array<[Array<string | number>, Readonly<Record<string, string>>]> = [[['spec', 'encryptedData'], values.encryptedData]];
         for (const [id, data] of values.recipients) targets.push([[...entryPath(doc, id, object), 'encryptedData'], data]);
         edit(
@@ -72,15 +75,15 @@ export function openYaml(text: string, source: string): SealedFile {
               if (part === undefined) return undefined;
               edits.push(...part);
             }
-            const hint = all ? hintEdits(d, t, keyId) : [];
+            const hint = hintId !== undefined ? hintEdits(d, t, hintId) : [];
             return hint === undefined ? undefined : [...edits, ...hint];
           },
           (d) => {
             for (const [path, data] of targets) setYamlValues(d, path, data);
-            if (all) d.setIn(['metadata', 'annotations', KEY_ID_ANNOTATION], keyId);
+            if (hintId !== undefined) d.setIn(['metadata', 'annotations', KEY_ID_ANNOTATION], hintId);
           },
         );
-        trackValues(object, values, all ? keyId : undefined);
+        trackValues(object, values, hintId);
       },
       removeKeys: (keys) => {
         const object = need();

@@ -35,10 +35,16 @@ export function orderKeysByHint<T extends ChoosableKey>(sealed: { readonly metad
   return orderKeysById(sealed.metadata.annotations?.[KEY_ID_ANNOTATION], keys);
 }
 
-/** Orders keys so that the one with id `hint` is tried first; the rest keep their order. */
+/**
+ * Orders keys so that the ones named by `hint` are tried first, in its order; the rest keep theirs.
+ * The hint is one key id, or several separated by commas when values were sealed with different
+ * certificates (`encrypt --merge-into` with a newer certificate).
+ */
 export function orderKeysById<T extends ChoosableKey>(hint: string | undefined, keys: readonly T[]): T[] {
   if (hint === undefined) return [...keys];
-  return [...keys.filter((k) => k.keyId === hint), ...keys.filter((k) => k.keyId !== hint)];
+  const named = hint.split(',').map((h) => h.trim()).filter((h) => h !== '');
+  const first = named.flatMap((id) => keys.filter((k) => k.keyId === id));
+  return [...first, ...keys.filter((k) => !named.includes(k.keyId))];
 }
 
 /**

@@ -278,6 +278,18 @@ export function decodeValues(encryptedData: Readonly<Record<string, string>>, lo
     });
 }
 
+/**
+ * The key-id hint after sealing some values with `keyId`: that id alone when it sealed every value,
+ * else it first and the earlier ones after; undefined (leave the object as it is) when the other
+ * values' certificates are unknown (no hint before).
+ */
+export function mergedKeyIdHint(previous: string | undefined, keyId: string, replacesAll: boolean): string | undefined {
+  if (replacesAll) return keyId;
+  if (previous === undefined || previous === '') return undefined;
+  const ids = [keyId, ...previous.split(',').map((h) => h.trim())].filter((h) => h !== '');
+  return [...new Set(ids)].join(',');
+}
+
 /** One set of cluster (RSA) ciphertexts of an object: spec.encryptedData, or one cluster entry of spec.recipients. */
 export interface CiphertextSet {
   /** `encryptedData` for the primary set, else the entry's id. */

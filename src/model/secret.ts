@@ -14,8 +14,22 @@ import { asRecord, describeKind, optionalBoolean, optionalString, stringMap } fr
 /** etcd's object limit as the API server applies it to a Secret's values (`MaxSecretSize`). */
 export const MAX_SECRET_BYTES = 1024 * 1024;
 
-/** Annotations never carried into a sealed object: they hold the whole Secret in plaintext (Bitnami strips the same two). */
-export const DROPPED_ANNOTATIONS: readonly string[] = ['kubectl.kubernetes.io/last-applied-configuration', 'kubecfg.ksonnet.io/last-applied-configuration'];
+/**
+ * Annotations never carried into a sealed object: the first two hold the whole Secret in plaintext
+ * (Bitnami strips the same two); the others are the controller's own bookkeeping on the Secrets it
+ * writes, which `kubectl get secret X -o yaml | kseal encrypt` would otherwise copy into the template.
+ */
+export const DROPPED_ANNOTATIONS: readonly string[] = [
+  'kubectl.kubernetes.io/last-applied-configuration',
+  'kubecfg.ksonnet.io/last-applied-configuration',
+  'kseal.dev/integrity',
+  'kseal.dev/owner-uid',
+  'kseal.dev/spec-hash',
+  'kseal.dev/unsealed-with',
+];
+
+/** Labels never carried into a sealed object: the controller sets them on the Secrets it writes. */
+export const DROPPED_LABELS: readonly string[] = ['kseal.dev/managed-by'];
 
 /** Keys each built-in Secret type requires (k8s.io/api/core/v1 types.go); for basic-auth, one of the two. */
 export const REQUIRED_KEYS: Readonly<Record<string, { readonly all?: readonly string[]; readonly oneOf?: readonly string[] }>> = {
@@ -54,6 +68,7 @@ export function readSecret(value: unknown, location: ErrorLocation): SecretInput
   const name = optionalString(metadata.name, 'metadata.name', location);
   const namespace = optionalString(metadata.namespace, 'metadata.namespace', location);
   const labels = stringMap(metadata.labels, 'metadata.labels', location);
+  for (const dropped of DROPPED_LABELS) delete labels[dropped];
   const annotations = stringMap(metadata.annotations, 'metadata.annotations', location);
   for (const dropped of DROPPED_ANNOTATIONS) delete annotations[dropped];
   const type = optionalString(obj.type, 'type', location) ?? 'Opaque';

@@ -63,14 +63,14 @@ describe('kseal validate', () => {
     const run = await runCli(['validate', '--controller-url', url, '-f', file]);
     expect(run.stdout.split('\n').filter(Boolean)).toEqual([`ok      ${file}: document 1: app/one`, `FAILED  ${file}: document 3: app/moved: the controller cannot unseal it`, `ok      ${file}: document 4: app/one`]);
     expect(run.stderr).toContain('skipped');
-    expect(run.stderr).toContain('1 of 3 SealedSecrets cannot be unsealed');
+    expect(run.stderr).toContain('1 of 3 objects failed validation');
     expect(run.code).toBe(5);
   });
 
   it('exits 0 when every SealedSecret unseals', async () => {
     const run = await runCli(['validate', '--controller-url', url], { stdin: await sealWithOld('one') });
     expect(run.code).toBe(0);
-    expect(run.stderr).toContain('all 1 SealedSecret can be unsealed');
+    expect(run.stderr).toContain('kseal: the SealedSecret can be unsealed\n');
   });
 
   it('fails with no SealedSecret in the input', async () => {
@@ -108,7 +108,7 @@ describe('kseal reencrypt', () => {
     const b = dir.write('b.yaml', await sealWithOld('two'));
     const run = await runCli(['reencrypt', '--controller-url', url, '-f', a, b]);
     expect(run.code).toBe(0);
-    expect(run.stderr).toBe(`[1/2] ${a}: 1 re-sealed\n[2/2] ${b}: 1 re-sealed\n`);
+    expect(run.stderr).toBe(`[1/2] ${a}: 1 re-sealed\n[2/2] ${b}: 1 re-sealed\nkseal: 2 re-sealed, 0 already current in 2 files\n`);
     const text = readFileSync(a, 'utf8');
     expect(text.startsWith('# team A\n')).toBe(true);
     const docs = parseAllDocuments(text).map((d) => d.toJS() as SealedSecret);
@@ -132,7 +132,8 @@ describe('kseal reencrypt', () => {
     const file = dir.write('mixed.yaml', original);
     const run = await runCli(['reencrypt', '--controller-url', url, '-f', file]);
     expect(run.code).toBe(5);
-    expect(run.stderr).toMatch(/\[1\/1\] .*mixed\.yaml: not changed: .*document 2: the controller cannot unseal it/);
+    expect(run.stderr).toMatch(/mixed\.yaml: document 2: .*not re-sealed: the controller cannot unseal it/);
+    expect(run.stderr).toMatch(/\[1\/1\] .*mixed\.yaml: not changed: 1 object could not be re-sealed/);
     expect(readFileSync(file, 'utf8')).toBe(original);
   });
 });

@@ -202,11 +202,11 @@ describe('kseal encrypt errors', () => {
     { title: 'a docker config Secret without .dockerconfigjson', input: secretYaml({ extra: 'type: kubernetes.io/dockerconfigjson\n' }), code: 3, says: /needs the key "\.dockerconfigjson"/ },
     { title: 'a basic-auth Secret without username or password', input: secretYaml({ extra: 'type: kubernetes.io/basic-auth\n', data: 'stringData:\n  other: x\n' }), code: 3, says: /at least one of the keys "username", "password"/ },
     { title: 'an ssh-auth Secret without ssh-privatekey', input: secretYaml({ extra: 'type: kubernetes.io/ssh-auth\n' }), code: 3, says: /needs the key "ssh-privatekey"/ },
-    { title: 'an unknown scope', input: secretYaml(), args: ['--scope', 'galaxy-wide'], code: 3, says: /unknown scope "galaxy-wide"[\s\S]*strict, namespace-wide, cluster-wide/ },
+    { title: 'an unknown scope', input: secretYaml(), args: ['--scope', 'galaxy-wide'], code: 2, says: /option '--scope <scope>' argument 'galaxy-wide' is invalid\. Allowed choices are strict, namespace-wide, cluster-wide/ },
     { title: 'an unknown scope annotation', input: secretYaml().replace('  namespace: app\n', '  namespace: app\n  annotations: {kseal.dev/scope: wide}\n'), code: 3, says: /document 1: unknown scope "wide"/ },
     { title: 'a YAML alias bomb', input: `a: &a ["x","x","x","x","x","x","x","x","x"]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: [*e,*e,*e,*e,*e,*e,*e,*e,*e]\n`, code: 3, says: /too many aliases/ },
     { title: 'a non-string stringData value', input: secretYaml({ data: 'stringData:\n  enabled: yes\n' }), code: 3, says: /stringData\.enabled must be a string, not a boolean[\s\S]*quote/ },
-    { title: 'an unsupported --api-version', input: secretYaml(), args: ['--api-version', 'v1'], code: 3, says: /--api-version "v1" is not supported/ },
+    { title: 'an unsupported --api-version', input: secretYaml(), args: ['--api-version', 'v1'], code: 2, says: /argument 'v1' is invalid\. Allowed choices are kseal\.dev\/v1alpha1, bitnami\.com\/v1alpha1/ },
   ];
   for (const c of cases) {
     it(`rejects ${c.title} with exit ${c.code}`, async () => {

@@ -62,6 +62,6 @@ describe('kseal keygen', () => {
   it('refuses an unsupported key size', async () => {
     const run = await runCli(['keygen', '--bits', '1024'], { cwd: dir.path });
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain('--bits must be 2048, 3072 or 4096');
+    expect(run.stderr).toContain("option '--bits <n>' argument '1024' is invalid. Allowed choices are 2048, 3072, 4096.");
   });
 });

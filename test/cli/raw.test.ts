@@ -53,10 +53,10 @@ describe('kseal raw', () => {
     expect(run.stderr).toContain('namespace-wide scope needs a namespace');
   });
 
-  it('refuses an unknown scope', async () => {
+  it('refuses an unknown scope as a usage error', async () => {
     const run = await runCli(['raw', '--cert', cert, '--scope', 'team'], { stdin: 'v' });
-    expect(run.code).toBe(3);
-    expect(run.stderr).toContain('unknown scope "team"');
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("argument 'team' is invalid. Allowed choices are strict, namespace-wide, cluster-wide.");
   });
 
   it('has no option that takes the value from the command line', async () => {

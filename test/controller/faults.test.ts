@@ -133,6 +133,8 @@ async function startFlakyProxy(target: KubeApiServer, fraction: number, seed: nu
 describe('faults', () => {
   it('converges after every watch is ended by the server', async () => {
     const { server } = await running();
+    // The three watches (SealedSecrets, managed Secrets, key Secrets) open after their lists.
+    await eventually('three watches open', () => server.watchCount >= 3);
     expect(server.faults.endWatches()).toBeGreaterThanOrEqual(3);
     applySealed(server, sealedObject({ name: 'after-end', namespace: 'app', values: { a: 'x' } }));
     await waitForReason(server, 'app', 'after-end', 'Unsealed');

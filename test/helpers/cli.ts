@@ -47,8 +47,25 @@ export async function runCli(argv: readonly string[], options: CliRunOptions = {
       },
     });
   }
-  const code = await main(argv, io);
-  return { code, stdout, stderr };
+  // commander reads the variables bound with Option.env() from process.env: mirror the chosen
+  // environment there for the run (kseal's and kubeseal's variables only), then restore it.
+  const saved = new Map<string, string | undefined>();
+  for (const key of Object.keys(process.env)) if (/^(KSEAL_|SEALED_SECRETS_)/.test(key)) saved.set(key, process.env[key]);
+  for (const key of Object.keys(options.env ?? {})) if (/^(KSEAL_|SEALED_SECRETS_)/.test(key)) saved.set(key, process.env[key]);
+  for (const key of saved.keys()) {
+    const value = options.env?.[key];
+    if (value === undefined) delete process.env[key];
+    else process.env[key] = value;
+  }
+  try {
+    const code = await main(argv, io);
+    return { code, stdout, stderr };
+  } finally {
+    for (const [key, value] of saved) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+  }
 }
 
 /** A temporary directory with helpers to put files in it; remove() when done. */
