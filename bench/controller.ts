@@ -9,6 +9,7 @@ import { coldSyncFigures } from './cold-sync.js';
 import { fanOutFigures, fanOutKeys } from './fan-out.js';
 import type { Limits } from './limit.js';
 import { memoryFigures } from './memory.js';
+import { shardingFigures } from './sharding.js';
 import { startUpFigures } from './start-up.js';
 import type { Figure } from './report.js';
 
@@ -30,7 +31,7 @@ async function guarded(workload: string, run: () => Promise<Figure[]>): Promise<
   }
 }
 
-/** Every controller figure; `only` selects groups by name (cold, fanout, memory, startup), empty for all. */
+/** Every controller figure; `only` selects groups by name (cold, fanout, memory, startup, sharding), empty for all. */
 export async function controllerFigures(limits: Limits, only: readonly string[] = []): Promise<Figure[]> {
   const wants = (name: string): boolean => only.length === 0 || only.includes(name);
   const keyPem = readFileSync(KEY_PEM, 'utf8');
@@ -40,6 +41,7 @@ export async function controllerFigures(limits: Limits, only: readonly string[] 
   const keys = wants('fanout') ? fanOutKeys() : undefined;
   if (wants('memory')) figures.push(...(await guarded('8 memory', () => memoryFigures(log))));
   if (wants('startup')) figures.push(...(await guarded('10 start-up', () => startUpFigures(log))));
+  if (wants('sharding')) figures.push(...(await guarded('11 sharding', () => shardingFigures(log))));
   if (keys !== undefined) figures.push(...(await guarded('4 key fan-out', () => fanOutFigures(limits.privateOpsPerSecond, log, keys))));
   return figures;
 }

@@ -33,6 +33,17 @@ export const CONTROLLER_API_PERMISSIONS: readonly ApiPermission[] = [
   { scope: 'namespace', group: 'coordination.k8s.io', resource: 'leases', verbs: ['get', 'create', 'update'], why: 'leader election Lease' },
 ];
 
+/**
+ * What `--adopt-bitnami` adds (controller/deploy/components/adopt-bitnami grants exactly these):
+ * Bitnami's SealedSecrets and their status in every namespace, and Bitnami's key Secrets, read only,
+ * in `--bitnami-key-namespace` (scope `bitnami-keys`: a Role in that namespace, kube-system by default).
+ */
+export const BITNAMI_ADOPTION_PERMISSIONS: readonly (Omit<ApiPermission, 'scope'> & { readonly scope: 'cluster' | 'bitnami-keys' })[] = [
+  { scope: 'cluster', group: 'bitnami.com', resource: 'sealedsecrets', verbs: ['list', 'watch'], why: 'the informer on adopted bitnami.com SealedSecrets' },
+  { scope: 'cluster', group: 'bitnami.com', resource: 'sealedsecrets/status', verbs: ['patch'], why: "Bitnami's Synced and kseal's conditions (merge patch of the status subresource)" },
+  { scope: 'bitnami-keys', group: '', resource: 'secrets', verbs: ['list', 'watch'], why: "Bitnami's key Secrets, read live; never written" },
+];
+
 /** One API request as an API server sees it (e.g. a line of the test API server's request log). */
 export interface ApiRequest {
   readonly verb: ApiVerb;

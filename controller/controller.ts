@@ -22,6 +22,8 @@ import { EventRecorder } from './events.js';
 import { SupervisedInformer } from './informer-supervisor.js';
 import { KEY_SELECTOR, KeyManager } from './key-manager.js';
 import { KeyRegistry } from './key-registry.js';
+import { BitnamiAdoption } from './bitnami-adoption.js';
+import { BitnamiKeys, CombinedKeys, type SealingKeySource } from './bitnami-keys.js';
 import { KeyUsage } from './key-usage.js';
 import { objectKey, type KubeApi, type KubeObject, type SecretJson } from './kube-client.js';
 import { LeaderElector } from './leader-election.js';
@@ -77,6 +79,8 @@ export interface ControllerOptions {
   readonly generateKey?: (options: KeygenOptions) => Promise<GeneratedKey>;
   /** Transient failures in a row before Ready says ApiError. */
   readonly apiErrorThreshold?: number;
+  /** Adoption mode (--adopt-bitnami): Bitnami's objects and keys too (bitnami-adoption.ts). */
+  readonly adoptBitnami?: { readonly keyNamespace: string; readonly sealingKeySource: SealingKeySource } | undefined;
 }
 
 /** A default replica identity: the host name (the pod name in a cluster) and a random suffix. */
@@ -86,7 +90,11 @@ export function defaultIdentity(): string {
 
 /** The running controller (see the module comment). */
 export class Controller {
-  readonly keys: KeyRegistry;
+  /** Every key that opens (kseal's, and Bitnami's when adopting); newest() seals. */
+  readonly keys: CombinedKeys;
+  /** kseal's own keys (generated and renewed by the key manager). */
+  readonly ownKeys: KeyRegistry;
+  private readonly adoption: BitnamiAdoption | undefined;
   readonly unsealer: Unsealer;
   readonly usage: KeyUsage;
   readonly identity: string;
@@ -114,7 +122,9 @@ export class Controller {
   constructor(private readonly options: ControllerOptions) {
     const { api, logger, metrics, namespace } = options;
     this.identity = options.identity ?? defaultIdentity();
-    this.keys = new KeyRegistry(logger.child({ component: 'keys' }));
+    this.ownKeys = new KeyRegistry(logger.child({ component: 'keys' }));
+    const bitnamiKeys = options.adoptBitnami === undefined ? undefined : new BitnamiKeys(logger.child({ component: 'keys' }));
+    this.keys = new CombinedKeys(this.ownKeys, bitnamiKeys, options.adoptBitnami?.sealingKeySource ?? 'kseal');
     this.usage = new KeyUsage(metrics);
     this.pool =
       options.unsealer === undefined
@@ -160,11 +170,12 @@ export class Controller {
       path: `/api/v1/namespaces/${namespace}/secrets`,
       labelSelector: KEY_SELECTOR,
       logger: logger.child({ component: 'informer' }),
-      handlers: { add: (s) => this.keys.upsert(s), update: (_old, s) => this.keys.upsert(s), delete: (s) => this.keys.remove(s) },
+      handlers: { add: (s) => this.ownKeys.upsert(s), update: (_old, s) => this.ownKeys.upsert(s), delete: (s) => this.ownKeys.remove(s) },
     });
     this.keys.onChange((keys) => {
       metrics.keys.set(keys.length);
       if (this.reconciling()) for (const key of this.reconciler.takeAwaitingKeys()) if (this.owns(key)) this.queue.add(key);
+      this.adoption?.keysChanged();
     });
 
     this.reconciler = new Reconciler({
@@ -179,9 +190,33 @@ export class Controller {
       logger: logger.child({ component: 'reconciler' }),
       ...(options.apiErrorThreshold === undefined ? {} : { apiErrorThreshold: options.apiErrorThreshold }),
     });
+    this.adoption =
+      options.adoptBitnami === undefined || bitnamiKeys === undefined
+        ? undefined
+        : new BitnamiAdoption({
+            transport: api,
+            keyNamespace: options.adoptBitnami.keyNamespace,
+            bitnamiKeys,
+            watch: options.watch,
+            resyncMs: options.resyncMs,
+            concurrency: options.concurrency,
+            queueBackoff: options.queueBackoff,
+            reconciler: {
+              api,
+              keys: this.keys,
+              unsealer: this.unsealer,
+              events: this.events,
+              metrics,
+              usage: this.usage,
+              logger: logger.child({ component: 'reconciler', apiVersion: 'bitnami.com/v1alpha1' }),
+              ...(options.apiErrorThreshold === undefined ? {} : { apiErrorThreshold: options.apiErrorThreshold }),
+            },
+            logger,
+            leading: () => this.leading,
+          });
     this.keyManager = new KeyManager({
       api,
-      registry: this.keys,
+      registry: this.ownKeys,
       namespace,
       keySize: options.keySize,
       keyTtlMs: options.keyTtlMs,
@@ -230,6 +265,7 @@ export class Controller {
   /** Starts the informers and the election (or leads at once when election is off). */
   start(): void {
     this.keySecrets.start();
+    this.adoption?.start();
     this.sealedSecrets.start();
     this.secrets.start();
     if (this.elector !== undefined) this.elector.start();
@@ -239,7 +275,7 @@ export class Controller {
 
   /** True once the key Secrets have been listed (the HTTP API can serve). */
   ready(): boolean {
-    return this.keySecrets.synced && !this.stopped;
+    return this.keySecrets.synced && (this.adoption?.synced ?? true) && !this.stopped;
   }
 
   /** True while this replica leads (reconciles). */
@@ -254,7 +290,7 @@ export class Controller {
 
   /** True when the leader has nothing queued, delayed or in flight (tests, the demo). */
   idle(): boolean {
-    return this.sealedSecrets.synced && this.secrets.synced && this.queue.idle;
+    return this.sealedSecrets.synced && this.secrets.synced && this.queue.idle && (this.adoption?.idle ?? true);
   }
 
   /** Stops reconciling, drains, releases the lease, stops watching and closes the worker pool. */
@@ -267,7 +303,7 @@ export class Controller {
     await this.queue.stop();
     await this.elector?.stop(true);
     await this.events.flush();
-    await Promise.all([this.sealedSecrets.stop(), this.secrets.stop(), this.keySecrets.stop()]);
+    await Promise.all([this.sealedSecrets.stop(), this.secrets.stop(), this.keySecrets.stop(), this.adoption?.stop()]);
     await this.pool?.close();
   }
 
@@ -291,7 +327,7 @@ export class Controller {
     if (this.coordinator !== undefined) return;
     // Reconcile only with every cache filled: a reconcile that missed a managed Secret or a key
     // would unseal (and try to write) what a restart should get for free.
-    await Promise.all([this.sealedSecrets.waitForSync(), this.secrets.waitForSync(), this.keySecrets.waitForSync()]);
+    await Promise.all([this.sealedSecrets.waitForSync(), this.secrets.waitForSync(), this.keySecrets.waitForSync(), this.adoption?.waitForSync()]);
     if (!this.leading || term !== this.term) return;
     // Every key is queued before the queue starts: a key the informer queued already is then not
     // also added while it is being processed (which would reconcile it, and unseal it, twice).
@@ -300,11 +336,12 @@ export class Controller {
     // forgets what it still reports about them (condition series, key usage).
     for (const key of this.options.metrics.conditionKeys()) if (this.sealedSecrets.get(key) === undefined) this.queue.add(key);
     this.queue.start((key) => this.reconcileKey(key));
+    this.adoption?.startLeading();
     void this.reportUsageWhenIdle(term);
   }
 
   private async stopLeading(): Promise<void> {
-    await Promise.all([this.coordinator === undefined ? this.queue.stop() : Promise.resolve(), this.keyManager.stop()]);
+    await Promise.all([this.coordinator === undefined ? this.queue.stop() : Promise.resolve(), this.keyManager.stop(), this.adoption?.stopLeading()]);
   }
 
   /** Whether this replica reconciles the object `key` now. */
@@ -374,7 +411,7 @@ export class Controller {
     if (this.reporting || !this.reconciling()) return;
     this.reporting = true;
     try {
-      while (this.reconciling() && term === this.term && !this.queue.idle) await sleep(200);
+      while (this.reconciling() && term === this.term && !(this.queue.idle && (this.adoption?.idle ?? true))) await sleep(200);
       if (!this.reconciling() || term !== this.term) return;
       const report = this.usage.report(this.keys.list());
       for (const entry of report) this.options.logger.info('key usage', { ...entry });

@@ -181,7 +181,8 @@ export interface KubeApi extends ListWatchTransport {
   createNamespacedSecret(namespace: string, body: SecretJson): Promise<SecretJson>;
   replaceNamespacedSecret(namespace: string, name: string, body: SecretJson): Promise<SecretJson>;
   /** Merge-patches the status subresource of a SealedSecret; undefined when it is gone. */
-  patchNamespacedCustomObjectStatus(namespace: string, name: string, status: Record<string, unknown>): Promise<KubeObject | undefined>;
+  /** Merge-patches a SealedSecret's status (kseal.dev, or `group` bitnami.com for adopted objects). */
+  patchNamespacedCustomObjectStatus(namespace: string, name: string, status: Record<string, unknown>, group?: string): Promise<KubeObject | undefined>;
   readNamespacedLease(namespace: string, name: string): Promise<V1Lease | undefined>;
   createNamespacedLease(namespace: string, body: V1Lease): Promise<V1Lease>;
   replaceNamespacedLease(namespace: string, name: string, body: V1Lease): Promise<V1Lease>;
@@ -215,8 +216,8 @@ export class ClientNodeApi implements KubeApi {
     return (await this.json<SecretJson>(`update secret ${namespace}/${name}`, 'PUT', resourcePath({ namespace, resource: 'secrets', name }), body)) as SecretJson;
   }
 
-  async patchNamespacedCustomObjectStatus(namespace: string, name: string, status: Record<string, unknown>): Promise<KubeObject | undefined> {
-    const path = resourcePath({ group: SEALED_SECRET_GROUP, version: SEALED_SECRET_VERSION, namespace, resource: SEALED_SECRET_PLURAL, name, subresource: 'status' });
+  async patchNamespacedCustomObjectStatus(namespace: string, name: string, status: Record<string, unknown>, group: string = SEALED_SECRET_GROUP): Promise<KubeObject | undefined> {
+    const path = resourcePath({ group, version: SEALED_SECRET_VERSION, namespace, resource: SEALED_SECRET_PLURAL, name, subresource: 'status' });
     return this.json<KubeObject>(`patch sealedsecret status ${namespace}/${name}`, 'PATCH', path, { status }, PatchStrategy.MergePatch, true);
   }
 

@@ -9,6 +9,7 @@ import { availableParallelism } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { isKsealError } from '../src/errors.js';
 import { DEFAULT_CONTROLLER_NAMESPACE } from '../src/model/key-secret.js';
+import { SEALING_KEY_SOURCES, type SealingKeySource } from './bitnami-keys.js';
 import { Controller } from './controller.js';
 import { parseDuration } from './durations.js';
 import { startHttpServer } from './http-server.js';
@@ -44,6 +45,9 @@ export interface ControllerFlags {
   retryMax: number;
   identity?: string;
   logLevel: LogLevel;
+  adoptBitnami: boolean;
+  bitnamiKeyNamespace: string;
+  sealingKeySource: SealingKeySource;
 }
 
 function duration(value: string): number {
@@ -95,6 +99,9 @@ export function controllerCommand(env: NodeJS.ProcessEnv = process.env): Command
     .addOption(new Option('--retry-max <duration>', 'longest per-object retry backoff').argParser(duration).default(parseDuration('5m'), '5m'))
     .option('--identity <id>', 'leader election identity (default: host name and a random suffix)')
     .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error']).default('info'))
+    .option('--adopt-bitnami', "also reconcile Bitnami's bitnami.com/v1alpha1 SealedSecrets in every namespace, with Bitnami's semantics, and open them with Bitnami's keys (read-only)", false)
+    .option('--bitnami-key-namespace <ns>', "namespace of Bitnami's key Secrets (sealedsecrets.bitnami.com/sealed-secrets-key), read with --adopt-bitnami", 'kube-system')
+    .addOption(new Option('--sealing-key-source <source>', "which key seals and is served: kseal's own (renewed by kseal) or Bitnami's newest active one (needs --adopt-bitnami)").choices([...SEALING_KEY_SOURCES]).default('kseal'))
     .exitOverride()
     .allowExcessArguments(false);
 }
@@ -105,8 +112,10 @@ export function parseFlags(args: readonly string[], env: NodeJS.ProcessEnv = pro
   command.parse([...args], { from: 'user' });
   const flags = command.opts<ControllerFlags>();
   if (flags.renewDeadline >= flags.leaseDuration) throw new InvalidArgumentError('--renew-deadline must be shorter than --lease-duration');
+  if (flags.sealingKeySource === 'bitnami' && !flags.adoptBitnami) throw new InvalidArgumentError('--sealing-key-source bitnami needs --adopt-bitnami (the controller reads Bitnami\'s keys only in adoption mode)');
   if (flags.shards < 1) throw new InvalidArgumentError('--shards must be at least 1');
   if (flags.shards > 1 && !flags.leaderElect) throw new InvalidArgumentError('--shards needs leader election (drop --no-leader-elect)');
+  if (flags.shards > 1 && flags.adoptBitnami) throw new InvalidArgumentError('--adopt-bitnami runs with one leader; it cannot be combined with --shards');
   return flags;
 }
 
@@ -152,6 +161,7 @@ export async function runController(flags: ControllerFlags, options: { readonly 
       backoff: { initialMs: 200, maxMs: 30_000 },
     },
     queueBackoff: { initialMs: 5, maxMs: Math.max(5, flags.retryMax) },
+    adoptBitnami: flags.adoptBitnami ? { keyNamespace: flags.bitnamiKeyNamespace, sealingKeySource: flags.sealingKeySource } : undefined,
     logger,
     metrics,
   });
@@ -172,7 +182,7 @@ export async function runController(flags: ControllerFlags, options: { readonly 
     await controller.stop();
     throw e;
   }
-  logger.info('started', { namespace: flags.namespace, identity: controller.identity, port: http.port, metricsPort: http.metricsPort, leaderElection: flags.leaderElect, shards: flags.shards, workers: flags.workers });
+  logger.info('started', { namespace: flags.namespace, identity: controller.identity, port: http.port, metricsPort: http.metricsPort, leaderElection: flags.leaderElect, shards: flags.shards, workers: flags.workers, adoptBitnami: flags.adoptBitnami, sealingKeySource: flags.sealingKeySource });
   let stopping: Promise<void> | undefined;
   return {
     controller,

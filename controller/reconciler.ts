@@ -16,6 +16,7 @@
 import { isKsealError, type KsealError } from '../src/errors.js';
 import { PRIMARY_RECIPIENT } from '../src/model/recipients.js';
 import { clusterCiphertextSets, readSealedSecret, secretFromTemplate, sealedSecretScope, type SealedSecret } from '../src/model/sealed-secret.js';
+import { convergeBitnami } from './bitnami-reconcile.js';
 import type { KeyView, Unsealer } from './contracts.js';
 import type { EventRecorder } from './events.js';
 import { specHash } from './integrity.js';
@@ -26,7 +27,7 @@ import type { ControllerMetrics } from './metrics.js';
 import { desiredSecret, planWrite, secretMode, verifiedData } from './secret-writer.js';
 import { currentStatus, nextStatus, READY_REASONS, type ReadyReason } from './status.js';
 import type { Requeue } from './work-queue.js';
-import { KSEAL_API_VERSION } from '../src/wire.js';
+import { BITNAMI_API_VERSION, BITNAMI_GROUP, KSEAL_API_VERSION } from '../src/wire.js';
 
 /** The cache an informer offers the reconciler. */
 export interface CacheView<T extends KubeObject> {
@@ -46,6 +47,8 @@ export interface ReconcilerDeps {
   readonly logger: Logger;
   /** Transient failures in a row before the condition reports ApiError (default 3). */
   readonly apiErrorThreshold?: number;
+  /** `bitnami`: adopted bitnami.com objects, with Bitnami's Secret semantics and Synced (bitnami-reconcile.ts). */
+  readonly flavour?: 'kseal' | 'bitnami';
   readonly now?: () => Date;
 }
 
@@ -92,12 +95,13 @@ export class Reconciler {
       this.forget(key, raw);
       return { requeue: 'no', wrote: false, privateOps: 0 };
     }
-    const obj: KubeObject = { ...raw, apiVersion: raw.apiVersion ?? KSEAL_API_VERSION, kind: raw.kind ?? 'SealedSecret' };
+    const bitnami = deps.flavour === 'bitnami';
+    const obj: KubeObject = { ...raw, apiVersion: raw.apiVersion ?? (bitnami ? BITNAMI_API_VERSION : KSEAL_API_VERSION), kind: raw.kind ?? 'SealedSecret' };
     let wrote = false;
     let privateOps = 0;
     let outcome: Outcome;
     try {
-      const result = await this.converge(key, obj);
+      const result = bitnami ? await this.convergeAdopted(key, obj) : await this.converge(key, obj);
       wrote = result.wrote;
       privateOps = result.privateOps;
       outcome = result.outcome;
@@ -196,7 +200,9 @@ export class Reconciler {
     }
   }
 
-  private unsealed(key: string, sealed: SealedSecret, values: number, keyIds: readonly string[], recipient: string | undefined): Outcome {
+import { PRIMARY_RECIPIENT } from '../src/model/recipients.js';
+import { clusterCiphertextSets, readSealedSecret, secretFromTemplate, sealedSecretScope, type SealedSecret } from '../src/model/sealed-secret.js';
+import { convergeBitnami } from './bitnami-reconcile.js';
     this.deps.usage.set(key, keyIds);
     const { namespace, name } = splitKey(key);
     this.deps.metrics.setOpenedBy(namespace, name, recipient ?? PRIMARY_RECIPIENT, (keyIds[0] ?? '').slice(0, 16));
@@ -227,10 +233,11 @@ export class Reconciler {
       deps.usage.delete(key);
     }
     deps.metrics.setCondition(namespace, name, READY_REASONS[reason], reason);
-    const next = nextStatus(currentStatus(obj), reason, outcome.message, obj.metadata.generation, this.now(), { retrying: outcome.requeue === 'backoff' });
+    const bitnami = deps.flavour === 'bitnami';
+    const next = nextStatus(currentStatus(obj), reason, outcome.message, obj.metadata.generation, this.now(), { retrying: outcome.requeue === 'backoff', bitnami });
     if (next === undefined) return { reason, requeue: outcome.requeue };
     try {
-      const updated = await deps.api.patchNamespacedCustomObjectStatus(namespace, name, next as Record<string, unknown>);
+      const updated = await deps.api.patchNamespacedCustomObjectStatus(namespace, name, next as Record<string, unknown>, bitnami ? BITNAMI_GROUP : undefined);
       deps.metrics.apiWrites.inc({ verb: 'patch', resource: 'sealedsecrets/status' });
       if (updated !== undefined) deps.sealedSecrets.observeWrite(updated, obj.metadata.resourceVersion);
     } catch (e) {
@@ -250,6 +257,7 @@ export class Reconciler {
     this.deps.metrics.forgetOpenedBy(namespace, name);
     this.deps.usage.delete(key);
     this.awaitingKeys.delete(key);
+    this.memo.delete(key);
     if (raw !== undefined) this.deps.events.forget(raw.metadata.uid);
   }
 }

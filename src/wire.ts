@@ -16,6 +16,8 @@ export const SEALED_SECRET_KIND = 'SealedSecret';
 export const KSEAL_API_VERSION = `${SEALED_SECRET_GROUP}/${SEALED_SECRET_VERSION}` as 'kseal.dev/v1alpha1';
 /** Bitnami Sealed Secrets' apiVersion, read and written for compatibility. */
 export const BITNAMI_API_VERSION = 'bitnami.com/v1alpha1';
+/** Bitnami's API group (watched with --adopt-bitnami). */
+export const BITNAMI_GROUP = 'bitnami.com';
 
 // --- Annotations on SealedSecrets -----------------------------------------------------------------
 
