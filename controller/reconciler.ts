@@ -20,6 +20,7 @@ import { convergeBitnami } from './bitnami-reconcile.js';
 import type { KeyView, Unsealer } from './contracts.js';
 import type { EventRecorder } from './events.js';
 import { specHash } from './integrity.js';
+import { keyLabelInTemplate } from './key-guard.js';
 import type { KeyUsage } from './key-usage.js';
 import { isTransient, KubeError, splitKey, statusOf, type KubeApi, type KubeObject, type SecretJson } from './kube-client.js';
 import type { Logger } from './logger.js';
@@ -128,6 +129,8 @@ export class Reconciler {
       if (!isKsealError(e)) throw e;
       return { outcome: { reason: 'InvalidSpec', message: describeError(e), requeue: 'no' }, wrote: false, privateOps: 0 };
     }
+    const planted = keyLabelInTemplate(sealed);
+    if (planted !== undefined) return { outcome: { reason: 'InvalidSpec', message: planted, requeue: 'no' }, wrote: false, privateOps: 0 };
     const keys = deps.keys.list();
     const signer = deps.keys.newest();
     if (signer === undefined) return { outcome: { reason: 'NoKeys', message: 'the controller has no sealing key yet', requeue: 'no' }, wrote: false, privateOps: 0 };
@@ -149,6 +152,10 @@ export class Reconciler {
         existing = await deps.api.readNamespacedSecret(namespace, name);
         fetched = true;
         continue;
+      }
+      if (mode === 'key') {
+        const message = `Secret ${name} is a sealing-key Secret; the controller never writes one (give the SealedSecret another name)`;
+        return { outcome: { reason: 'SecretConflict', message, requeue: 'no' }, wrote: false, privateOps };
       }
       if (mode === 'conflict') {
         const message = `Secret ${name} exists and is not owned by this SealedSecret; annotate it kseal.dev/managed="true" to let the controller take it over, or kseal.dev/patch="true" to merge the keys into it`;
@@ -196,19 +203,24 @@ export class Reconciler {
         deps.events.record(obj, 'Normal', 'Unsealed', `Secret ${name} ${plan.action === 'create' ? 'created' : 'updated'} with ${unsealed.size} unsealed value${unsealed.size === 1 ? '' : 's'}`);
       }
       const recipient = verified === undefined ? opened?.recipient : recipientNamed(sealed, keyIds);
-      return { outcome: this.unsealed(key, sealed, unsealed.size, keyIds, recipient), wrote, privateOps };
+      return { outcome: this.unsealed(key, name, unsealed.size, keyIds, sealed, recipient), wrote, privateOps };
     }
   }
 
-import { PRIMARY_RECIPIENT } from '../src/model/recipients.js';
-import { clusterCiphertextSets, readSealedSecret, secretFromTemplate, sealedSecretScope, type SealedSecret } from '../src/model/sealed-secret.js';
-import { convergeBitnami } from './bitnami-reconcile.js';
+  private readonly memo = new Map<string, { readonly stamp: string; readonly keyIds: string[] }>();
+
+  private async convergeAdopted(key: string, obj: KubeObject): Promise<{ outcome: Outcome; wrote: boolean; privateOps: number }> {
+    const r = await convergeBitnami({ ...this.deps, memo: this.memo }, key, obj);
+    if (r.kind === 'failed') return { outcome: { reason: r.reason, message: r.message, requeue: r.requeue }, wrote: false, privateOps: r.privateOps };
+    return { outcome: this.unsealed(key, splitKey(key).name, r.values, r.keyIds), wrote: r.wrote, privateOps: r.privateOps };
+  }
+
+  private unsealed(key: string, name: string, values: number, keyIds: readonly string[], sealed?: SealedSecret, recipient?: string): Outcome {
     this.deps.usage.set(key, keyIds);
-    const { namespace, name } = splitKey(key);
-    this.deps.metrics.setOpenedBy(namespace, name, recipient ?? PRIMARY_RECIPIENT, (keyIds[0] ?? '').slice(0, 16));
+    this.deps.metrics.setOpenedBy(splitKey(key).namespace, name, recipient ?? PRIMARY_RECIPIENT, (keyIds[0] ?? '').slice(0, 16));
     const keyList = keyIds.map((id) => id.slice(0, 16)).join(', ');
     // Objects with further recipients also say whose ciphertexts opened (FORMAT.md §9.2).
-    const via = sealed.spec.recipients === undefined || recipient === undefined ? '' : recipient === PRIMARY_RECIPIENT ? ', recipient spec.encryptedData' : `, recipient spec.recipients ${recipient.slice(0, 16)}`;
+    const via = sealed?.spec.recipients === undefined || recipient === undefined ? '' : recipient === PRIMARY_RECIPIENT ? ', recipient spec.encryptedData' : `, recipient spec.recipients ${recipient.slice(0, 16)}`;
     const message = `Secret ${name} holds ${values} unsealed value${values === 1 ? '' : 's'}${keyList === '' ? '' : ` (key ${keyList}${via})`}`;
     return { reason: 'Unsealed', message, requeue: 'no' };
   }
