@@ -63,6 +63,7 @@ export async function convergeBitnami(deps: BitnamiConvergeDeps, key: string, ob
   deps.memo.delete(key);
   if (deps.keys.list().length === 0) return fail('NoKeys', 'the controller has no sealing key yet');
   let mode = secretMode(existing, uid);
+  if (mode === 'key') return fail('SecretConflict', `Secret ${name} is a sealing-key Secret; the controller never writes one (give the SealedSecret another name)`);
   if (mode === 'conflict') {
     return fail('SecretConflict', `Secret ${name} exists and is not owned by this SealedSecret; annotate it sealedsecrets.bitnami.com/managed="true" to let the controller take it over, or sealedsecrets.bitnami.com/patch="true" to merge the keys into it`);
   }
@@ -106,6 +107,7 @@ export async function convergeBitnami(deps: BitnamiConvergeDeps, key: string, ob
       if (statusOf(e) === 409 && attempt === 0) {
         existing = await deps.api.readNamespacedSecret(namespace, name);
         mode = secretMode(existing, uid);
+        if (mode === 'key') return fail('SecretConflict', `Secret ${name} is a sealing-key Secret; the controller never writes one (give the SealedSecret another name)`, privateOps);
         if (mode === 'conflict') return fail('SecretConflict', `Secret ${name} exists and is not owned by this SealedSecret`, privateOps);
         continue;
       }

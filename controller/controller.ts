@@ -218,6 +218,7 @@ export class Controller {
       api,
       registry: this.ownKeys,
       namespace,
+      identity: this.identity,
       keySize: options.keySize,
       keyTtlMs: options.keyTtlMs,
       commonName: options.commonName,

@@ -14,7 +14,7 @@
  * 2/s burst 2) answering 429 with Retry-After; bodies over 1 MiB get 413 without being read further;
  * header and request timeouts cut slow clients; one object per request. Plaintext exists only inside
  * a rotate call, between the Unsealer and `resealSealedSecret`, and is zeroed afterwards. Each unseal counts in
- * kseal_unseal_requests_total (and its RSA operations in kseal_private_key_operations_total). Responses, log lines
+ * kseal_unseal_requests_total (its RSA operations count once, in the pool, in kseal_private_key_operations_total). Responses, log lines
  * and metrics carry codes, paths, statuses and durations, never a value, a message from a parser, or a
  * stack trace.
  */
@@ -164,9 +164,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   const unsealOrAnswer = async (res: ServerResponse, sealed: SealedSecret): Promise<UnsealOutcome | undefined> => {
     metrics.unsealRequests.inc();
     try {
-      const outcome = await unsealer.unseal(sealed);
-      if (outcome.privateOps > 0) metrics.privateKeyOperations.inc(outcome.privateOps);
-      return outcome;
+      // RSA operations are counted once, by the pool that does them (onPrivateOps), not here again.
+      return await unsealer.unseal(sealed);
     } catch (e) {
       if (isKsealError(e) && DECRYPT_CODES.has(e.code)) {
         sendJson(res, 409, UNSEAL_FAILED_BODY);

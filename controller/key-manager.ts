@@ -6,13 +6,15 @@
  * Never an extra key because of a transient error: decisions are taken on the key informer's state
  * (an authoritative list, kept through watch failures), the key is generated off the event loop
  * (node:crypto's async keygen), and right before creating it the key Secrets are listed again and the
- * decision re-taken. The new Secret's name is derived from that list (`kseal-key-<hash of the key
- * Secret names>`), so two replicas that decided on the same state pick the same name and the API
- * server lets only one of them create it.
+ * decision re-taken. The new Secret's name comes from the new key's id (`kseal-key-<key id prefix>`),
+ * so no key Secret name is ever reused (a backup restored after a regeneration adds a key, it never
+ * replaces one); two replicas that decided on the same state make one key because each must first win
+ * the key-generation claim (key-claim.ts). The controller only ever creates key Secrets: it never
+ * updates or deletes one.
  */
-import { createHash } from 'node:crypto';
 import { generateSealingKey, type GeneratedKey, type KeygenOptions } from '../src/crypto/keygen.js';
-import { keySecretManifest } from '../src/model/key-secret.js';
+import { keySecretManifest, keySecretName } from '../src/model/key-secret.js';
+import { claimKeyGeneration } from './key-claim.js';
 import { Backoff, sleep, type BackoffOptions } from '../net/backoff.js';
 import type { SealingKey } from './contracts.js';
 import { keyDue, newestFirst, renewalDueInMs, type KeyDue } from '../src/model/key-choice.js';
@@ -28,9 +30,11 @@ export const KEY_SELECTOR = `${SEALING_KEY_LABEL}=${SEALING_KEY_ACTIVE}`;
 const MAX_TIMER_MS = 6 * 3600_000;
 
 export interface KeyManagerOptions {
-  readonly api: Pick<KubeApi, 'list' | 'createNamespacedSecret'>;
+  readonly api: Pick<KubeApi, 'list' | 'createNamespacedSecret' | 'readNamespacedLease' | 'createNamespacedLease' | 'replaceNamespacedLease'>;
   readonly registry: KeyRegistry;
   readonly namespace: string;
+  /** This replica's identity (holder of the key-generation claim). */
+  readonly identity: string;
   readonly keySize: number;
   /** Certificate validity (ms). */
   readonly keyTtlMs: number;
@@ -49,12 +53,6 @@ export interface KeyManagerOptions {
   readonly retryBackoff?: BackoffOptions;
   /** Key generation (tests may count calls). */
   readonly generate?: (options: KeygenOptions) => Promise<GeneratedKey>;
-}
-
-/** The name of the next key Secret, derived from the key Secrets that exist. */
-export function nextKeySecretName(existingNames: readonly string[]): string {
-  const digest = createHash('sha256').update([...existingNames].sort().join('\n')).digest('hex');
-  return `kseal-key-${digest.slice(0, 10)}`;
 }
 
 /** Runs key generation and renewal while this replica leads. */
@@ -151,14 +149,20 @@ export class KeyManager {
       options.logger.info('new key no longer needed', { why: due });
       return;
     }
-    const name = nextKeySecretName(listed.items.map((s) => s.metadata.name));
+    const claimed = await claimKeyGeneration({ api: options.api, namespace: options.namespace, identity: options.identity, existingKeyIds: fresh.map((k) => k.keyId), keyId: generated.keyId, now: this.now() });
+    if (!claimed || !options.isLeader()) {
+      options.logger.info('another replica is creating the new key', { why: due });
+      return;
+    }
+    const name = keySecretName(generated.keyId);
     const body = keySecretManifest({ name, namespace: options.namespace, privateKeyPem: generated.privateKeyPem, certificatePem: generated.certificatePem }) as unknown as SecretJson;
     let created: SecretJson;
     try {
       created = await options.api.createNamespacedSecret(options.namespace, body);
     } catch (e) {
       if (statusOf(e) === 409) {
-        options.logger.info('key Secret already created by another replica', { secret: name });
+        // The name is the key's own: a Secret of that name holds this very key. Never overwritten.
+        options.logger.info('key Secret already exists', { secret: name });
         return;
       }
       throw e;

@@ -6,7 +6,9 @@
  *
  * A key Secret that does not hold a usable pair (no tls.key/tls.crt, unparsable, certificate not
  * matching the key) is left out with a warning naming the Secret, never its content. The same key in
- * two Secrets counts once. Newest first by certificate NotBefore; the newest seals.
+ * two Secrets counts once. Newest first by certificate NotBefore; the newest seals. A Secret written
+ * from a SealedSecret (managed-by label, owner-uid annotation or a SealedSecret ownerReference) is
+ * never a key, whatever its labels (key-guard.ts): a SealedSecret cannot plant a sealing key.
  */
 import { decodeBase64 } from '../src/crypto/base64.js';
 import { parseCertificate } from '../src/crypto/certificate.js';
@@ -14,6 +16,7 @@ import { parsePrivateKeysPem } from '../src/crypto/private-key.js';
 import { isKsealError } from '../src/errors.js';
 import { newestFirst } from '../src/model/key-choice.js';
 import type { KeyView, SealingKey } from './contracts.js';
+import { writtenFromSealedSecret } from './key-guard.js';
 import type { SecretJson } from './kube-client.js';
 import type { Logger } from './logger.js';
 
@@ -23,6 +26,7 @@ export type KeySecretResult = { readonly ok: true; readonly key: SealingKey } | 
 /** Reads the sealing key held by a key Secret. Never throws; never puts key material in `why`. */
 export function readKeySecret(secret: SecretJson): KeySecretResult {
   const name = secret.metadata.name;
+  if (writtenFromSealedSecret(secret)) return { ok: false, why: 'it was written by the controller from a SealedSecret, so it is not a sealing key' };
   const crtText = secret.data?.['tls.crt'];
   const keyText = secret.data?.['tls.key'];
   if (crtText === undefined || keyText === undefined) return { ok: false, why: 'it has no tls.crt and tls.key' };

@@ -286,7 +286,7 @@ function withoutRequest(metadata: V1Lease['metadata']): NonNullable<V1Lease['met
  * A Lease time in ms. client-node 1.4 has no deserializer for V1MicroTime, so times read back arrive
  * as strings despite the Date type.
  */
-function timeOf(value: Date | string | undefined): number | undefined {
+export function timeOf(value: Date | string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const ms = value instanceof Date ? value.getTime() : Date.parse(value);
   return Number.isNaN(ms) ? undefined : ms;

@@ -2,7 +2,9 @@
  * The Secret a SealedSecret becomes, and how it relates to a Secret that already exists:
  *
  * - none: create it;
- * - owned by this SealedSecret (ownerReference or `kseal.dev/owner-uid`): keep it as the template says;
+ * - a sealing-key Secret (key-guard.ts): never written;
+ * - owned by this SealedSecret (ownerReference or `kseal.dev/owner-uid`): keep it exactly as the
+ *   template says (checked before the annotations below, which only apply to Secrets it does not own);
  * - annotated `kseal.dev/managed: "true"`: take it over (it becomes owned);
  * - annotated `kseal.dev/patch: "true"`: merge the SealedSecret's keys into it, leaving its other keys,
  *   labels and annotations, type and owners alone;
@@ -16,8 +18,10 @@
 import { decodeBase64 } from '../src/crypto/base64.js';
 import { secretFromTemplate, type SealedSecret } from '../src/model/sealed-secret.js';
 import { sortedRecord } from '../src/model/secret.js';
+import { userRecord } from '../src/model/fields.js';
 import { flagged } from './annotations.js';
 import type { SealingKey } from './contracts.js';
+import { isKeySecret } from './key-guard.js';
 import { integrityAnnotation, verifyIntegrity, type IntegrityInput } from './integrity.js';
 import type { KubeObject, OwnerReferenceJson, SecretJson } from './kube-client.js';
 import { INTEGRITY_ANNOTATION, KSEAL_API_VERSION, MANAGED_ANNOTATIONS, MANAGED_BY_LABEL, MANAGED_BY_VALUE, OWNER_UID_ANNOTATION, PATCH_ANNOTATIONS, SKIP_OWNER_REFERENCE_ANNOTATIONS, SPEC_HASH_ANNOTATION, UNSEALED_WITH_ANNOTATION } from '../src/wire.js';
@@ -30,12 +34,18 @@ export function ownedBy(secret: SecretJson, uid: string): boolean {
   return secret.metadata.ownerReferences?.some((r) => r.uid === uid) === true || secret.metadata.annotations?.[OWNER_UID_ANNOTATION] === uid;
 }
 
-/** The mode for an existing Secret, or `conflict` when it must be left alone. */
-export function secretMode(existing: SecretJson | undefined, ownerUid: string): SecretMode | 'conflict' {
+/**
+ * The mode for an existing Secret, `conflict` when it must be left alone, or `key` when it is a
+ * sealing-key Secret (never written). Ownership is decided first: a Secret this SealedSecret owns is
+ * restored to exactly what it says, whatever annotations someone who can edit Secrets put on it (a
+ * `patch` annotation added to an owned Secret would otherwise keep their foreign keys).
+ */
+export function secretMode(existing: SecretJson | undefined, ownerUid: string): SecretMode | 'conflict' | 'key' {
   if (existing === undefined) return 'create';
+  if (isKeySecret(existing)) return 'key';
   const annotations = existing.metadata.annotations;
-  if (flagged(annotations, PATCH_ANNOTATIONS)) return 'patch';
   if (ownedBy(existing, ownerUid)) return 'owned';
+  if (flagged(annotations, PATCH_ANNOTATIONS)) return 'patch';
   if (flagged(annotations, MANAGED_ANNOTATIONS)) return 'takeover';
   return 'conflict';
 }
@@ -60,9 +70,9 @@ export interface VerifiedData {
 export function verifiedData(existing: SecretJson, sealed: SealedSecret, hash: string, ownerUid: string, keys: readonly SealingKey[]): VerifiedData | undefined {
   const annotations = existing.metadata.annotations ?? {};
   if (annotations[SPEC_HASH_ANNOTATION] !== hash) return undefined;
-  const data: Record<string, string> = {};
+  const data = userRecord();
   for (const key of writtenKeys(sealed)) {
-    const value = existing.data?.[key];
+    const value = existing.data !== undefined && Object.hasOwn(existing.data, key) ? existing.data[key] : undefined;
     if (value === undefined) return undefined;
     data[key] = value;
   }
@@ -106,7 +116,7 @@ export function desiredSecret(
   const base = secretFromTemplate(sealed, unsealed);
   const ownerUid = owner.metadata.uid ?? '';
   const ids = [...new Set(keyIds)].sort();
-  const written: Record<string, string> = {};
+  const written = userRecord();
   for (const key of writtenKeys(sealed)) written[key] = base.data[key] ?? '';
   const input: IntegrityInput = { specHash: hash, ownerUid, keyIds: ids, data: written };
   const annotations: Record<string, string> = {
@@ -143,7 +153,11 @@ export function planWrite(mode: SecretMode, existing: SecretJson | undefined, de
   const annotations = existing.metadata.annotations ?? {};
   const desiredData = desired.data ?? {};
   const existingData = existing.data ?? {};
-  const metaOk = contains(labels, desired.metadata.labels ?? {}) && contains(annotations, desired.metadata.annotations ?? {});
+  // A merged-into Secret stays someone else's: it never gets the owner-uid annotation, which would
+  // make it count as owned (and be restored to exactly the SealedSecret) on the next reconcile.
+  const { [OWNER_UID_ANNOTATION]: _ownerUid, ...patchAnnotations } = desired.metadata.annotations ?? {};
+  const desiredAnnotations = mode === 'patch' ? patchAnnotations : (desired.metadata.annotations ?? {});
+  const metaOk = contains(labels, desired.metadata.labels ?? {}) && contains(annotations, desiredAnnotations);
   if (mode === 'patch') {
     if (metaOk && contains(existingData, desiredData)) return { action: 'none' };
     if (existing.immutable === true && !contains(existingData, desiredData)) return { action: 'immutable' };
@@ -151,7 +165,7 @@ export function planWrite(mode: SecretMode, existing: SecretJson | undefined, de
       action: 'replace',
       body: {
         ...existing,
-        metadata: { ...existing.metadata, labels: { ...labels, ...desired.metadata.labels }, annotations: { ...annotations, ...desired.metadata.annotations } },
+        metadata: { ...existing.metadata, labels: { ...labels, ...desired.metadata.labels }, annotations: { ...annotations, ...desiredAnnotations } },
         data: { ...existingData, ...desiredData },
       },
     };
@@ -176,7 +190,7 @@ export function planWrite(mode: SecretMode, existing: SecretJson | undefined, de
 }
 
 function contains(have: Readonly<Record<string, string>>, want: Readonly<Record<string, string>>): boolean {
-  for (const [k, v] of Object.entries(want)) if (have[k] !== v) return false;
+  for (const [k, v] of Object.entries(want)) if (!Object.hasOwn(have, k) || have[k] !== v) return false;
   return true;
 }
 

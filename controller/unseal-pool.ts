@@ -59,12 +59,18 @@ export class UnsealPool implements Unsealer {
   private readonly logger: Logger;
   private nextId = 1;
   private closed = false;
+  private opsDone = 0;
 
   constructor(private readonly options: UnsealPoolOptions) {
     this.workerUrl = options.workerUrl ?? defaultWorkerUrl();
     this.logger = options.logger ?? silentLogger;
     const size = Math.max(1, options.workers ?? availableParallelism());
     for (let i = 0; i < size; i++) this.slots.push(this.spawn(i));
+  }
+
+  /** RSA private-key operations done since start (what kseal_private_key_operations_total must equal). */
+  get privateOps(): number {
+    return this.opsDone;
   }
 
   /** Number of worker threads. */
@@ -100,6 +106,7 @@ export class UnsealPool implements Unsealer {
         const order = orderKeysById(set.hint, keys).map((k) => k.keyId);
         const reply = await this.request(keys, label, values.map((v) => v.parts.wrappedKey), order);
         ops += reply.ops;
+        this.opsDone += reply.ops;
         if (!reply.ok) {
           const failed = values[reply.failedIndex];
           errors.push(

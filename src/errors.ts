@@ -12,6 +12,7 @@ import { EXIT } from './wire.js';
 /** Every error code kseal emits, with the exit-code family it belongs to. */
 export const ERROR_CODES = {
   USAGE: 'usage',
+  SAME_FILE: 'usage',
   INVALID_YAML: 'input',
   INVALID_JSON: 'input',
   INPUT_TOO_LARGE: 'input',

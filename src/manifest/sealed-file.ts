@@ -69,7 +69,7 @@ export function kindOf(value: unknown): string | undefined {
 
 /** The key-id hint names one key; it moves only when every value is now sealed with that key. */
 export function replacesAll(sealed: SealedSecret, values: Readonly<Record<string, string>>): boolean {
-  return Object.keys(sealed.spec.encryptedData).every((k) => k in values);
+  return Object.keys(sealed.spec.encryptedData).every((k) => Object.hasOwn(values, k));
 }
 
 /** Checks a rename before any edit: `from` exists, `to` is a valid key name that does not. */

@@ -1,6 +1,15 @@
 /** Typed access to fields of parsed manifests, throwing INVALID_FIELD that names the field and document. */
 import { KsealError, type ErrorLocation } from '../errors.js';
 
+/**
+ * A new, empty map for keys that come from user input (Secret keys, labels, annotations): a
+ * null-prototype object, so `__proto__`, `constructor` or `toString` are keys like any other instead
+ * of being dropped or resolved on Object.prototype.
+ */
+export function userRecord<T = string>(): Record<string, T> {
+  return Object.create(null) as Record<string, T>;
+}
+
 /** Returns `value` as a plain object, or throws naming `what`. */
 export function asRecord(value: unknown, what: string, location: ErrorLocation): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
@@ -30,7 +39,7 @@ export function optionalBoolean(value: unknown, field: string, location: ErrorLo
 export function stringMap(value: unknown, field: string, location: ErrorLocation): Record<string, string> {
   if (value === undefined || value === null) return {};
   const record = asRecord(value, field, location);
-  const out: Record<string, string> = {};
+  const out = userRecord();
   for (const [key, v] of Object.entries(record)) {
     if (typeof v !== 'string') {
       throw new KsealError('INVALID_FIELD', `${field}.${key} must be a string, not ${describe(v)}`, { ...location, key, hint: 'quote the value in YAML (numbers, true/false, yes/no and null are not strings)' });

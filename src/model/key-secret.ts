@@ -15,6 +15,16 @@ import { SEALING_KEY_ACTIVE, SEALING_KEY_LABEL } from '../wire.js';
 
 export const DEFAULT_CONTROLLER_NAMESPACE = 'kseal-system';
 
+/**
+ * The name of the key Secret holding the key with id `keyId` (crypto/key-id.ts): derived from the key
+ * itself, so the same key always has the same name and two different keys never do. A backup applied
+ * to another cluster, or after a key was regenerated, can then only add keys, never replace one.
+ */
+export function keySecretName(keyId: string): string {
+  if (!/^[0-9a-f]{64}$/.test(keyId)) throw new KsealError('INTERNAL', 'a key id is 64 lowercase hex digits');
+  return `kseal-key-${keyId.slice(0, 20)}`;
+}
+
 const KEY_FORMS_HINT = 'pass a PEM key (PKCS#1 or PKCS#8), a kubernetes.io/tls key Secret, or a List of them (kubectl get secret -o yaml)';
 
 /** The manifest of a key Secret, ready to apply in the controller's namespace. */

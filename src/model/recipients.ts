@@ -16,7 +16,7 @@ import { sealValues } from '../crypto/seal-value.js';
 import { EscrowSealer } from '../crypto/escrow.js';
 import { parseRecipient, type EscrowRecipient } from '../crypto/identity.js';
 import { keyIdOf } from '../crypto/key-id.js';
-import { asRecord, describe, optionalString, stringMap } from './fields.js';
+import { asRecord, describe, optionalString, stringMap, userRecord } from './fields.js';
 import { invalidSecretKey } from './names.js';
 import { sortedRecord } from './secret.js';
 
@@ -80,7 +80,7 @@ export function sealForRecipients(primary: { readonly publicKey: KeyObject }, ot
   const out = others.map((recipient) => {
     if (recipient.kind === 'cluster') return { recipient, encryptedData: sealValues(recipient.publicKey, label, values) };
     const sealer = new EscrowSealer(recipient.publicKey, label);
-    const encryptedData: Record<string, string> = {};
+    const encryptedData = userRecord();
     for (const [key, bytes] of values) encryptedData[key] = encodeBase64(sealer.seal(bytes));
     return { recipient, encryptedData };
   });

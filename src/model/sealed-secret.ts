@@ -14,7 +14,7 @@ import type { SealingCertificate } from '../crypto/certificate.js';
 import type { PrivateKeyEntry } from '../crypto/private-key.js';
 import { SCOPE_ANNOTATIONS, scopeFromAnnotations, scopeLabel, type Scope } from './scope.js';
 import { checkSecretContent, checkSecretNames, compareKeys, sortedRecord, type SecretInput } from './secret.js';
-import { asRecord, describeKind, optionalBoolean, optionalString, stringMap } from './fields.js';
+import { asRecord, describeKind, optionalBoolean, optionalString, stringMap, userRecord } from './fields.js';
 import { invalidSecretKey } from './names.js';
 import { KeyTrialOrder, orderKeysById } from './key-choice.js';
 import { PRIMARY_RECIPIENT, readRecipientEntries, recipientEntries, sealForRecipients, uniqueRecipients, type RecipientEntry, type SealingRecipient } from './recipients.js';
@@ -178,7 +178,7 @@ export function checkRecipientsAllowed(apiVersion: SealedApiVersion, hasRecipien
 }
 
 function withoutScopeAnnotations(annotations: Readonly<Record<string, string>>): Record<string, string> {
-  const out: Record<string, string> = {};
+  const out = userRecord();
   for (const [k, v] of Object.entries(annotations)) if (!SCOPE_ANNOTATIONS.includes(k)) out[k] = v;
   return out;
 }
@@ -374,7 +374,7 @@ export function secretFromTemplate(sealed: SealedSecret, data: ReadonlyMap<strin
   const annotations = template.metadata?.annotations;
   if (labels !== undefined && Object.keys(labels).length > 0) metadata.labels = sortedRecord(labels);
   if (annotations !== undefined && Object.keys(annotations).length > 0) metadata.annotations = sortedRecord(annotations);
-  const out: Record<string, string> = {};
+  const out = userRecord();
   for (const [key, value] of Object.entries(template.data ?? {})) {
     if (value.includes('{{')) {
       throw new KsealError('UNSUPPORTED_TEMPLATE', 'spec.template.data uses a Go template, which kseal does not evaluate', { ...location, key, hint: 'seal the final value instead' });

@@ -127,7 +127,7 @@ export function checkSecretContent(secret: SecretInput, options: { readonly allo
   if (total > MAX_SECRET_BYTES) {
     throw new KsealError('SECRET_TOO_LARGE', `the Secret's values add up to ${total} bytes; Kubernetes allows at most ${MAX_SECRET_BYTES} (1 MiB)`, { ...location, hint: 'split it into several Secrets' });
   }
-  const required = REQUIRED_KEYS[secret.type];
+  const required = Object.hasOwn(REQUIRED_KEYS, secret.type) ? REQUIRED_KEYS[secret.type] : undefined;
   if (required !== undefined) {
     for (const key of required.all ?? []) {
       if (!secret.data.has(key)) throw new KsealError('MISSING_REQUIRED_KEY', `a ${secret.type} Secret needs the key ${JSON.stringify(key)}`, { ...location, hint: `add ${key} under data or stringData` });

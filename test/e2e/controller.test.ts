@@ -3,6 +3,10 @@
  * its ServiceAccount with exactly the deploy's RBAC: key generation, unsealing, status, Events,
  * update, SIGTERM. The harness fails any test in which the controller got a 403.
  */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { containsCanary, newCanary } from '../helpers/canary.js';
 import { sealedObject } from '../controller/fixtures.js';
@@ -10,6 +14,15 @@ import { eventually, useE2e } from './cluster/e2e.js';
 import { certFrom, createSealed, eventsFor, keySecretNames, leaseHolder, readSealed, readSecret, readyCondition, replaceSpec, secretValues, waitReady } from './cluster/objects.js';
 
 const e2e = useE2e();
+
+/** Runs kubectl (the machine's, as a user would) with the admin kubeconfig. */
+function kubectl(args: string[], home: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile('kubectl', ['--kubeconfig', e2e.ctx.kubeconfigPath, '--cache-dir', join(home, 'cache'), ...args], { env: { ...process.env, HOME: home, KUBECONFIG: '' }, timeout: 60_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
 
 describe('kseal-controller against a real API server, under its deploy RBAC', () => {
   it('generates one key Secret in its namespace and serves that key\'s certificate', async () => {
@@ -73,6 +86,26 @@ describe('kseal-controller against a real API server, under its deploy RBAC', ()
     expect(await secretValues(e2e, app, 'foreign')).toBeUndefined();
     const warning = await eventually('a Warning event', async () => (await eventsFor(e2e, app, 'foreign')).find((ev) => ev.type === 'Warning'));
     expect(warning.reason).toMatch(/^[A-Z][A-Za-z]+$/);
+  });
+
+  it('works with kubectl: apply, wait --for=condition=Ready, get shows Ready and the reason', async () => {
+    const ctl = await e2e.controllerNamespace();
+    const app = await e2e.namespace('kseal-app');
+    const cert = await certFrom(e2e.run(ctl, 'kubectl-user'));
+    const home = mkdtempSync(join(e2e.tmp, 'kubectl-'));
+    try {
+      const file = join(home, 'sealed.yaml');
+      writeFileSync(file, stringify(sealedObject({ name: 'web', namespace: app, values: { token: 't' }, cert })));
+      const applied = await kubectl(['apply', '-f', file], home);
+      expect(applied.stderr).toBe('');
+      expect(applied.code).toBe(0);
+      const waited = await kubectl(['wait', '--for=condition=Ready', '-n', app, 'sealedsecret/web', '--timeout=60s'], home);
+      expect(waited.code).toBe(0);
+      const got = await kubectl(['get', 'kss', '-n', app, 'web'], home);
+      expect(got.stdout).toMatch(/web\s+True\s+Unsealed/);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 
   it('releases the lease and exits 0 on SIGTERM', async () => {
