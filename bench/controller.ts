@@ -4,11 +4,14 @@
  * Each group runs on its own cluster; a group that fails (a timeout, a crash) becomes one MISSED row
  * with the error instead of ending the run.
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { coldSyncFigures } from './cold-sync.js';
 import { fanOutFigures, fanOutKeys } from './fan-out.js';
 import type { Limits } from './limit.js';
-import { memoryFigures } from './memory.js';
+import { idleRss, memoryFigures } from './memory.js';
+import { scaleChart } from './chart.js';
+import { scaleFigures } from './scale-curve.js';
 import { shardingFigures } from './sharding.js';
 import { startUpFigures } from './start-up.js';
 import type { Figure } from './report.js';
@@ -31,7 +34,7 @@ async function guarded(workload: string, run: () => Promise<Figure[]>): Promise<
   }
 }
 
-/** Every controller figure; `only` selects groups by name (cold, fanout, memory, startup, sharding), empty for all. */
+/** Every controller figure; `only` selects groups by name (cold, fanout, memory, startup, sharding, scale), empty for all. */
 export async function controllerFigures(limits: Limits, only: readonly string[] = []): Promise<Figure[]> {
   const wants = (name: string): boolean => only.length === 0 || only.includes(name);
   const keyPem = readFileSync(KEY_PEM, 'utf8');
@@ -42,6 +45,16 @@ export async function controllerFigures(limits: Limits, only: readonly string[] 
   if (wants('memory')) figures.push(...(await guarded('8 memory', () => memoryFigures(log))));
   if (wants('startup')) figures.push(...(await guarded('10 start-up', () => startUpFigures(log))));
   if (wants('sharding')) figures.push(...(await guarded('11 sharding', () => shardingFigures(log))));
+  if (wants('scale')) {
+    figures.push(
+      ...(await guarded('12 scale', async () => {
+        const { figures: scale, points } = await scaleFigures(log, await idleRss());
+        mkdirSync('bench/results', { recursive: true });
+        writeFileSync('bench/results/latest.svg', scaleChart(points, `kseal-controller, ${new Date().toISOString().slice(0, 10)}, ${availableParallelism()} cores, in-repo API on the same cores`));
+        return scale;
+      })),
+    );
+  }
   if (keys !== undefined) figures.push(...(await guarded('4 key fan-out', () => fanOutFigures(limits.privateOpsPerSecond, log, keys))));
   return figures;
 }

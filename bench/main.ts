@@ -29,8 +29,8 @@ const figures: Figure[] = [
   { workload: '1 limit', metric: 'hybrid seals/s of a 32-byte value, 1 core', value: limits.sealsPerSecond, unit: '/s', target: '', met: undefined },
 ];
 if (wants('cli')) figures.push(...cliFigures(certPath, limits.sealsPerSecond));
-// `npm run bench -- controller` runs every controller workload; `cold`, `fanout`, `memory`, `startup`, `sharding` one group.
-const controllerGroups = only.filter((a) => ['cold', 'fanout', 'memory', 'startup', 'sharding'].includes(a));
+// `npm run bench -- controller` runs every controller workload; `cold`, `fanout`, `memory`, `startup`, `sharding`, `scale` one group.
+const controllerGroups = only.filter((a) => ['cold', 'fanout', 'memory', 'startup', 'sharding', 'scale'].includes(a));
 if (wants('controller') || controllerGroups.length > 0) {
   const { controllerFigures } = await import('./controller.js');
   figures.push(...(await controllerFigures(limits, controllerGroups)));

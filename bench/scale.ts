@@ -667,6 +667,8 @@ export interface ScaleResult {
     readonly rssPeakMiB: number;
     /** RSS `settleMs` after all Ready. */
     readonly rssSteadyMiB: number;
+    /** Every 250 ms of the cold sync: [ms since spawn, status patches so far (objects Ready), RSS MiB]. */
+    readonly curve: ReadonlyArray<readonly [number, number, number]>;
   };
   readonly warm: WarmRestart & { readonly allReady: boolean };
   readonly drift?: {
@@ -739,7 +741,11 @@ export async function measureControllerScale(options: ScaleOptions = {}): Promis
         last = now;
       }, 500);
     }
+    const curve: Array<[number, number, number]> = [];
+    const sampler = setInterval(() => curve.push([Date.now() - (run as ControllerRun).spawnedAt, cluster.statusPatches(), (run as ControllerRun).rssMiB()]), 250);
     const readyAt = await cluster.waitReady(refs, count, 600_000);
+    clearInterval(sampler);
+    curve.push([readyAt - run.spawnedAt, count, run.rssMiB()]);
     clearInterval(timeline);
     const readyMs = readyAt - run.spawnedAt;
     const cpu = run.cpu();
@@ -763,6 +769,7 @@ export async function measureControllerScale(options: ScaleOptions = {}): Promis
     log(`cold sync: all Ready in ${Math.round(readyMs)} ms, ${privateOps} private ops, RSS peak ${Math.round(rssPeakMiB)} MiB`);
     const cold: ScaleResult['cold'] = {
       readyMs: Math.round(readyMs),
+      curve,
       startMs: Math.round(startMs),
       privateOps,
       privateOpsPerValue: privateOps / (count * values),

@@ -90,6 +90,7 @@ export function readSecret(value: unknown, location: ErrorLocation): SecretInput
     checkKey(key, location);
     if (bytes.has(key)) warnings.push(`key ${JSON.stringify(key)} is in both data and stringData; the stringData value is sealed, as Kubernetes would keep it`);
     bytes.set(key, Buffer.from(text, 'utf8'));
+    if (/\{\{.*\}\}/s.test(text)) warnings.push(`stringData key ${JSON.stringify(key)} holds a {{ … }} template placeholder, which is sealed literally (kseal lint rule KS301)`);
   }
   return {
     name,
