@@ -39,7 +39,7 @@ import { KEY_ID_ANNOTATION } from '../src/wire.js';
 const ROOT = `${process.cwd()}/`;
 /** The controller bundle; KSEAL_SCALE_CONTROLLER runs another build of it (A/B comparisons). */
 const BIN = process.env.KSEAL_SCALE_CONTROLLER || `${ROOT}dist/kseal-controller.mjs`;
-export const CONTROLLER_NAMESPACE = 'kseal-system';
+const CONTROLLER_NAMESPACE = 'kseal-system';
 const SEALED_API = 'kseal.dev/v1alpha1';
 /** The stats resource name of the SealedSecret status subresource. */
 const STATUS_RESOURCE = 'sealedsecrets.kseal.dev/status';
@@ -47,7 +47,7 @@ const STATUS_RESOURCE = 'sealedsecrets.kseal.dev/status';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Polls `check` every `everyMs` until it returns something truthy. */
-export async function until<T>(check: () => T | Promise<T>, timeoutMs: number, what: string, everyMs = 50): Promise<NonNullable<T>> {
+async function until<T>(check: () => T | Promise<T>, timeoutMs: number, what: string, everyMs = 50): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await check();
@@ -58,7 +58,7 @@ export async function until<T>(check: () => T | Promise<T>, timeoutMs: number, w
 }
 
 /** Percentile (0..100) of a list of numbers, nearest rank. */
-export function percentile(xs: readonly number[], p: number): number {
+function percentile(xs: readonly number[], p: number): number {
   if (xs.length === 0) return Number.NaN;
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))] ?? Number.NaN;
@@ -101,7 +101,7 @@ export async function generateKeys(count: number, bits: number, stepDays = 30, e
 }
 
 /** The key Secret manifest of a key. */
-export function keySecretObject(key: ScaleKey): JsonObject {
+function keySecretObject(key: ScaleKey): JsonObject {
   return keySecretManifest({ name: key.name, namespace: CONTROLLER_NAMESPACE, privateKeyPem: key.privateKeyPem, certificatePem: key.certificatePem }) as JsonObject;
 }
 
@@ -151,7 +151,7 @@ export function sealObjects(spec: SealSpec): { objects: JsonObject[]; refs: Seal
 }
 
 /** `count` plain Secrets that have nothing to do with kseal (for the memory workload). */
-export function unrelatedSecrets(count: number, namespaces: readonly string[]): JsonObject[] {
+function unrelatedSecrets(count: number, namespaces: readonly string[]): JsonObject[] {
   return Array.from({ length: count }, (_, i) => ({
     apiVersion: 'v1',
     kind: 'Secret',
@@ -258,7 +258,7 @@ export class ScaleCluster {
 }
 
 /** The write verbs, by resource, in a stats snapshot (lease renewals excluded). */
-export function writesIn(snapshot: StatsSnapshot): Record<string, number> {
+function writesIn(snapshot: StatsSnapshot): Record<string, number> {
   const out: Record<string, number> = {};
   for (const [resource, verbs] of Object.entries(snapshot.byResource)) {
     if (resource.startsWith('leases')) continue;
@@ -272,7 +272,7 @@ export function writesIn(snapshot: StatsSnapshot): Record<string, number> {
  * Requests that scale with the number of objects (reads and writes of Secrets, status patches,
  * Events) and the rest (lists, watches, leases, discovery), from a stats snapshot.
  */
-export function requestSplit(snapshot: StatsSnapshot): { perObject: number; fixed: number; byResource: Record<string, number> } {
+function requestSplit(snapshot: StatsSnapshot): { perObject: number; fixed: number; byResource: Record<string, number> } {
   let perObject = 0;
   const byResource: Record<string, number> = {};
   for (const [resource, verbs] of Object.entries(snapshot.byResource)) {
@@ -296,7 +296,7 @@ export interface ControllerRunOptions {
 }
 
 /** Busy CPU seconds of the whole machine so far (every core: user, nice, system, irq, softirq, steal). */
-export function machineBusySeconds(): number {
+function machineBusySeconds(): number {
   try {
     const f = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
     return ((f[0] ?? 0) + (f[1] ?? 0) + (f[2] ?? 0) + (f[5] ?? 0) + (f[6] ?? 0) + (f[7] ?? 0)) / 100;
@@ -309,7 +309,7 @@ export function machineBusySeconds(): number {
  * The node flags the image starts the controller with (the Dockerfile's ENTRYPOINT, between node and
  * the script), so a measurement runs what ships. KSEAL_SCALE_NODE_ARGS replaces them.
  */
-export function imageNodeFlags(): string[] {
+function imageNodeFlags(): string[] {
   const line = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(readFileSync(`${ROOT}Dockerfile`, 'utf8'))?.[1];
   if (line === undefined) return [];
   const argv = JSON.parse(line) as string[];
@@ -570,7 +570,7 @@ function get(url) {
 `;
 
 /** Latencies of GET requests, measured from a worker thread (see the module comment). */
-export class LatencyProbe {
+class LatencyProbe {
   private readonly worker: Worker;
   private readonly result: Promise<{ samples: number[][]; times: number[][]; failures: number[] }>;
 

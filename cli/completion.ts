@@ -6,7 +6,7 @@
 import type { Command, Option } from 'commander';
 
 /** The marker that asks the shell for file-name completion. */
-export const FILES = '__files__';
+const FILES = '__files__';
 
 /** Option values that are paths (flags like `--cert <path|url>`, `-f, --file <file...>`). */
 function takesFile(option: Option): boolean {

@@ -49,7 +49,7 @@ export function processIo(): CliIo {
 }
 
 /** Name used for stdin in messages. */
-export const STDIN = '<stdin>';
+const STDIN = '<stdin>';
 
 /** Reads `path` (relative to io.cwd), or stdin for undefined or `-`. Returns the bytes and the name for messages. */
 export async function readInput(io: CliIo, path: string | undefined, expecting?: string): Promise<{ bytes: Buffer; source: string }> {

@@ -12,7 +12,7 @@ import { Option, type Command } from 'commander';
 import { KsealError } from '../src/errors.js';
 
 /** Mode flags of kubeseal and the command each one means. */
-export const KUBESEAL_MODES: Readonly<Record<string, string>> = {
+const KUBESEAL_MODES: Readonly<Record<string, string>> = {
   '--raw': 'raw',
   '--fetch-cert': 'cert',
   '--validate': 'validate',
@@ -90,7 +90,7 @@ export interface Alias {
 }
 
 /** A mode flag kept on its own command, where it changes nothing (`kseal raw --raw`). */
-export function addModeFlag(command: Command, flag: string): void {
+function addModeFlag(command: Command, flag: string): void {
   command.addOption(new Option(flag, 'kubeseal mode flag; no effect here').hideHelp());
 }
 

@@ -29,10 +29,26 @@ import { workflowCommands } from './workflow-commands.js';
 import { EXIT } from '../src/wire.js';
 
 /** The version printed by --version (set by the bundler; "dev" when run from source). */
-export const VERSION = typeof KSEAL_VERSION === 'string' ? KSEAL_VERSION : 'dev';
+const VERSION = typeof KSEAL_VERSION === 'string' ? KSEAL_VERSION : 'dev';
+
+/** The help section of each command. */
+const HELP_GROUPS: Readonly<Record<string, string>> = {
+  encrypt: 'Sealing:',
+  raw: 'Sealing:',
+  cert: 'Sealing:',
+  set: 'Editing SealedSecret files:',
+  unset: 'Editing SealedSecret files:',
+  'rename-key': 'Editing SealedSecret files:',
+  convert: 'Editing SealedSecret files:',
+  validate: 'Checking and re-sealing with the controller:',
+  reencrypt: 'Checking and re-sealing with the controller:',
+  decrypt: 'Keys and recovery:',
+  keygen: 'Keys and recovery:',
+  identity: 'Keys and recovery:',
+};
 
 /** Builds the program (also used by `kseal completion` to walk the command tree). */
-export function buildProgram(io: CliIo): Command {
+function buildProgram(io: CliIo): Command {
   const name = io.programName ?? 'kseal';
   const program = new Command(name);
   program
@@ -51,6 +67,8 @@ Examples:
     );
   for (const register of [encryptCommand, rawCommand, certCommand, validateCommand, reencryptCommand, convertCommand, decryptCommand, keygenCommand, identityCommand, uiCommand, versionCommand, completionCommand]) register(program, io);
   for (const register of workflowCommands) register(program, io);
+  // Help lists commands by task, as a newcomer looks for them (commands not named here: "Other").
+  for (const command of program.commands) command.helpGroup(HELP_GROUPS[command.name()] ?? 'Other commands:');
   for (const command of descendants(program)) command.exitOverride().configureOutput(output(io));
   return program;
 }

@@ -7,10 +7,10 @@ import type { OutputFormat } from '../src/manifest/write.js';
 import type { CertSourceOptions } from './cert-source.js';
 import type { Alias } from './kubeseal-compat.js';
 
-export const DEFAULT_CONTROLLER_NAME = 'kseal-controller';
+const DEFAULT_CONTROLLER_NAME = 'kseal-controller';
 
 /** Output formats -o accepts (`yml` is kubeseal's and kubectl's other spelling of yaml). */
-export const OUTPUT_FORMATS = ['yaml', 'yml', 'json'] as const;
+const OUTPUT_FORMATS = ['yaml', 'yml', 'json'] as const;
 
 /** Options naming the certificate or the controller; environment variables bound with Option.env(). */
 export function addCertSourceOptions(command: Command, withCert = true): Command {

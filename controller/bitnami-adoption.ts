@@ -17,7 +17,7 @@ import { Reconciler, type CacheView, type ReconcilerDeps } from './reconciler.js
 import { WorkQueue } from './work-queue.js';
 
 /** The collection the adoption informer lists and watches. */
-export const BITNAMI_SEALED_SECRETS_PATH = '/apis/bitnami.com/v1alpha1/sealedsecrets';
+const BITNAMI_SEALED_SECRETS_PATH = '/apis/bitnami.com/v1alpha1/sealedsecrets';
 
 /** Secrets of adopted objects are read with a GET each time (they carry no kseal label to select on). */
 const NO_SECRET_CACHE: CacheView<SecretJson> = { get: () => undefined, observeWrite: () => undefined };

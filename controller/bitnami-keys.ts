@@ -22,7 +22,7 @@ import type { SecretJson } from './kube-client.js';
 import type { Logger } from './logger.js';
 
 /** Bitnami's label value for a key that opens but never seals. */
-export const BITNAMI_KEY_COMPROMISED = 'compromised';
+const BITNAMI_KEY_COMPROMISED = 'compromised';
 /** Label selector of the Bitnami key informer (every value; routed by value). */
 export const BITNAMI_KEY_SELECTOR = BITNAMI_SEALING_KEY_LABEL;
 

@@ -20,6 +20,7 @@ import { isTransient, splitKey, statusOf, type KubeApi, type KubeObject, type Se
 import type { Logger } from './logger.js';
 import type { ControllerMetrics } from './metrics.js';
 import { secretMode } from './secret-writer.js';
+import { keyLabelInTemplate } from './key-guard.js';
 import type { ReadyReason } from './status.js';
 import type { Requeue } from './work-queue.js';
 
@@ -52,12 +53,15 @@ export async function convergeBitnami(deps: BitnamiConvergeDeps, key: string, ob
     if (!isKsealError(e)) throw e;
     return fail('InvalidSpec', describe(e));
   }
+  // A SealedSecret must never plant a sealing key (key-guard.ts), in adoption mode too.
+  const planted = keyLabelInTemplate(sealed);
+  if (planted !== undefined) return fail('InvalidSpec', planted);
   const { namespace, name } = splitKey(key);
   const uid = obj.metadata.uid ?? '';
   let existing = await deps.api.readNamespacedSecret(namespace, name);
   const memoKey = (s: SecretJson | undefined): string => `${hash}|${s?.metadata.uid ?? ''}|${s?.metadata.resourceVersion ?? ''}`;
   const known = deps.memo.get(key);
-  if (existing !== undefined && known?.stamp === memoKey(existing) && secretMode(existing, uid) !== 'conflict') {
+  if (existing !== undefined && known?.stamp === memoKey(existing) && secretMode(existing, uid) !== 'conflict' && secretMode(existing, uid) !== 'key') {
     return { kind: 'unsealed', values: Object.keys(sealed.spec.encryptedData).length, keyIds: known.keyIds, wrote: false, privateOps: 0 };
   }
   deps.memo.delete(key);

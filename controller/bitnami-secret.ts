@@ -52,7 +52,7 @@ export function bitnamiDesiredSecret(sealed: SealedSecret, owner: KubeObject, un
 }
 
 /** Bitnami's ownerReference to its SealedSecret (controller, no blockOwnerDeletion). */
-export function bitnamiOwnerReference(owner: KubeObject): OwnerReferenceJson {
+function bitnamiOwnerReference(owner: KubeObject): OwnerReferenceJson {
   return { apiVersion: BITNAMI_API_VERSION, kind: 'SealedSecret', name: owner.metadata.name, uid: owner.metadata.uid ?? '', controller: true };
 }
 

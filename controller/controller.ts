@@ -84,7 +84,7 @@ export interface ControllerOptions {
 }
 
 /** A default replica identity: the host name (the pod name in a cluster) and a random suffix. */
-export function defaultIdentity(): string {
+function defaultIdentity(): string {
   return `${hostname()}_${randomBytes(4).toString('hex')}`;
 }
 
@@ -219,6 +219,7 @@ export class Controller {
       registry: this.ownKeys,
       namespace,
       identity: this.identity,
+      claimTtlMs: 2 * options.leaderElection.leaseDurationMs,
       keySize: options.keySize,
       keyTtlMs: options.keyTtlMs,
       commonName: options.commonName,

@@ -34,11 +34,11 @@ import { TokenBucket } from './rate-limit.js';
 import { pageRoutes } from '../ui/server/page-routes.js';
 
 /** Largest request body accepted (the size Kubernetes allows a Secret's values). */
-export const MAX_BODY_BYTES = 1024 * 1024;
+const MAX_BODY_BYTES = 1024 * 1024;
 /** Media types a SealedSecret may be sent as; a missing Content-Type is accepted too. */
-export const ACCEPTED_CONTENT_TYPES: readonly string[] = ['application/json', 'application/yaml', 'application/x-yaml', 'text/yaml', 'text/plain'];
+const ACCEPTED_CONTENT_TYPES: readonly string[] = ['application/json', 'application/yaml', 'application/x-yaml', 'text/yaml', 'text/plain'];
 /** Bitnami's limit on verify and rotate: 2 requests a second, burst 2. */
-export const DEFAULT_VERIFY_RATE = { perSecond: 2, burst: 2 } as const;
+const DEFAULT_VERIFY_RATE = { perSecond: 2, burst: 2 } as const;
 
 export interface HttpServerOptions {
   /** Interface to bind; all interfaces by default. */
@@ -272,7 +272,9 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
         const seconds = Number(process.hrtime.bigint() - started) / 1e9;
         metrics.httpRequests.inc({ path: label, method, code: String(res.statusCode) });
         metrics.httpDuration.observe({ path: label, method }, seconds);
-        logger.info('http request', {
+        // Probes (every few seconds from the kubelet) log at debug; everything else at info.
+        const probe = (label === '/healthz' || label === '/readyz') && res.statusCode < 400;
+        logger[probe ? 'debug' : 'info']('http request', {
           method,
           path: path.length > 128 ? `${path.slice(0, 128)}...` : path,
           status: res.statusCode,

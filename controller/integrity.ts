@@ -19,7 +19,7 @@ const HKDF_INFO = 'kseal.dev/secret-integrity/v1';
 const derived = new WeakMap<SealingKey, Buffer>();
 
 /** Length of the key id prefix that names the HMAC key. */
-export const KEY_REF_LENGTH = 16;
+const KEY_REF_LENGTH = 16;
 
 /**
  * SHA-256 (hex) of everything in a SealedSecret that shapes its Secret: API version, name,
@@ -50,7 +50,7 @@ export function specHash(sealed: SealedSecret): string {
 }
 
 /** The HMAC key derived from a sealing key (cached per key object). */
-export function integrityKey(key: SealingKey): Buffer {
+function integrityKey(key: SealingKey): Buffer {
   let secret = derived.get(key);
   if (secret === undefined) {
     const der = key.privateKey.export({ type: 'pkcs1', format: 'der' });

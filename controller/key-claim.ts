@@ -20,7 +20,11 @@ export const KEY_CLAIM_LEASE = 'kseal-key-generation';
 export const KEY_DECISION_ANNOTATION = 'kseal.dev/key-decision';
 /** Annotation on the claim: id of the key its holder is creating. */
 export const KEY_CLAIMED_ANNOTATION = 'kseal.dev/claimed-key-id';
-/** A claim younger than this is respected; an older one is taken over. */
+/**
+ * A claim younger than this is respected; an older one is taken over (the default; the controller
+ * passes twice its leader lease duration: a claim holder that died lost leadership by then, so waiting
+ * longer would only delay the first key of a cluster whose first leader crashed mid-create).
+ */
 export const KEY_CLAIM_TTL_MS = 60_000;
 
 /** Digest of a key set (ids in any order): what a decision to add a key was taken on. */
@@ -37,14 +41,17 @@ export interface KeyClaimRequest {
   /** Id of the key this replica wants to create. */
   readonly keyId: string;
   readonly now: Date;
+  /** How long another replica's claim is respected (default KEY_CLAIM_TTL_MS). */
+  readonly ttlMs?: number;
 }
 
 /** Tries to win the claim for adding `keyId` to `existingKeyIds`; false when another replica has it. */
 export async function claimKeyGeneration(request: KeyClaimRequest): Promise<boolean> {
   const { api, namespace, identity, keyId, now } = request;
+  const ttlMs = request.ttlMs ?? KEY_CLAIM_TTL_MS;
   const decision = keyDecision(request.existingKeyIds);
   const metadata = { name: KEY_CLAIM_LEASE, namespace, annotations: { [KEY_DECISION_ANNOTATION]: decision, [KEY_CLAIMED_ANNOTATION]: keyId } };
-  const spec = { holderIdentity: identity, leaseDurationSeconds: KEY_CLAIM_TTL_MS / 1000, renewTime: new V1MicroTime(now.getTime()) };
+  const spec = { holderIdentity: identity, leaseDurationSeconds: Math.max(1, Math.ceil(ttlMs / 1000)), renewTime: new V1MicroTime(now.getTime()) };
   const current = await api.readNamespacedLease(namespace, KEY_CLAIM_LEASE);
   try {
     if (current === undefined) {
@@ -57,7 +64,7 @@ export async function claimKeyGeneration(request: KeyClaimRequest): Promise<bool
     if (annotations[KEY_DECISION_ANNOTATION] === decision && claimed !== undefined && claimed !== keyId && holder !== identity) {
       if (request.existingKeyIds.includes(claimed)) return false;
       const renewed = timeOf(current.spec?.renewTime);
-      if (renewed !== undefined && now.getTime() - renewed < KEY_CLAIM_TTL_MS) return false;
+      if (renewed !== undefined && now.getTime() - renewed < ttlMs) return false;
     }
     const body: V1Lease = { ...current, metadata: { ...current.metadata, ...metadata, annotations: { ...current.metadata?.annotations, ...metadata.annotations } }, spec: { ...current.spec, ...spec } };
     await api.replaceNamespacedLease(namespace, KEY_CLAIM_LEASE, body);

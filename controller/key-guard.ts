@@ -12,7 +12,7 @@ import { BITNAMI_SEALING_KEY_LABEL, MANAGED_BY_LABEL, OWNER_UID_ANNOTATION, SEAL
 import type { SecretJson } from './kube-client.js';
 
 /** Labels that make a Secret a sealing key to kseal or to Bitnami's controller. */
-export const SEALING_KEY_LABELS: readonly string[] = [SEALING_KEY_LABEL, BITNAMI_SEALING_KEY_LABEL];
+const SEALING_KEY_LABELS: readonly string[] = [SEALING_KEY_LABEL, BITNAMI_SEALING_KEY_LABEL];
 
 /** Why the template of `sealed` would produce a key Secret, or undefined when it would not. */
 export function keyLabelInTemplate(sealed: SealedSecret): string | undefined {

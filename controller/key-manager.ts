@@ -15,8 +15,7 @@
 import { generateSealingKey, type GeneratedKey, type KeygenOptions } from '../src/crypto/keygen.js';
 import { keySecretManifest, keySecretName } from '../src/model/key-secret.js';
 import { claimKeyGeneration } from './key-claim.js';
-import { Backoff, sleep, type BackoffOptions } from '../net/backoff.js';
-import type { SealingKey } from './contracts.js';
+import { Backoff, type BackoffOptions } from '../net/backoff.js';
 import { keyDue, newestFirst, renewalDueInMs, type KeyDue } from '../src/model/key-choice.js';
 import { readKeySecret, type KeyRegistry } from './key-registry.js';
 import { statusOf, type KubeApi, type SecretJson } from './kube-client.js';
@@ -35,6 +34,8 @@ export interface KeyManagerOptions {
   readonly namespace: string;
   /** This replica's identity (holder of the key-generation claim). */
   readonly identity: string;
+  /** How long another replica's key-generation claim is respected (default KEY_CLAIM_TTL_MS). */
+  readonly claimTtlMs?: number;
   readonly keySize: number;
   /** Certificate validity (ms). */
   readonly keyTtlMs: number;
@@ -119,7 +120,13 @@ export class KeyManager {
     const cutoff = this.cutoffChecked ? undefined : options.cutoffTime;
     try {
       const due = keyDue(options.registry.list(), this.now(), options.renewPeriodMs, cutoff);
-      if (due !== undefined) await this.rotate(due, cutoff);
+      const deferred = due !== undefined && (await this.rotate(due, cutoff)) === 'deferred';
+      if (deferred) {
+        // Another replica holds the claim: check again soon. If it creates the key, the registry has
+        // it by then and nothing is due; if it died, its claim goes stale and this replica takes over.
+        this.schedule(this.backoff.next());
+        return;
+      }
       this.cutoffChecked = true;
       this.backoff.reset();
       this.scheduleRenewal();
@@ -130,13 +137,14 @@ export class KeyManager {
     }
   }
 
-  private async rotate(due: KeyDue, cutoff: Date | undefined): Promise<void> {
+  /** Generates and creates the key that is due; 'deferred' when another replica holds the claim. */
+  private async rotate(due: KeyDue, cutoff: Date | undefined): Promise<'done' | 'deferred'> {
     const { options } = this;
     const now = this.now();
     const generate = options.generate ?? generateSealingKey;
     const started = Date.now();
     const generated = await generate({ bits: options.keySize, commonName: options.commonName, validityDays: options.keyTtlMs / 86_400_000, now });
-    if (!this.active || !options.isLeader()) return;
+    if (!this.active || !options.isLeader()) return 'done';
     // Re-list right before creating: the decision must hold on the API server's state, not only on ours.
     const listed = await options.api.list(`/api/v1/namespaces/${options.namespace}/secrets`, { labelSelector: KEY_SELECTOR });
     const fresh = listed.items.flatMap((s) => {
@@ -147,12 +155,13 @@ export class KeyManager {
     const stillDue = keyDue(fresh, this.now(), options.renewPeriodMs, cutoff);
     if (stillDue === undefined || !options.isLeader()) {
       options.logger.info('new key no longer needed', { why: due });
-      return;
+      return 'done';
     }
-    const claimed = await claimKeyGeneration({ api: options.api, namespace: options.namespace, identity: options.identity, existingKeyIds: fresh.map((k) => k.keyId), keyId: generated.keyId, now: this.now() });
-    if (!claimed || !options.isLeader()) {
+    const claimed = await claimKeyGeneration({ api: options.api, namespace: options.namespace, identity: options.identity, existingKeyIds: fresh.map((k) => k.keyId), keyId: generated.keyId, now: this.now(), ...(options.claimTtlMs === undefined ? {} : { ttlMs: options.claimTtlMs }) });
+    if (!options.isLeader()) return 'done';
+    if (!claimed) {
       options.logger.info('another replica is creating the new key', { why: due });
-      return;
+      return 'deferred';
     }
     const name = keySecretName(generated.keyId);
     const body = keySecretManifest({ name, namespace: options.namespace, privateKeyPem: generated.privateKeyPem, certificatePem: generated.certificatePem }) as unknown as SecretJson;
@@ -163,7 +172,7 @@ export class KeyManager {
       if (statusOf(e) === 409) {
         // The name is the key's own: a Secret of that name holds this very key. Never overwritten.
         options.logger.info('key Secret already exists', { secret: name });
-        return;
+        return 'done';
       }
       throw e;
     }
@@ -171,6 +180,7 @@ export class KeyManager {
     options.metrics?.apiWrites.inc({ verb: 'create', resource: 'secrets' });
     options.logger.info('sealing key generated', { secret: name, keyId: generated.keyId, why: stillDue, bits: options.keySize, ms: Date.now() - started });
     options.registry.upsert(created);
+    return 'done';
   }
 
   private scheduleRenewal(): void {
@@ -185,11 +195,4 @@ export class KeyManager {
     this.timer = setTimeout(() => this.trigger(), ms);
     this.timer.unref();
   }
-}
-
-/** Waits until `registry` holds a key or `timeoutMs` passes (tests and the demo). */
-export async function waitForKey(registry: KeyRegistry, timeoutMs: number): Promise<SealingKey | undefined> {
-  const deadline = Date.now() + timeoutMs;
-  while (registry.newest() === undefined && Date.now() < deadline) await sleep(25);
-  return registry.newest();
 }

@@ -98,7 +98,7 @@ export function isTransient(error: unknown): boolean {
 }
 
 /** Turns any error of an API call into a KubeError with a safe message. */
-export function toKubeError(error: unknown, what: string): KubeError {
+function toKubeError(error: unknown, what: string): KubeError {
   if (error instanceof KubeError) return error;
   if (error instanceof ApiException) {
     const status = parseStatus(error.body);
@@ -132,7 +132,7 @@ type CreateAgent = (cluster: unknown, options: Record<string, unknown>) => unkno
  * instance's createAgent, private in client-node's types: the version is pinned, and
  * test/controller/kube-client.test.ts checks that connections are reused.
  */
-export function reuseConnections(kc: KubeConfig): KubeConfig {
+function reuseConnections(kc: KubeConfig): KubeConfig {
   const target = kc as unknown as { createAgent: CreateAgent; ksealAgents?: Map<string, unknown> };
   if (target.ksealAgents !== undefined) return kc;
   const original: CreateAgent = target.createAgent.bind(kc);

@@ -23,6 +23,8 @@ export interface LoggerOptions {
   /** Where lines go; stderr by default. */
   readonly stream?: Pick<Writable, 'write'>;
   readonly base?: LogFields;
+  /** `json` (default): one JSON object per line; `text`: `time level msg key=value...` for people. */
+  readonly format?: 'json' | 'text';
 }
 
 /** Creates a JSON-lines logger. */
@@ -35,7 +37,11 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     const line: Record<string, unknown> = { time: new Date().toISOString(), level, msg };
     for (const [k, v] of Object.entries(base)) if (v !== undefined) line[k] = v;
     if (fields) for (const [k, v] of Object.entries(fields)) if (v !== undefined) line[k] = v;
-    stream.write(`${JSON.stringify(line)}\n`);
+    if (options.format === 'text') {
+      const { time, level: lv, msg: m, ...rest } = line;
+      const pairs = Object.entries(rest).map(([k, v]) => `${k}=${typeof v === 'string' && !/[\s"=]/.test(v) ? v : JSON.stringify(v)}`);
+      stream.write(`${String(time)} ${String(lv).toUpperCase().padEnd(5)} ${String(m)}${pairs.length > 0 ? ` ${pairs.join(' ')}` : ''}\n`);
+    } else stream.write(`${JSON.stringify(line)}\n`);
   };
   return {
     debug: (m, f) => log('debug', m, f),

@@ -45,6 +45,7 @@ export interface ControllerFlags {
   retryMax: number;
   identity?: string;
   logLevel: LogLevel;
+  logFormat: 'json' | 'text';
   adoptBitnami: boolean;
   bitnamiKeyNamespace: string;
   sealingKeySource: SealingKeySource;
@@ -71,12 +72,12 @@ function time(value: string): Date {
 }
 
 /** The command-line definition. */
-export function controllerCommand(env: NodeJS.ProcessEnv = process.env): Command {
+function controllerCommand(env: NodeJS.ProcessEnv = process.env): Command {
   return new Command('kseal-controller')
     .description('Unseals kseal.dev SealedSecrets into Secrets (Bitnami scope annotations honoured), holds the sealing keys and serves the certificate')
     .option('--kubeconfig <path>', 'kubeconfig file (default: $KUBECONFIG, else in-cluster)')
     .option('--context <name>', 'kubeconfig context')
-    .option('--namespace <ns>', 'namespace of the keys and the leader lease (default: $POD_NAMESPACE)', env.POD_NAMESPACE ?? DEFAULT_CONTROLLER_NAMESPACE)
+    .addOption(new Option('--namespace <ns>', 'namespace of the keys and the leader lease').default(env.POD_NAMESPACE ?? DEFAULT_CONTROLLER_NAMESPACE, `$POD_NAMESPACE, else ${DEFAULT_CONTROLLER_NAMESPACE}`))
     .option('--key-size <bits>', 'RSA key size of generated keys', positiveInt, 4096)
     .addOption(new Option('--key-ttl <duration>', 'certificate validity of generated keys').argParser(duration).default(parseDuration('87600h'), '87600h'))
     .option('--my-cn <name>', 'certificate common name of generated keys', 'kseal')
@@ -98,7 +99,9 @@ export function controllerCommand(env: NodeJS.ProcessEnv = process.env): Command
     .addOption(new Option('--watch-timeout <duration>', 'server-side watch timeout (randomised up to twice this)').argParser(duration).default(parseDuration('5m'), '5m'))
     .addOption(new Option('--retry-max <duration>', 'longest per-object retry backoff').argParser(duration).default(parseDuration('5m'), '5m'))
     .option('--identity <id>', 'leader election identity (default: host name and a random suffix)')
-    .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error']).default('info'))
+    .addOption(new Option('--log-level <level>', 'log level (probe requests log at debug)').choices(['debug', 'info', 'warn', 'error']).default('info'))
+    .addOption(new Option('--log-format <format>', 'json lines, or text for a terminal').choices(['json', 'text']).default('json'))
+    .version(typeof KSEAL_VERSION === 'string' ? KSEAL_VERSION : 'dev', '--version')
     .option('--adopt-bitnami', "also reconcile Bitnami's bitnami.com/v1alpha1 SealedSecrets in every namespace, with Bitnami's semantics, and open them with Bitnami's keys (read-only)", false)
     .option('--bitnami-key-namespace <ns>', "namespace of Bitnami's key Secrets (sealedsecrets.bitnami.com/sealed-secrets-key), read with --adopt-bitnami", 'kube-system')
     .addOption(new Option('--sealing-key-source <source>', "which key seals and is served: kseal's own (renewed by kseal) or Bitnami's newest active one (needs --adopt-bitnami)").choices([...SEALING_KEY_SOURCES]).default('kseal'))
@@ -132,7 +135,7 @@ export interface RunningController {
 
 /** Builds and starts the controller and its HTTP API from flags. `api` replaces the kubeconfig (tests). */
 export async function runController(flags: ControllerFlags, options: { readonly logger?: Logger; readonly api?: KubeApi } = {}): Promise<RunningController> {
-  const logger = options.logger ?? createLogger({ level: flags.logLevel, base: { component: 'kseal-controller' } });
+  const logger = options.logger ?? createLogger({ level: flags.logLevel, format: flags.logFormat, base: { component: 'kseal-controller' } });
   const api = options.api ?? new ClientNodeApi(loadKubeConfig({ kubeconfig: flags.kubeconfig, context: flags.context }, process.env));
   const metrics = new ControllerMetrics({ defaultMetrics: true });
   const controller = new Controller({

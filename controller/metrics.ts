@@ -36,7 +36,7 @@ export class ControllerMetrics {
 
   constructor(options: { readonly defaultMetrics?: boolean } = {}) {
     const registers = [(this.registry = new Registry())];
-    if (options.defaultMetrics === true) collectDefaultMetrics({ register: this.registry, prefix: 'kseal_process_' });
+    if (options.defaultMetrics === true) collectDefaultMetrics({ register: this.registry, prefix: 'kseal_' }); // kseal_process_cpu_seconds_total, kseal_nodejs_heap_size_used_bytes...
     this.unsealRequests = new Counter({ name: 'kseal_unseal_requests_total', help: 'SealedSecrets unseal attempts', registers });
     this.unsealErrors = new Counter({ name: 'kseal_unseal_errors_total', help: 'Failed reconciles by reason and namespace', labelNames: ['reason', 'namespace'], registers });
     this.privateKeyOperations = new Counter({ name: 'kseal_private_key_operations_total', help: 'RSA private-key operations', registers });

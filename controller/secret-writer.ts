@@ -30,7 +30,7 @@ import { INTEGRITY_ANNOTATION, KSEAL_API_VERSION, MANAGED_ANNOTATIONS, MANAGED_B
 export type SecretMode = 'create' | 'owned' | 'takeover' | 'patch';
 
 /** True when `secret` belongs to the SealedSecret with this uid. */
-export function ownedBy(secret: SecretJson, uid: string): boolean {
+function ownedBy(secret: SecretJson, uid: string): boolean {
   return secret.metadata.ownerReferences?.some((r) => r.uid === uid) === true || secret.metadata.annotations?.[OWNER_UID_ANNOTATION] === uid;
 }
 
@@ -51,7 +51,7 @@ export function secretMode(existing: SecretJson | undefined, ownerUid: string): 
 }
 
 /** The keys the controller writes: template data and encrypted values. */
-export function writtenKeys(sealed: SealedSecret): string[] {
+function writtenKeys(sealed: SealedSecret): string[] {
   return [...new Set([...Object.keys(sealed.spec.template?.data ?? {}), ...Object.keys(sealed.spec.encryptedData)])].sort();
 }
 
@@ -89,7 +89,7 @@ export function verifiedData(existing: SecretJson, sealed: SealedSecret, hash: s
 }
 
 /** The ownerReference to a SealedSecret. */
-export function ownerReference(owner: KubeObject): OwnerReferenceJson {
+function ownerReference(owner: KubeObject): OwnerReferenceJson {
   return {
     apiVersion: owner.apiVersion ?? KSEAL_API_VERSION,
     kind: owner.kind ?? 'SealedSecret',

@@ -48,7 +48,7 @@ export interface SealedSecretStatus {
 }
 
 /** RFC 3339 with seconds precision, as metav1.Time serialises. */
-export function rfc3339(date: Date): string {
+function rfc3339(date: Date): string {
   return `${date.toISOString().slice(0, 19)}Z`;
 }
 

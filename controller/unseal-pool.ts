@@ -45,7 +45,7 @@ interface Slot {
 }
 
 /** Finds the bundled worker script. */
-export function defaultWorkerUrl(): URL {
+function defaultWorkerUrl(): URL {
   const candidates = [new URL('./unseal-worker.mjs', import.meta.url), new URL('../dist/unseal-worker.mjs', import.meta.url)];
   const found = candidates.find((url) => existsSync(fileURLToPath(url)));
   if (found === undefined) throw new Error('unseal-worker.mjs not found beside the controller or in dist/ (run npm run build)');

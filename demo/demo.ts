@@ -131,7 +131,10 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoRun> {
       for (const [k, v] of Object.entries(s.values)) out(`    ${k}: ${options.showValues === true ? JSON.stringify(v) : mask(v)}\n`);
     }
     if (options.showValues !== true) out('  (values masked; --show-values prints them)\n');
-    out(`\nPoint kubectl at it (while it runs: npm run demo -- --keep):\n  export KUBECONFIG=${kubeconfigPath}\n  kubectl get sealedsecrets -A\n  kubectl get secret -n ${secrets[0]?.namespace ?? 'demo'} -o yaml\n`);
+    // The in-repo API has no service proxy, so kseal reaches the controller directly.
+    out(
+      `\nPoint kubectl and kseal at it (while it runs: npm run demo -- --keep):\n  export KUBECONFIG=${kubeconfigPath}\n  export KSEAL_CONTROLLER_URL=http://127.0.0.1:${controller.port}\n  kubectl get sealedsecrets -A\n  kubectl get secret -n ${secrets[0]?.namespace ?? 'demo'} -o yaml\n  kseal cert > cert.pem\n`,
+    );
     return { kubeconfigPath, secrets, controller, server, stop };
   } catch (e) {
     await stop();

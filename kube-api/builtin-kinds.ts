@@ -19,7 +19,7 @@ import { base64DecodedLength, checkBytesMap, checkMicroTime, checkStringMap, dec
 const NAMESPACED_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 
 /** Secrets and ConfigMaps may hold at most 1 MiB (corevalidation.MaxSecretSize). */
-export const MAX_SECRET_SIZE = 1024 * 1024;
+const MAX_SECRET_SIZE = 1024 * 1024;
 
 const IMMUTABLE_MSG = 'field is immutable when `immutable` is set';
 

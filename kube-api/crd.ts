@@ -100,7 +100,7 @@ function validateCrd(crd: JsonObject): FieldError[] {
 }
 
 /** The CRD strategy. */
-export const crdHooks: KindHooks = {
+const crdHooks: KindHooks = {
   fields: ['apiVersion', 'kind', 'metadata', 'spec', 'status'],
   decode: (o) => defaultCrd(o),
   prepareForCreate(o) {
@@ -153,7 +153,7 @@ export function crdDef(): ResourceDef {
 }
 
 /** The custom resource strategy (shared by every CRD-defined resource). */
-export const customResourceHooks: KindHooks = {
+const customResourceHooks: KindHooks = {
   prune(o, version, def) {
     return pruneAndDefault(o, versionInfo(def, version)?.schema);
   },

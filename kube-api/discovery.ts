@@ -4,11 +4,11 @@
  * and /version. Custom resources appear once their CRD is established and disappear with it.
  */
 import type { JsonObject } from './json.js';
-import { compareKubeVersions, groupVersion, versionInfo } from './resources.js';
+import { groupVersion, versionInfo } from './resources.js';
 import type { ResourceDef, ResourceRegistry } from './resources.js';
 
 /** The Kubernetes version the server reports (and behaves like). */
-export const SERVER_VERSION = { major: '1', minor: '32', gitVersion: 'v1.32.0-kseal' } as const;
+const SERVER_VERSION = { major: '1', minor: '32', gitVersion: 'v1.32.0-kseal' } as const;
 
 /** GET /version. */
 export function versionInfoDoc(): JsonObject {
@@ -89,9 +89,4 @@ export function apiResourceListDoc(registry: ResourceRegistry, group: string, ve
     groupVersion: groupVersion(group, version),
     resources: defs.flatMap((d) => resourceEntries(d, version)),
   };
-}
-
-/** Versions of a group in preference order (for tests and helpers). */
-export function groupVersions(registry: ResourceRegistry, group: string): string[] {
-  return [...new Set(registry.all().filter((d) => d.group === group).flatMap((d) => d.versions.map((v) => v.name)))].sort(compareKubeVersions);
 }

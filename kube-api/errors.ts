@@ -79,7 +79,7 @@ export interface GroupResource {
 }
 
 /** `secrets` or `sealedsecrets.kseal.dev`. */
-export function qualifiedResource(gr: GroupResource): string {
+function qualifiedResource(gr: GroupResource): string {
   return gr.group ? `${gr.resource}.${gr.group}` : gr.resource;
 }
 
@@ -238,7 +238,7 @@ function fmtValue(v: JsonValue | undefined): string {
 }
 
 /** field.Error.ErrorBody(): the message without the field path. */
-export function fieldErrorBody(e: FieldError): string {
+function fieldErrorBody(e: FieldError): string {
   switch (e.type) {
     case 'FieldValueRequired': return e.detail ? `Required value: ${e.detail}` : 'Required value';
     case 'FieldValueForbidden': return e.detail ? `Forbidden: ${e.detail}` : 'Forbidden';

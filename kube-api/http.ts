@@ -63,7 +63,7 @@ interface ResourceRequest {
 }
 
 /** Reads a request body up to `limit` bytes (413 beyond). */
-export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -98,7 +98,7 @@ export function sendJson(res: ServerResponse, code: number, body: JsonValue, hea
 }
 
 /** Writes an ApiError as a Status (with Retry-After when it says so). */
-export function sendError(res: ServerResponse, err: ApiError): void {
+function sendError(res: ServerResponse, err: ApiError): void {
   const headers: Record<string, string> = {};
   if (err.details?.retryAfterSeconds) headers['Retry-After'] = String(err.details.retryAfterSeconds);
   sendJson(res, err.code, err.toStatus(), headers);

@@ -16,33 +16,6 @@ export function isObject(v: unknown): v is JsonObject {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** The object under `key`, or undefined when absent or not an object. */
-export function objectAt(o: JsonObject, key: string): JsonObject | undefined {
-  const v = o[key];
-  return isObject(v) ? v : undefined;
-}
-
-/** The object under `key`, created (and stored) when absent or not an object. */
-export function ensureObject(o: JsonObject, key: string): JsonObject {
-  const v = o[key];
-  if (isObject(v)) return v;
-  const created: JsonObject = {};
-  o[key] = created;
-  return created;
-}
-
-/** The string under `key`, or undefined. */
-export function stringAt(o: JsonObject | undefined, key: string): string | undefined {
-  const v = o?.[key];
-  return typeof v === 'string' ? v : undefined;
-}
-
-/** The array under `key`, or undefined. */
-export function arrayAt(o: JsonObject | undefined, key: string): JsonValue[] | undefined {
-  const v = o?.[key];
-  return Array.isArray(v) ? v : undefined;
-}
-
 /** Structural equality of two JSON values (key order does not matter). */
 export function deepEqual(a: JsonValue | undefined, b: JsonValue | undefined): boolean {
   if (a === b) return true;

@@ -10,13 +10,13 @@ const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 const CONFIG_KEY = /^[-._a-zA-Z0-9]+$/;
 
 /** The DNS-1123 subdomain message. */
-export const DNS1123_SUBDOMAIN_MSG =
+const DNS1123_SUBDOMAIN_MSG =
   "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
 /** The DNS-1123 label message (note the double space the real message has). */
-export const DNS1123_LABEL_MSG =
+const DNS1123_LABEL_MSG =
   "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')";
 /** The config-key (Secret/ConfigMap key) message. */
-export const CONFIG_KEY_MSG =
+const CONFIG_KEY_MSG =
   "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')";
 
 /** Problems with a DNS-1123 subdomain (empty list when valid). */
@@ -84,7 +84,7 @@ export function configKeyErrors(k: string): string[] {
 const NAME_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 
 /** generateName's suffix: 5 characters from the real alphabet (no vowels, no confusable digits). */
-export function randomSuffix(n = 5): string {
+function randomSuffix(n = 5): string {
   let s = '';
   for (let i = 0; i < n; i++) s += NAME_ALPHABET[Math.floor(Math.random() * NAME_ALPHABET.length)]!;
   return s;

@@ -88,11 +88,6 @@ export function nowTimestamp(now = Date.now()): string {
   return new Date(Math.floor(now / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 }
 
-/** A metav1.MicroTime: RFC3339 with exactly six fractional digits. */
-export function nowMicroTimestamp(now = Date.now()): string {
-  return new Date(now).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
-}
-
 /** Sets or replaces a condition in `status.conditions` (by type); returns true when something changed. */
 export function setCondition(status: JsonObject, cond: { type: string; status: string; reason: string; message: string }, now = Date.now()): boolean {
   const list: JsonValue[] = Array.isArray(status['conditions']) ? [...status['conditions']] : [];

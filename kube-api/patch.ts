@@ -8,7 +8,7 @@ import { clone, deepEqual, isObject } from './json.js';
 import type { JsonObject, JsonValue } from './json.js';
 
 /** RFC 7386: objects merge recursively, `null` deletes, anything else replaces. */
-export function mergePatch(target: JsonValue | undefined, patch: JsonValue): JsonValue {
+function mergePatch(target: JsonValue | undefined, patch: JsonValue): JsonValue {
   if (!isObject(patch)) return clone(patch);
   const out: JsonObject = isObject(target) ? { ...target } : {};
   for (const [k, v] of Object.entries(patch)) {

@@ -83,9 +83,6 @@ const KINDS: Record<string, Schema> = {
   },
 };
 
-/** Kinds whose protobuf form this server decodes. */
-export const PROTOBUF_KINDS = Object.keys(KINDS);
-
 /** The protobuf media type. */
 export const PROTOBUF_TYPE = 'application/vnd.kubernetes.protobuf';
 

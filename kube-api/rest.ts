@@ -44,7 +44,6 @@ import { groupVersion, versionInfo } from './resources.js';
 import type { ResourceDef, ResourceRegistry } from './resources.js';
 import { matchFields, matchLabels, parseFieldSelector, parseLabelSelector, pinnedName } from './selectors.js';
 import type { FieldSelector, LabelSelector } from './selectors.js';
-import { compareKeys } from './store.js';
 import type { ObjectStore, StoreEvent } from './store.js';
 import { checkMetadataTypes, validateObjectMeta, validateObjectMetaUpdate } from './validation.js';
 import { CRD_CLEANUP_FINALIZER, CRD_STORAGE_KEY } from './crd.js';
@@ -765,7 +764,7 @@ function sameSet(a: string[], b: string[]): boolean {
  * propagation policy (Orphan → `orphan`, Foreground → `foregroundDeletion`, Background → neither;
  * unset keeps what the object already has).
  */
-export function gcFinalizers(obj: JsonObject, opts: DeleteOptions): string[] {
+function gcFinalizers(obj: JsonObject, opts: DeleteOptions): string[] {
   const current = finalizersOf(obj);
   let orphan = current.includes('orphan');
   let foreground = current.includes('foregroundDeletion');
@@ -780,9 +779,4 @@ export function gcFinalizers(obj: JsonObject, opts: DeleteOptions): string[] {
   if (orphan) out.push('orphan');
   if (foreground) out.push('foregroundDeletion');
   return out;
-}
-
-/** Sorts stored objects by store key (exported for the watch hub's initial state). */
-export function sortByKey(objs: JsonObject[]): JsonObject[] {
-  return objs.sort((a, b) => compareKeys(namespaceOf(a), nameOf(a), namespaceOf(b), nameOf(b)));
 }

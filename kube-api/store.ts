@@ -112,17 +112,10 @@ class KindTable {
 }
 
 /** Orders objects as etcd orders their keys (`namespace/name`, byte-wise). */
-export function compareKeys(ns1: string, n1: string, ns2: string, n2: string): number {
+function compareKeys(ns1: string, n1: string, ns2: string, n2: string): number {
   const a = ns1 ? `${ns1}/${n1}` : n1;
   const b = ns2 ? `${ns2}/${n2}` : n2;
   return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/** Where an object lives. */
-export interface ObjectKey {
-  storageKey: string;
-  namespace: string;
-  name: string;
 }
 
 /** The store. */

@@ -5,7 +5,7 @@
  */
 import { isObject, text } from './json.js';
 import type { JsonObject, JsonValue } from './json.js';
-import { groupVersion, versionInfo } from './resources.js';
+import { versionInfo } from './resources.js';
 import type { ResourceDef, TableColumn } from './resources.js';
 
 /** The Name column every table starts with. */
@@ -53,13 +53,13 @@ export function ageOf(obj: JsonObject, now: number): string {
 }
 
 /** The name of an object. */
-export function nameOf(obj: JsonObject): string {
+function nameOf(obj: JsonObject): string {
   const n = (obj['metadata'] as JsonObject | undefined)?.['name'];
   return typeof n === 'string' ? n : '';
 }
 
 /** Evaluates the JSONPath subset printer columns use: `.a.b`, `.a[0]`, `.a[?(@.k=="v")].b`. */
-export function evalJsonPath(obj: JsonValue, path: string): JsonValue | undefined {
+function evalJsonPath(obj: JsonValue, path: string): JsonValue | undefined {
   const expr = path.trim().replace(/^\{/, '').replace(/\}$/, '').replace(/^\$/, '');
   const tokens = expr.match(/\.[^.[]+|\[[^\]]*\]/g) ?? [];
   let cur: JsonValue | undefined = obj;
@@ -156,9 +156,4 @@ export function buildTable(
     columnDefinitions: columns.map((c) => ({ ...c })),
     rows,
   };
-}
-
-/** The apiVersion a def answers with in `version`. */
-export function apiVersionOf(def: ResourceDef, version: string): string {
-  return groupVersion(def.group, version);
 }

@@ -67,7 +67,7 @@ const ZONE = /^(Z|[+-]\d{2}:\d{2})$/;
  * The error Go's time.Parse(RFC3339Micro) gives for a MicroTime string, or undefined when valid.
  * The layout's `.000000` demands exactly six fractional digits, so `toISOString()` (three) fails.
  */
-export function microTimeError(v: string): string | undefined {
+function microTimeError(v: string): string | undefined {
   const prefix = `parsing time ${JSON.stringify(v)} as ${JSON.stringify(MICRO_LAYOUT)}: `;
   if (!DATE_TIME.test(v)) return `${prefix}cannot parse ${JSON.stringify(v)} as "2006"`;
   const rest = v.slice(19);
@@ -93,7 +93,7 @@ const CANONICAL_B64 = /^[A-Za-z0-9+/]*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$
  * Go's base64.StdEncoding decode check (CR and LF ignored, padding required): the byte offset of
  * the first error, or undefined when the string decodes.
  */
-export function base64ErrorOffset(s: string): number | undefined {
+function base64ErrorOffset(s: string): number | undefined {
   if (s.length % 4 === 0 && CANONICAL_B64.test(s)) return undefined;
   const chars: { c: string; i: number }[] = [];
   for (let i = 0; i < s.length; i++) {

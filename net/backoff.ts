@@ -66,7 +66,7 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 /** Longest wait a server's Retry-After may impose on a client. */
-export const MAX_RETRY_AFTER_MS = 30_000;
+const MAX_RETRY_AFTER_MS = 30_000;
 
 /**
  * The wait a Retry-After header asks for, in ms (delta-seconds or an HTTP date), capped at

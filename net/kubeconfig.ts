@@ -20,7 +20,7 @@ export interface KubeconfigSelection {
 }
 
 /** Where the service account of a pod is mounted. */
-export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 
 /** A kubeconfig document (the parts kseal reads; everything else is passed through). */
 interface NamedEntry {
@@ -63,7 +63,7 @@ export interface LoaderOptions {
 const PATH_FIELDS: Record<'cluster' | 'user', readonly string[]> = { cluster: ['certificate-authority'], user: ['client-certificate', 'client-key', 'tokenFile'] };
 
 /** The kubeconfig files kubectl would read, in order, and what was looked at (for messages). */
-export function kubeconfigFiles(selection: KubeconfigSelection, env: Readonly<Record<string, string | undefined>>, cwd = process.cwd()): { files: string[]; looked: string[] } {
+function kubeconfigFiles(selection: KubeconfigSelection, env: Readonly<Record<string, string | undefined>>, cwd = process.cwd()): { files: string[]; looked: string[] } {
   if (selection.kubeconfig !== undefined && selection.kubeconfig !== '') {
     const file = resolve(cwd, expandHome(selection.kubeconfig, env));
     return { files: existsSync(file) ? [file] : [], looked: [`--kubeconfig ${selection.kubeconfig}`] };
@@ -84,7 +84,7 @@ function expandHome(path: string, env: Readonly<Record<string, string | undefine
 }
 
 /** True when running in a pod with a mounted service account. */
-export function inClusterAvailable(env: Readonly<Record<string, string | undefined>>, dir = SERVICE_ACCOUNT_DIR): boolean {
+function inClusterAvailable(env: Readonly<Record<string, string | undefined>>, dir = SERVICE_ACCOUNT_DIR): boolean {
   return (env.KUBERNETES_SERVICE_HOST ?? '') !== '' && existsSync(join(dir, 'token'));
 }
 

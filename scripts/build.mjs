@@ -126,6 +126,8 @@ const localRequire = Module.createRequire(file);
 script.runInThisContext().call(mod.exports, mod.exports, localRequire, mod, file, __dirname);
 if (process.env.KSEAL_WRITE_CODE_CACHE === '1') process.once('beforeExit', () => writeFileSync(cacheFile, script.createCachedData()));
 `;
+// dist/ may not exist yet: the Docker build's first `npm ci` has only this script, so no bundle was built.
+await mkdir('dist', { recursive: true });
 await writeFile('dist/kseal.cjs', LOADER);
 await chmod('dist/kseal.cjs', 0o755);
 

@@ -61,7 +61,7 @@ Examples:
 }
 
 /** Converts every SealedSecret of one file's text; throws (nothing converted) when one cannot be. */
-export function convertText(text: string, source: string, to: ConvertTarget): { text: string; converted: number; current: number } {
+function convertText(text: string, source: string, to: ConvertTarget): { text: string; converted: number; current: number } {
   const file = openSealedFile(text, source);
   let converted = 0;
   let current = 0;

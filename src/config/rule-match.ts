@@ -23,7 +23,7 @@ export interface RuleMatch {
 }
 
 /** The path of `absolutePath` relative to the config's directory, with `/` separators. */
-export function configRelativePath(config: RepoConfig, absolutePath: string): string {
+function configRelativePath(config: RepoConfig, absolutePath: string): string {
   return relative(config.dir, absolutePath).split(sep).join('/');
 }
 

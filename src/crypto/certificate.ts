@@ -5,7 +5,7 @@
 import { X509Certificate, type KeyObject } from 'node:crypto';
 import { KsealError } from '../errors.js';
 import { keyIdOf } from './key-id.js';
-import { looksLikePem, pemBlocks } from './pem.js';
+import { firstCertificateBlock, pemBlocks } from './pem.js';
 
 export interface SealingCertificate {
   readonly publicKey: KeyObject;
@@ -33,23 +33,7 @@ export function parseCertificate(pem: string | Uint8Array, options: ParseCertifi
   const text = typeof pem === 'string' ? pem : Buffer.from(pem).toString('utf8');
   const where = options.source === undefined ? {} : { file: options.source };
   const blocks = pemBlocks(text);
-  const first = blocks.find((b) => b.label === 'CERTIFICATE');
-  if (first === undefined) {
-    const other = blocks[0]?.label;
-    const incomplete = other === undefined && looksLikePem(text);
-    const message =
-      other === undefined
-        ? incomplete
-          ? 'the PEM certificate is incomplete (no END line)'
-          : 'no PEM certificate found'
-        : other.includes('PRIVATE KEY')
-          ? 'this is a private key, not a certificate'
-          : `this is a PEM ${other}, not a certificate`;
-    throw new KsealError(incomplete ? 'CERT_INVALID' : 'CERT_NOT_PEM', message, {
-      ...where,
-      hint: 'pass the controller certificate (kseal cert > cert.pem), a file starting with -----BEGIN CERTIFICATE-----',
-    });
-  }
+  const first = firstCertificateBlock(blocks, text, where);
   let cert: X509Certificate;
   try {
     cert = new X509Certificate(first.text);

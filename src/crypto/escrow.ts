@@ -20,17 +20,17 @@ import nacl from 'tweetnacl';
 import { KsealError } from '../errors.js';
 
 /** First byte of every escrow value of this version. */
-export const ESCROW_VERSION = 0x01;
+const ESCROW_VERSION = 0x01;
 /** HKDF info prefix: domain separation from every other use of the same keys. */
-export const ESCROW_INFO = 'kseal escrow v1';
+const ESCROW_INFO = 'kseal escrow v1';
 const KEY_BYTES = 32;
 const CHECK_BYTES = 16;
 const NONCE_BYTES = 24;
 const TAG_BYTES = 16;
 /** Bytes before the box: version, E, check, N. */
-export const ESCROW_HEADER_BYTES = 1 + KEY_BYTES + CHECK_BYTES + NONCE_BYTES;
+const ESCROW_HEADER_BYTES = 1 + KEY_BYTES + CHECK_BYTES + NONCE_BYTES;
 /** Total overhead of an escrow value over its plaintext. */
-export const ESCROW_OVERHEAD_BYTES = ESCROW_HEADER_BYTES + TAG_BYTES;
+const ESCROW_OVERHEAD_BYTES = ESCROW_HEADER_BYTES + TAG_BYTES;
 
 const PKCS8_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex');
 const SPKI_PREFIX = Buffer.from('302a300506032b656e032100', 'hex');
@@ -67,7 +67,7 @@ export function escrowKeyId(publicKey: Uint8Array): string {
 }
 
 /** The box key and key confirmation for one (shared secret, ephemeral, recipient, label). */
-export function deriveEscrowKeys(shared: Uint8Array, ephemeral: Uint8Array, recipient: Uint8Array, label: Uint8Array): { key: Buffer; check: Buffer } {
+function deriveEscrowKeys(shared: Uint8Array, ephemeral: Uint8Array, recipient: Uint8Array, label: Uint8Array): { key: Buffer; check: Buffer } {
   const info = Buffer.concat([Buffer.from(ESCROW_INFO, 'utf8'), Buffer.of(0), label]);
   const okm = Buffer.from(hkdfSync('sha256', shared, Buffer.concat([ephemeral, recipient]), info, KEY_BYTES + CHECK_BYTES));
   return { key: okm.subarray(0, KEY_BYTES), check: okm.subarray(KEY_BYTES) };

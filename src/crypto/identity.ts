@@ -11,9 +11,9 @@ import { bech32Decode, bech32Encode } from './bech32.js';
 import { escrowKeyId, x25519, x25519PublicKey } from './escrow.js';
 
 /** Bech32 prefix of escrow public keys. */
-export const RECIPIENT_PREFIX = 'kseal';
+const RECIPIENT_PREFIX = 'kseal';
 /** Bech32 prefix of escrow secret keys (printed in upper case). */
-export const SECRET_KEY_PREFIX = 'kseal-secret-key-';
+const SECRET_KEY_PREFIX = 'kseal-secret-key-';
 
 /** An escrow recipient: an X25519 public key. */
 export interface EscrowRecipient {

@@ -45,7 +45,7 @@ export async function generateSealingKey(options: KeygenOptions = {}): Promise<G
 }
 
 /** Builds and signs a self-signed certificate for `privateKey`. */
-export async function selfSignedCertificate(privateKey: KeyObject, commonName: string, notBefore: Date, notAfter: Date): Promise<string> {
+async function selfSignedCertificate(privateKey: KeyObject, commonName: string, notBefore: Date, notAfter: Date): Promise<string> {
   const { default: forge } = await import('node-forge');
   const publicPem = createPublicKey(privateKey).export({ type: 'spki', format: 'pem' }) as string;
   const cert = forge.pki.createCertificate();

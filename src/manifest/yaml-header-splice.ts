@@ -85,13 +85,6 @@ export function headerSplices(text: string, doc: Document, change: HeaderChange)
   return out;
 }
 
-/** Applies non-overlapping splices to `text`. */
-export function applySplices(text: string, splices: readonly Splice[]): string {
-  let out = text;
-  for (const s of [...splices].sort((a, b) => b.start - a.start || b.end - a.end)) out = out.slice(0, s.start) + s.text + out.slice(s.end);
-  return out;
-}
-
 /** A value as YAML: plain when it reads back as that same string under YAML 1.1 and 1.2, else double-quoted. */
 function scalarText(value: string): string {
   const special = /^(?:true|false|yes|no|on|off|y|n|null|~|[-+.0-9].*)$/i.test(value);

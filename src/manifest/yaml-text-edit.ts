@@ -109,13 +109,6 @@ export function removeEntriesEdits(text: string, map: YAMLMap, keys: readonly st
   return list.filter((e) => keys.includes(e.key)).map((e) => ({ start: e.lineStart, end: e.lineEnd, text: '' }));
 }
 
-/** The source text of an entry's value, exactly as written (for moving a ciphertext to another key). */
-export function entryValueSource(text: string, map: YAMLMap, key: string): string | undefined {
-  const entry = entries(text, map)?.find((e) => e.key === key);
-  const range = entry?.value.range;
-  return range == null ? undefined : text.slice(range[0], range[1]);
-}
-
 /**
  * Edits that rename `from` to `to`: in place when `position` is undefined, else by deleting the
  * line and inserting it (value source unchanged) before the entry at `position` (-1: the end).

@@ -10,6 +10,7 @@ import { KsealError, type ErrorLocation } from '../errors.js';
 import { decodeBase64 } from '../crypto/base64.js';
 import { invalidNamespace, invalidObjectName, invalidSecretKey } from './names.js';
 import { asRecord, describeKind, optionalBoolean, optionalString, stringMap } from './fields.js';
+import { INTEGRITY_ANNOTATION, MANAGED_BY_LABEL, OWNER_UID_ANNOTATION, SPEC_HASH_ANNOTATION, UNSEALED_WITH_ANNOTATION } from '../wire.js';
 
 /** etcd's object limit as the API server applies it to a Secret's values (`MaxSecretSize`). */
 export const MAX_SECRET_BYTES = 1024 * 1024;
@@ -19,17 +20,17 @@ export const MAX_SECRET_BYTES = 1024 * 1024;
  * (Bitnami strips the same two); the others are the controller's own bookkeeping on the Secrets it
  * writes, which `kubectl get secret X -o yaml | kseal encrypt` would otherwise copy into the template.
  */
-export const DROPPED_ANNOTATIONS: readonly string[] = [
+const DROPPED_ANNOTATIONS: readonly string[] = [
   'kubectl.kubernetes.io/last-applied-configuration',
   'kubecfg.ksonnet.io/last-applied-configuration',
-  'kseal.dev/integrity',
-  'kseal.dev/owner-uid',
-  'kseal.dev/spec-hash',
-  'kseal.dev/unsealed-with',
+  INTEGRITY_ANNOTATION,
+  OWNER_UID_ANNOTATION,
+  SPEC_HASH_ANNOTATION,
+  UNSEALED_WITH_ANNOTATION,
 ];
 
 /** Labels never carried into a sealed object: the controller sets them on the Secrets it writes. */
-export const DROPPED_LABELS: readonly string[] = ['kseal.dev/managed-by'];
+const DROPPED_LABELS: readonly string[] = [MANAGED_BY_LABEL];
 
 /** Keys each built-in Secret type requires (k8s.io/api/core/v1 types.go); for basic-auth, one of the two. */
 export const REQUIRED_KEYS: Readonly<Record<string, { readonly all?: readonly string[]; readonly oneOf?: readonly string[] }>> = {

@@ -342,3 +342,12 @@ describe('completion', () => {
     expect((await runCli(['completion', 'fish'])).stdout).toMatch(/kseal __complete \$words\[2\.\.-1\][\s\S]*complete -c kseal -f -a '\(_kseal_complete\)'\n$/);
   });
 });
+
+describe('kseal --help', () => {
+  it('lists the commands by task, sealing first, with examples', async () => {
+    const help = (await runCli(['--help'])).stdout;
+    expect(help).toMatch(/\nSealing:\n {2}encrypt\|seal \[options\] +seal Secrets into SealedSecrets\n/);
+    expect(help.indexOf('Sealing:')).toBeLessThan(help.indexOf('Keys and recovery:'));
+    expect(help).toContain('kseal encrypt --cert cert.pem < secret.yaml > sealed.yaml');
+  });
+});

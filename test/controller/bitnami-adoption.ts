@@ -13,7 +13,7 @@ import type { KubeObject, SecretJson } from '../../controller/kube-client.js';
 import { independentLabel, independentSeal } from '../crypto/independent-decoder.js';
 import { runCli, tempDir } from '../helpers/cli.js';
 
-export const BITNAMI_CRD = new URL('./bitnami-crd.yaml', import.meta.url);
+const BITNAMI_CRD = new URL('./bitnami-crd.yaml', import.meta.url);
 
 /** Bitnami's CRD as an object. */
 export function bitnamiCrd(): JsonObject {

@@ -131,6 +131,13 @@ describe.skipIf(kubectl === undefined)('controller/deploy rendered with kubectl 
     expect(dig(container, 'image')).toMatch(/^ghcr\.io\/kseal\/kseal-controller:\d+\.\d+\.\d+$/);
   });
 
+  it('takes the image from the kustomization images: entry, so users set it in one place', () => {
+    const text = readFileSync('controller/deploy/kustomization.yaml', 'utf8');
+    const images = (parseAllDocuments(text)[0]?.toJS() as { images?: Array<{ name: string; newName: string; newTag: string }> }).images;
+    expect(images).toEqual([{ name: 'kseal-controller', newName: 'ghcr.io/kseal/kseal-controller', newTag: '0.1.0' }]);
+    expect(readFileSync('controller/deploy/deployment.yaml', 'utf8')).toMatch(/image: kseal-controller\b/);
+  });
+
   it('passes the container args to the controller, which the image entrypoint starts', () => {
     const container = dig(find('Deployment', NAME), 'spec.template.spec.containers.0');
     // Kubernetes `args` replace the image's CMD, so the controller must be in the ENTRYPOINT.

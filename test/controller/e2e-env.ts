@@ -14,7 +14,7 @@ import { startKubeApi, type KubeApiServer } from '../../kube-api/server.js';
 import { eventually } from './fixtures.js';
 import { crdObject } from './harness.js';
 
-export const CONTROLLER_BIN = fileURLToPath(new URL('../../dist/kseal-controller.mjs', import.meta.url));
+const CONTROLLER_BIN = fileURLToPath(new URL('../../dist/kseal-controller.mjs', import.meta.url));
 
 /** The cluster the suite runs against. */
 export interface E2eEnv {

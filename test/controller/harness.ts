@@ -15,7 +15,7 @@ import type { TestKeyName } from '../helpers/keys.js';
 import { captureLogger, eventually, keySecret } from './fixtures.js';
 
 export const CONTROLLER_NS = 'kseal-system';
-export const CRD_PATH = new URL('../../controller/deploy/crd.yaml', import.meta.url);
+const CRD_PATH = new URL('../../controller/deploy/crd.yaml', import.meta.url);
 
 /** The SealedSecret CRD as an object. */
 export function crdObject(): JsonObject {
@@ -47,7 +47,7 @@ export async function metricValue(metric: { get(): Promise<{ values: Array<{ val
 }
 
 /** Controller options for tests; override what a test needs. */
-export function testOptions(api: KubeApi, logger: Logger, overrides: Partial<ControllerOptions> = {}): ControllerOptions {
+function testOptions(api: KubeApi, logger: Logger, overrides: Partial<ControllerOptions> = {}): ControllerOptions {
   return {
     api,
     namespace: CONTROLLER_NS,

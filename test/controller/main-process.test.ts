@@ -3,6 +3,10 @@ import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { tempDir, type TempDir } from '../helpers/cli.js';
+import { startHttpServer } from '../../controller/http-server.js';
+import type { KeyView } from '../../controller/contracts.js';
+import { createLogger } from '../../controller/logger.js';
+import { ControllerMetrics } from '../../controller/metrics.js';
 
 const BIN = resolve('dist/kseal-controller.mjs');
 let dir: TempDir;
@@ -30,5 +34,52 @@ describe('kseal-controller start-up', () => {
     const r = controller(['--kubeconfig', 'kc', '--context', 'nope']);
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('the kubeconfig has no context "nope"');
+  });
+});
+
+describe('kseal-controller flags', () => {
+  it('prints its version with --version', () => {
+    const r = controller(['--version']);
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  it('shows the --namespace default once, naming $POD_NAMESPACE', () => {
+    const help = controller(['--help']).stdout;
+    expect(help).toMatch(/--namespace <ns> +namespace of the keys and the leader lease\s+\(default: \$POD_NAMESPACE, else kseal-system\)\n/);
+    expect(help.match(/\(default:[^)]*\)/g)?.filter((d) => d.includes('POD_NAMESPACE'))).toHaveLength(1);
+    expect(help).toContain('--log-format <format>');
+  });
+});
+
+describe('controller logs and metrics', () => {
+  it('logs probe requests at debug, and failing probes and other requests at info', async () => {
+    const lines: Array<{ level: string; msg: string; path?: string }> = [];
+    const logger = createLogger({ level: 'debug', stream: { write: (s: string) => (lines.push(JSON.parse(s) as { level: string; msg: string }), true) } });
+    const keys: KeyView = { list: () => [], newest: () => undefined };
+    const server = await startHttpServer({ host: '127.0.0.1', port: 0, metricsPort: 0, keys, unsealer: { unseal: () => Promise.reject(new Error('unused')) }, metrics: new ControllerMetrics(), logger, ready: () => true });
+    try {
+      await fetch(`http://127.0.0.1:${server.port}/healthz`).then((r) => r.text());
+      await fetch(`http://127.0.0.1:${server.port}/readyz`).then((r) => r.text());
+      await fetch(`http://127.0.0.1:${server.port}/nope`).then((r) => r.text());
+      await new Promise((r) => setTimeout(r, 50));
+    } finally {
+      await server.close();
+    }
+    const requests = lines.filter((l) => l.msg === 'http request').map((l) => `${l.level} ${l.path ?? ''}`);
+    // /readyz answers 503 here (no key yet): a failing probe is worth an info line.
+    expect(requests).toEqual(['debug /healthz', 'info /readyz', 'info /nope']);
+  });
+
+  it('writes text lines with --log-format text', () => {
+    let out = '';
+    createLogger({ format: 'text', stream: { write: (s: string) => ((out += s), true) } }).info('started', { port: 8080, identity: 'a b' });
+    expect(out).toMatch(/^\S+ INFO {2}started port=8080 identity="a b"\n$/);
+  });
+
+  it('names the default metrics kseal_process_*, not kseal_process_process_*', async () => {
+    const text = await new ControllerMetrics({ defaultMetrics: true }).registry.metrics();
+    expect(text).toContain('kseal_process_cpu_seconds_total');
+    expect(text).not.toContain('kseal_process_process_');
   });
 });

@@ -47,6 +47,10 @@ describe('docs/SECURITY.md: backing up and restoring keys', () => {
     const backup = await sh(`kubectl get secret -n ${CONTROLLER_NS} -l kseal.dev/sealing-key -o yaml | grep -v '^    resourceVersion: ' > kseal-keys.yaml`);
     expect(backup.code, backup.stderr).toBe(0);
 
+    // Certificates have one-second times: let the regenerated key be newer than the first, as it is
+    // in a real disaster (newest by notBefore seals).
+    await new Promise((r) => setTimeout(r, Math.max(0, firstCert.notBefore.getTime() + 1100 - Date.now())));
+
     // Disaster: every key Secret is gone. The controller makes a new key, under a new name.
     const deleted = await sh(`kubectl delete secret -n ${CONTROLLER_NS} -l kseal.dev/sealing-key`);
     expect(deleted.code, deleted.stderr).toBe(0);

@@ -14,7 +14,7 @@ export type IndependentEscrowOutcome = { readonly ok: true; readonly plaintext: 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 /** RFC 5869 HKDF-SHA-256. */
-export function hkdf(ikm: Buffer, salt: Buffer, info: Buffer, length: number): Buffer {
+function hkdf(ikm: Buffer, salt: Buffer, info: Buffer, length: number): Buffer {
   const prk = createHmac('sha256', salt).update(ikm).digest();
   const blocks: Buffer[] = [];
   let previous = Buffer.alloc(0);

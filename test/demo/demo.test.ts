@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runDemo, type DemoRun } from '../../demo/demo.js';
+import { runCli } from '../helpers/cli.js';
 
 let demo: DemoRun | undefined;
 let dir: string | undefined;
@@ -23,6 +24,17 @@ describe('runDemo', () => {
     expect(text).toContain('Certificate fetched from /v1/cert.pem');
     expect(text).toContain(`export KUBECONFIG=${join(dir, 'kubeconfig')}`);
     expect(text).not.toContain('correct-horse-battery-staple');
+  });
+
+  it('prints the KSEAL_CONTROLLER_URL line with which kseal cert reaches the demo controller', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'kseal-demo-'));
+    let text = '';
+    demo = await runDemo({ keySize: 2048, workDir: dir, out: (t) => (text += t) });
+    const url = /export KSEAL_CONTROLLER_URL=(\S+)\n/.exec(text)?.[1];
+    expect(url).toBe(`http://127.0.0.1:${demo.controller.port}`);
+    const run = await runCli(['cert'], { env: { KSEAL_CONTROLLER_URL: url } });
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toMatch(/^-----BEGIN CERTIFICATE-----\n/);
   });
 
   it('prints the values with showValues', async () => {

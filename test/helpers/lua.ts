@@ -16,7 +16,7 @@ export function findLua(): string | undefined {
 }
 
 /** A JSON value as a Lua table constructor (null fields are left out, as Argo CD's conversion does). */
-export function toLua(value: unknown): string {
+function toLua(value: unknown): string {
   if (value === null || value === undefined) return 'nil';
   if (typeof value === 'boolean') return value ? 'true' : 'false';
   if (typeof value === 'number') return Number.isFinite(value) ? String(value) : 'nil';

@@ -10,8 +10,8 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page, type Request } from 'playwright-core';
 
-export const CHROMIUM = process.env.KSEAL_CHROMIUM ?? '/usr/bin/chromium';
-export const KSEAL_BIN = fileURLToPath(new URL('../../dist/kseal.cjs', import.meta.url));
+const CHROMIUM = process.env.KSEAL_CHROMIUM ?? '/usr/bin/chromium';
+const KSEAL_BIN = fileURLToPath(new URL('../../dist/kseal.cjs', import.meta.url));
 
 /** Launches headless Chromium (as root it needs --no-sandbox). */
 export async function launchBrowser(): Promise<Browser> {

@@ -31,6 +31,12 @@ beforeAll(async () => {
   controller = runControllerProcess(env, controllerNs, 'ui');
   const { port } = await controller.ports();
   base = `http://127.0.0.1:${port}/`;
+  // The page fetches the certificate once when it loads: wait until the controller has made its key.
+  const deadline = Date.now() + 45_000;
+  while ((await fetch(new URL('v1/cert.pem', base)).then((r) => r.status, () => 0)) !== 200) {
+    if (Date.now() > deadline) throw new Error('the controller served no certificate within 45 s');
+    await new Promise((r) => setTimeout(r, 100));
+  }
   browser = await launchBrowser();
 }, 60_000);
 afterAll(async () => {

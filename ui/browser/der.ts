@@ -20,7 +20,7 @@ export interface DerElement {
 export const TAG = { INTEGER: 0x02, BIT_STRING: 0x03, NULL: 0x05, OID: 0x06, UTC_TIME: 0x17, GENERALIZED_TIME: 0x18, SEQUENCE: 0x30 } as const;
 
 /** Reads the element starting at `offset`; returns it and the offset just past it. */
-export function readElement(bytes: Uint8Array, offset: number): { element: DerElement; next: number } {
+function readElement(bytes: Uint8Array, offset: number): { element: DerElement; next: number } {
   if (offset + 2 > bytes.length) throw new DerError('truncated header');
   const tag = bytes[offset] as number;
   if ((tag & 0x1f) === 0x1f) throw new DerError('multi-byte tags are not used in certificates');

@@ -15,10 +15,6 @@ import type { Scope } from '../../src/model/scope.js';
 import type { WebSealingCertificate } from './web-certificate.js';
 import { sealBytesWeb } from './web-seal.js';
 
-/** The Secret types the page offers, with the keys each one starts with. */
-export const PAGE_SECRET_TYPES = ['Opaque', 'kubernetes.io/tls', 'kubernetes.io/dockerconfigjson', 'kubernetes.io/basic-auth'] as const;
-export type PageSecretType = (typeof PAGE_SECRET_TYPES)[number];
-
 /** One key of the form: typed text (sealed as its UTF-8 bytes) or a file's bytes. */
 export interface FormEntry {
   readonly key: string;

@@ -8,7 +8,7 @@
  * checks the two against each other.
  */
 import { KsealError } from '../../src/errors.js';
-import { looksLikePem, pemBlocks } from '../../src/crypto/pem.js';
+import { firstCertificateBlock, pemBlocks } from '../../src/crypto/pem.js';
 import type { WebCryptoKey } from './web-seal.js';
 import { children, DerError, expectTag, oidText, readOnly, TAG, timeOf } from './der.js';
 
@@ -55,23 +55,7 @@ interface CertificateFields {
 export async function parseCertificateWeb(text: string, options: WebCertificateOptions = {}): Promise<WebSealingCertificate> {
   const where = options.source === undefined ? {} : { file: options.source };
   const blocks = pemBlocks(text);
-  const first = blocks.find((b) => b.label === 'CERTIFICATE');
-  if (first === undefined) {
-    const other = blocks[0]?.label;
-    const incomplete = other === undefined && looksLikePem(text);
-    const message =
-      other === undefined
-        ? incomplete
-          ? 'the PEM certificate is incomplete (no END line)'
-          : 'no PEM certificate found'
-        : other.includes('PRIVATE KEY')
-          ? 'this is a private key, not a certificate'
-          : `this is a PEM ${other}, not a certificate`;
-    throw new KsealError(incomplete ? 'CERT_INVALID' : 'CERT_NOT_PEM', message, {
-      ...where,
-      hint: 'pass the controller certificate (kseal cert > cert.pem), a file starting with -----BEGIN CERTIFICATE-----',
-    });
-  }
+  const first = firstCertificateBlock(blocks, text, where);
   const unparseable = (): KsealError => new KsealError('CERT_INVALID', 'the certificate cannot be parsed (truncated or corrupt PEM)', { ...where, hint: 'fetch it again with kseal cert' });
   let fields: CertificateFields;
   try {

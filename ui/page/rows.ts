@@ -20,7 +20,7 @@ export interface RowPreset {
 }
 
 /** The rows each Secret type starts with. */
-export const PRESETS: Readonly<Record<string, readonly RowPreset[]>> = {
+const PRESETS: Readonly<Record<string, readonly RowPreset[]>> = {
   Opaque: [{ key: '', kind: 'text' }],
   'kubernetes.io/tls': [
     { key: 'tls.crt', kind: 'file', fixed: true },

@@ -16,7 +16,7 @@ import { parseAllDocuments } from 'yaml';
 const DEPLOY_DIR = fileURLToPath(new URL('../../../controller/deploy', import.meta.url));
 
 /** The deploy's ServiceAccount name (and Role/binding names). */
-export const CONTROLLER_SERVICE_ACCOUNT = 'kseal-controller';
+const CONTROLLER_SERVICE_ACCOUNT = 'kseal-controller';
 
 export interface AdminClients {
   readonly kc: KubeConfig;
@@ -48,7 +48,7 @@ function statusCode(e: unknown): number | undefined {
 }
 
 /** Creates each object, or replaces it when it exists (idempotent against a reused cluster). */
-export async function upsert(clients: AdminClients, objects: readonly KubernetesObject[]): Promise<void> {
+async function upsert(clients: AdminClients, objects: readonly KubernetesObject[]): Promise<void> {
   for (const obj of objects) {
     try {
       await clients.objects.create(obj);
@@ -77,7 +77,7 @@ export async function waitCrdEstablished(clients: AdminClients, name: string, ti
 }
 
 /** The namespaced identity objects of the deploy, moved into `namespace`. */
-export function identityObjects(deployYaml: string, namespace: string): KubernetesObject[] {
+function identityObjects(deployYaml: string, namespace: string): KubernetesObject[] {
   const all = deployObjects(deployYaml);
   const sa = all.find((o) => o.kind === 'ServiceAccount' && o.metadata?.name === CONTROLLER_SERVICE_ACCOUNT);
   if (sa === undefined) throw new Error('controller/deploy renders no ServiceAccount kseal-controller');

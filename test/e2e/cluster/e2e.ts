@@ -16,10 +16,10 @@ import { afterAll, afterEach, beforeAll, expect, inject } from 'vitest';
 import type { E2eContext } from '../global-setup.js';
 import { adminClients, controllerIdentity, deleteIdentity, type AdminClients, type ControllerIdentity } from './admin.js';
 
-export const CONTROLLER_BIN = fileURLToPath(new URL('../../../dist/kseal-controller.mjs', import.meta.url));
+const CONTROLLER_BIN = fileURLToPath(new URL('../../../dist/kseal-controller.mjs', import.meta.url));
 
 /** Controller flags for tests: small keys, a fast lease, one worker. Later flags override. */
-export const TEST_FLAGS = ['--key-size', '2048', '--port', '0', '--metrics-port', '0', '--listen-host', '127.0.0.1', '--workers', '1', '--lease-duration', '2s', '--renew-deadline', '1500ms', '--retry-period', '200ms', '--retry-max', '1s'];
+const TEST_FLAGS = ['--key-size', '2048', '--port', '0', '--metrics-port', '0', '--listen-host', '127.0.0.1', '--workers', '1', '--lease-duration', '2s', '--renew-deadline', '1500ms', '--retry-period', '200ms', '--retry-max', '1s'];
 
 /** A controller process started by the harness. */
 export interface ControllerProcess {

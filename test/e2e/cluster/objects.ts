@@ -106,11 +106,3 @@ export async function certFrom(p: ControllerProcess): Promise<SealingCertificate
   }, 60_000);
   return parseCertificate(pem);
 }
-
-/** A counter or gauge from the process's /metrics (NaN when absent). */
-export async function metric(p: ControllerProcess, name: string): Promise<number> {
-  const { metricsPort } = await p.ports();
-  const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
-  return Number(line?.split(' ').at(-1) ?? 'NaN');
-}

@@ -14,23 +14,23 @@ import { writeControlPlaneCerts, type ControlPlaneCerts } from './certs.js';
 import { freePort, startProcess, waitHealthy, type ManagedProcess } from './processes.js';
 
 /** Where `npm run envtest:build` puts the binaries. */
-export const DEFAULT_ASSETS_DIR = fileURLToPath(new URL('../../envtest/bin', import.meta.url));
-export const BINARIES = ['etcd', 'kube-apiserver', 'kube-controller-manager'] as const;
+const DEFAULT_ASSETS_DIR = fileURLToPath(new URL('../../envtest/bin', import.meta.url));
+const BINARIES = ['etcd', 'kube-apiserver', 'kube-controller-manager'] as const;
 
 /** The folder holding the binaries: KUBEBUILDER_ASSETS when set, else test/envtest/bin. */
-export function assetsDir(): string {
+function assetsDir(): string {
   const dir = process.env.KUBEBUILDER_ASSETS ?? '';
   return dir === '' ? DEFAULT_ASSETS_DIR : dir;
 }
 
 /** Throws, naming what to run, when a binary is missing. */
-export function checkAssets(dir = assetsDir()): void {
+function checkAssets(dir = assetsDir()): void {
   const missing = BINARIES.filter((b) => !existsSync(join(dir, b)));
   if (missing.length > 0) throw new Error(`control plane binaries missing in ${dir}: ${missing.join(', ')}; run \`npm run envtest:build\` (or set KUBEBUILDER_ASSETS to a folder holding ${BINARIES.join(', ')})`);
 }
 
 /** An HTTPS GET with the admin client certificate; resolves with status and body. */
-export function adminGet(url: string, certs: ControlPlaneCerts, timeoutMs = 5000): Promise<{ status: number; body: string }> {
+function adminGet(url: string, certs: ControlPlaneCerts, timeoutMs = 5000): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request(url, { ca: certs.pem.ca, cert: certs.pem.adminCert, key: certs.pem.adminKey, timeout: timeoutMs }, (res) => {
       let body = '';
@@ -46,7 +46,7 @@ export function adminGet(url: string, certs: ControlPlaneCerts, timeoutMs = 5000
 }
 
 /** A kubeconfig (YAML-compatible JSON) for `server` with embedded CA and either a client cert or a bearer token. */
-export function kubeconfigFor(server: string, caPem: string, user: { certPem: string; keyPem: string } | { token: string }, namespace = 'default'): string {
+function kubeconfigFor(server: string, caPem: string, user: { certPem: string; keyPem: string } | { token: string }, namespace = 'default'): string {
   const b64 = (s: string): string => Buffer.from(s).toString('base64');
   const userEntry = 'token' in user ? { token: user.token } : { 'client-certificate-data': b64(user.certPem), 'client-key-data': b64(user.keyPem) };
   return JSON.stringify({
