@@ -7,7 +7,7 @@
 import type { KeyObject } from 'node:crypto';
 import { KsealError } from '../errors.js';
 import { sealValues } from '../crypto/seal-value.js';
-import { clusterRecipient, PRIMARY_RECIPIENT, storedPublicKey } from './recipients.js';
+import { clusterRecipient, PRIMARY_RECIPIENT, storedPublicKey, type RecipientEntry } from './recipients.js';
 import { sortedRecord } from './secret.js';
 import { KEY_ID_ANNOTATION } from '../wire.js';
 import { assembleSealedSecret, sealedSecretLabel, sealedSecretScope, type SealedSecret } from './sealed-secret.js';
@@ -46,9 +46,21 @@ export function resealSealedSecret(sealed: SealedSecret, plaintexts: ReadonlyMap
     encryptedData: entry === undefined ? fresh : sealed.spec.encryptedData,
     apiVersion: sealed.apiVersion,
     template: sealed.spec.template,
-    // Other recipients (other clusters, escrow) were sealed to their own keys and stay valid, byte for byte.
-    recipients: sealed.spec.recipients?.map((r) =>
-      r === entry ? { id: target.keyId, kind: 'cluster' as const, publicKey: storedPublicKey(clusterRecipient(target)), encryptedData: sortedRecord(fresh) } : r,
-    ),
+    recipients: resealedEntries(sealed, entry, target, fresh),
+  });
+}
+
+/**
+ * spec.recipients after a re-seal: the entry that opened (if any) holds the fresh ciphertexts under
+ * `target`'s id; another cluster set already sealed to `target` is superseded and dropped, so ids
+ * stay unique. Every other recipient (other clusters, escrow) was sealed to its own key and stays
+ * byte-identical.
+ */
+function resealedEntries(sealed: SealedSecret, opened: RecipientEntry | undefined, target: ResealTarget, fresh: Record<string, string>): RecipientEntry[] | undefined {
+  const primaryIsTarget = sealed.metadata.annotations?.[KEY_ID_ANNOTATION] === target.keyId;
+  return sealed.spec.recipients?.flatMap((r): RecipientEntry[] => {
+    if (r === opened) return primaryIsTarget ? [] : [{ id: target.keyId, kind: 'cluster', publicKey: storedPublicKey(clusterRecipient(target)), encryptedData: sortedRecord(fresh) }];
+    if (r.kind === 'cluster' && r.id === target.keyId) return [];
+    return [r];
   });
 }
