@@ -14,7 +14,8 @@
  *   backoff; after a few transient failures in a row the condition says so (Unknown, ApiError).
  */
 import { isKsealError, type KsealError } from '../src/errors.js';
-import { readSealedSecret, secretFromTemplate, sealedSecretScope, type SealedSecret } from '../src/model/sealed-secret.js';
+import { PRIMARY_RECIPIENT } from '../src/model/recipients.js';
+import { clusterCiphertextSets, readSealedSecret, secretFromTemplate, sealedSecretScope, type SealedSecret } from '../src/model/sealed-secret.js';
 import { convergeBitnami } from './bitnami-reconcile.js';
 import { isStub } from './compact-objects.js';
 import type { KeyView, Unsealer } from './contracts.js';
@@ -161,7 +162,7 @@ export class Reconciler {
     // operation is repeated: the values opened once are kept for the second decision.
     let existing = deps.secrets.get(key);
     let fetched = false;
-    let opened: { unsealed: ReadonlyMap<string, Buffer>; keyIds: string[] } | undefined;
+    let opened: { unsealed: ReadonlyMap<string, Buffer>; keyIds: string[]; recipient?: string } | undefined;
     let privateOps = 0;
     for (;;) {
       const mode = secretMode(existing, ownerUid);
@@ -185,7 +186,7 @@ export class Reconciler {
         deps.metrics.unsealRequests.inc();
         try {
           const result = await deps.unsealer.unseal(sealed);
-          opened = { unsealed: result.data, keyIds: [...new Set(result.keyIds.values())] };
+          opened = { unsealed: result.data, keyIds: [...new Set(result.keyIds.values())], recipient: result.recipient };
           privateOps = result.privateOps;
         } catch (e) {
           if (!isKsealError(e)) throw e;
@@ -221,7 +222,8 @@ export class Reconciler {
         deps.logger.info('Secret written', { object: key, mode, action: plan.action, values: unsealed.size, privateOps });
         deps.events.record(obj, 'Normal', 'Unsealed', `Secret ${name} ${plan.action === 'create' ? 'created' : 'updated'} with ${unsealed.size} unsealed value${unsealed.size === 1 ? '' : 's'}`);
       }
-      return { outcome: this.unsealed(key, name, unsealed.size, keyIds), wrote, privateOps };
+      const recipient = verified === undefined ? opened?.recipient : recipientNamed(sealed, keyIds);
+      return { outcome: this.unsealed(key, name, unsealed.size, keyIds, sealed, recipient), wrote, privateOps };
     }
   }
 
@@ -233,10 +235,13 @@ export class Reconciler {
     return { outcome: this.unsealed(key, splitKey(key).name, r.values, r.keyIds), wrote: r.wrote, privateOps: r.privateOps };
   }
 
-  private unsealed(key: string, name: string, values: number, keyIds: readonly string[]): Outcome {
+  private unsealed(key: string, name: string, values: number, keyIds: readonly string[], sealed?: SealedSecret, recipient?: string): Outcome {
     this.deps.usage.set(key, keyIds);
+    this.deps.metrics.setOpenedBy(splitKey(key).namespace, name, recipient ?? PRIMARY_RECIPIENT, (keyIds[0] ?? '').slice(0, 16));
     const keyList = keyIds.map((id) => id.slice(0, 16)).join(', ');
-    const message = `Secret ${name} holds ${values} unsealed value${values === 1 ? '' : 's'}${keyList === '' ? '' : ` (key ${keyList})`}`;
+    // Objects with further recipients also say whose ciphertexts opened (FORMAT.md §9.2).
+    const via = sealed?.spec.recipients === undefined || recipient === undefined ? '' : recipient === PRIMARY_RECIPIENT ? ', recipient spec.encryptedData' : `, recipient spec.recipients ${recipient.slice(0, 16)}`;
+    const message = `Secret ${name} holds ${values} unsealed value${values === 1 ? '' : 's'}${keyList === '' ? '' : ` (key ${keyList}${via})`}`;
     return { reason: 'Unsealed', message, requeue: 'no' };
   }
 
@@ -256,6 +261,7 @@ export class Reconciler {
     if (reason === undefined) return { requeue: outcome.requeue };
     if (reason !== 'Unsealed') {
       deps.metrics.unsealErrors.inc({ reason, namespace });
+      deps.metrics.forgetOpenedBy(namespace, name);
       deps.usage.delete(key);
     }
     deps.metrics.setCondition(namespace, name, READY_REASONS[reason], reason);
@@ -282,11 +288,18 @@ export class Reconciler {
   private forget(key: string, raw: KubeObject | undefined): void {
     const { namespace, name } = splitKey(key);
     this.deps.metrics.forgetCondition(namespace, name);
+    this.deps.metrics.forgetOpenedBy(namespace, name);
     this.deps.usage.delete(key);
     this.awaitingKeys.delete(key);
     this.memo.delete(key);
     if (raw !== undefined) this.deps.events.forget(raw.metadata.uid);
   }
+}
+
+/** The recipient whose ciphertexts the keys that opened an object name first (for values verified without unsealing). */
+function recipientNamed(sealed: SealedSecret, keyIds: readonly string[]): string | undefined {
+  const first = clusterCiphertextSets(sealed, keyIds)[0];
+  return first?.hint !== undefined && keyIds.includes(first.hint) ? first.recipient : undefined;
 }
 
 /** A KsealError as one line for a condition or Event: where (key), what, and the hint. */
