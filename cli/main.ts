@@ -40,6 +40,7 @@ const HELP_GROUPS: Readonly<Record<string, string>> = {
   unset: 'Editing SealedSecret files:',
   'rename-key': 'Editing SealedSecret files:',
   convert: 'Editing SealedSecret files:',
+  'merge-driver': 'Editing SealedSecret files:',
   validate: 'Checking and re-sealing with the controller:',
   reencrypt: 'Checking and re-sealing with the controller:',
   decrypt: 'Keys and recovery:',
