@@ -64,6 +64,7 @@ export const ERROR_CODES = {
   FILE_WRITE: 'io',
   FILE_EXISTS: 'io',
   EDITOR_FAILED: 'io',
+  INTERRUPTED: 'interrupted',
   INTERNAL: 'internal',
 } as const satisfies Record<string, keyof typeof EXIT>;
 
