@@ -17,6 +17,7 @@ import { isKsealError, type KsealError } from '../src/errors.js';
 import { PRIMARY_RECIPIENT } from '../src/model/recipients.js';
 import { clusterCiphertextSets, readSealedSecret, secretFromTemplate, sealedSecretScope, type SealedSecret } from '../src/model/sealed-secret.js';
 import { convergeBitnami } from './bitnami-reconcile.js';
+import { isStub } from './compact-objects.js';
 import type { KeyView, Unsealer } from './contracts.js';
 import type { EventRecorder } from './events.js';
 import { specHash } from './integrity.js';
@@ -37,7 +38,7 @@ export interface CacheView<T extends KubeObject> {
 }
 
 export interface ReconcilerDeps {
-  readonly api: Pick<KubeApi, 'readNamespacedSecret' | 'createNamespacedSecret' | 'replaceNamespacedSecret' | 'patchNamespacedCustomObjectStatus'>;
+  readonly api: Pick<KubeApi, 'readNamespacedSecret' | 'createNamespacedSecret' | 'replaceNamespacedSecret' | 'readNamespacedCustomObject' | 'patchNamespacedCustomObjectStatus'>;
   readonly sealedSecrets: CacheView<KubeObject>;
   readonly secrets: CacheView<SecretJson>;
   readonly keys: KeyView;
@@ -62,6 +63,8 @@ export interface ReconcileResult {
   readonly wrote: boolean;
   /** RSA private-key operations spent. */
   readonly privateOps: number;
+  /** The object's resourceVersion once this reconcile is done (after its own status write, if any). */
+  readonly settledVersion?: string;
 }
 
 interface Outcome {
@@ -88,15 +91,31 @@ export class Reconciler {
     return keys;
   }
 
-  /** Reconciles `key`; `attempt` is the number of failures in a row so far. */
+  /**
+   * Reconciles `key`; `attempt` is the number of failures in a row so far. A cached stub (the object
+   * was reconciled before and only its metadata was kept) is read again first.
+   */
   async reconcile(key: string, attempt = 0): Promise<ReconcileResult> {
     const { deps } = this;
-    const raw = deps.sealedSecrets.get(key);
+    const bitnami = deps.flavour === 'bitnami';
+    const cached = deps.sealedSecrets.get(key);
+    let raw = cached;
+    if (cached !== undefined && cached.metadata.deletionTimestamp === undefined && isStub(cached)) {
+      const { namespace, name } = splitKey(key);
+      try {
+        raw = await deps.api.readNamespacedCustomObject(namespace, name, bitnami ? BITNAMI_GROUP : undefined);
+      } catch (e) {
+        if (!(e instanceof KubeError)) throw e;
+        deps.logger.warn('SealedSecret not read', { object: key, error: e.message, attempt });
+        return { requeue: 'backoff', wrote: false, privateOps: 0 };
+      }
+      // Gone since the cache saw it: its delete event reconciles it again and forgets it.
+      if (raw === undefined) return { requeue: 'no', wrote: false, privateOps: 0 };
+    }
     if (raw === undefined || raw.metadata.deletionTimestamp !== undefined) {
       this.forget(key, raw);
       return { requeue: 'no', wrote: false, privateOps: 0 };
     }
-    const bitnami = deps.flavour === 'bitnami';
     const obj: KubeObject = { ...raw, apiVersion: raw.apiVersion ?? (bitnami ? BITNAMI_API_VERSION : KSEAL_API_VERSION), kind: raw.kind ?? 'SealedSecret' };
     let wrote = false;
     let privateOps = 0;
@@ -112,7 +131,8 @@ export class Reconciler {
     const final = await this.report(key, obj, outcome, attempt);
     if (final.reason === 'DecryptFailed' || final.reason === 'NoKeys') this.awaitingKeys.add(key);
     else this.awaitingKeys.delete(key);
-    return { requeue: final.requeue, ...(final.reason === undefined ? {} : { reason: final.reason }), wrote, privateOps };
+    const settledVersion = final.writtenVersion ?? obj.metadata.resourceVersion;
+    return { requeue: final.requeue, ...(final.reason === undefined ? {} : { reason: final.reason }), wrote, privateOps, ...(settledVersion === undefined ? {} : { settledVersion }) };
   }
 
   private async converge(key: string, obj: KubeObject): Promise<{ outcome: Outcome; wrote: boolean; privateOps: number }> {
@@ -234,7 +254,7 @@ export class Reconciler {
   }
 
   /** Writes the condition (when it changed), metrics, logs and Events. */
-  private async report(key: string, obj: KubeObject, outcome: Outcome, attempt: number): Promise<{ reason?: ReadyReason; requeue: Requeue }> {
+  private async report(key: string, obj: KubeObject, outcome: Outcome, attempt: number): Promise<{ reason?: ReadyReason; requeue: Requeue; writtenVersion?: string }> {
     const { deps } = this;
     const { namespace, name } = splitKey(key);
     const reason = outcome.reason;
@@ -248,10 +268,12 @@ export class Reconciler {
     const bitnami = deps.flavour === 'bitnami';
     const next = nextStatus(currentStatus(obj), reason, outcome.message, obj.metadata.generation, this.now(), { retrying: outcome.requeue === 'backoff', bitnami });
     if (next === undefined) return { reason, requeue: outcome.requeue };
+    let writtenVersion: string | undefined;
     try {
       const updated = await deps.api.patchNamespacedCustomObjectStatus(namespace, name, next as Record<string, unknown>, bitnami ? BITNAMI_GROUP : undefined);
       deps.metrics.apiWrites.inc({ verb: 'patch', resource: 'sealedsecrets/status' });
       if (updated !== undefined) deps.sealedSecrets.observeWrite(updated, obj.metadata.resourceVersion);
+      writtenVersion = updated?.metadata.resourceVersion;
     } catch (e) {
       deps.logger.warn('status not written', { object: key, error: (e as Error).message, attempt });
       return { reason, requeue: 'backoff' };
@@ -260,7 +282,7 @@ export class Reconciler {
       deps.logger.warn('SealedSecret not ready', { object: key, reason, message: outcome.message });
       deps.events.record(obj, 'Warning', reason, outcome.message);
     }
-    return { reason, requeue: outcome.requeue };
+    return { reason, requeue: outcome.requeue, ...(writtenVersion === undefined ? {} : { writtenVersion }) };
   }
 
   private forget(key: string, raw: KubeObject | undefined): void {
