@@ -44,6 +44,7 @@ const HELP_GROUPS: Readonly<Record<string, string>> = {
   convert: 'Editing SealedSecret files:',
   edit: 'Editing SealedSecret files:',
   recipients: 'Editing SealedSecret files:',
+  'merge-driver': 'Editing SealedSecret files:',
   validate: 'Checking and re-sealing with the controller:',
   reencrypt: 'Checking and re-sealing with the controller:',
   decrypt: 'Keys and recovery:',

@@ -38,6 +38,7 @@ export const ERROR_CODES = {
   KEY_EXISTS: 'input',
   LINT_FINDINGS: 'findings',
   MERGE_CONFLICT: 'conflict',
+  MERGE_FAILED: 'io',
   RECIPIENTS_UNSUPPORTED: 'input',
   EDIT_INVALID: 'input',
   CERT_NOT_PEM: 'key',
