@@ -31,7 +31,7 @@ export interface ApiPermission {
 export const CONTROLLER_API_PERMISSIONS: readonly ApiPermission[] = [
   { scope: 'cluster', group: '', resource: 'events', verbs: ['create', 'patch'], why: 'Unsealed / ErrUnsealFailed / ErrUpdateFailed events on SealedSecrets; repeats are patched (count)' },
   { scope: 'cluster', group: '', resource: 'secrets', verbs: ['get', 'list', 'watch', 'create', 'update'], why: 'the Secrets it manages: informer (list/watch by label), read before write, create, replace' },
-  { scope: 'cluster', group: SEALED_SECRET_GROUP, resource: SEALED_SECRET_PLURAL, verbs: ['list', 'watch'], why: 'the SealedSecret informer' },
+  { scope: 'cluster', group: SEALED_SECRET_GROUP, resource: SEALED_SECRET_PLURAL, verbs: ['get', 'list', 'watch'], why: 'the SealedSecret informer; a read of one object whose spec the compact cache dropped (controller/compact-objects.ts)' },
   { scope: 'cluster', group: SEALED_SECRET_GROUP, resource: `${SEALED_SECRET_PLURAL}/status`, verbs: ['patch'], why: 'Ready condition and observedGeneration (merge patch of the status subresource)' },
   { scope: 'namespace', group: '', resource: 'secrets', verbs: ['list', 'watch', 'create'], why: 'its own sealing-key Secrets: key registry informer, re-list before generating, create a new key (never updated or deleted)' },
   { scope: 'namespace', group: 'coordination.k8s.io', resource: 'leases', verbs: ['get', 'create', 'update'], why: 'leader election Lease' },

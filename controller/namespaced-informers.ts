@@ -17,6 +17,9 @@ export interface WatchedResource<T extends KubeObject> {
   waitForSync(): Promise<void>;
   get(key: string): T | undefined;
   list(): T[];
+  keys(): string[];
+  release(key: string, resourceVersion?: string): void;
+  releaseWhere(match: (key: string) => boolean): void;
   readonly size: number;
   observeWrite(written: T, previousVersion: string | undefined): void;
 }
@@ -51,12 +54,29 @@ class NamespacedInformers<T extends KubeObject> implements WatchedResource<T> {
     await Promise.all([...this.byNamespace.values()].map((i) => i.waitForSync()));
   }
 
+  /** The informer of the namespace of `key` (`namespace/name`). */
+  private informerOf(key: string): SupervisedInformer<T> | undefined {
+    return this.byNamespace.get(key.slice(0, Math.max(0, key.indexOf('/'))));
+  }
+
   get(key: string): T | undefined {
-    return this.byNamespace.get(key.slice(0, Math.max(0, key.indexOf('/'))))?.get(key);
+    return this.informerOf(key)?.get(key);
   }
 
   list(): T[] {
     return [...this.byNamespace.values()].flatMap((i) => i.list());
+  }
+
+  keys(): string[] {
+    return [...this.byNamespace.values()].flatMap((i) => i.keys());
+  }
+
+  release(key: string, resourceVersion?: string): void {
+    this.informerOf(key)?.release(key, resourceVersion);
+  }
+
+  releaseWhere(match: (key: string) => boolean): void {
+    for (const i of this.byNamespace.values()) i.releaseWhere(match);
   }
 
   get size(): number {
@@ -66,8 +86,7 @@ class NamespacedInformers<T extends KubeObject> implements WatchedResource<T> {
   }
 
   observeWrite(written: T, previousVersion: string | undefined): void {
-    const key = objectKey(written);
-    this.byNamespace.get(key.slice(0, Math.max(0, key.indexOf('/'))))?.observeWrite(written, previousVersion);
+    this.informerOf(objectKey(written))?.observeWrite(written, previousVersion);
   }
 }
 

@@ -23,7 +23,8 @@ export function applyEdits(text: string, edits: readonly TextEdit[]): string {
   return out;
 }
 
-interface Entry {
+/** One `key: scalar` entry of a simple block mapping, with where its line is. */
+export interface Entry {
   readonly key: string;
   /** Offset of the first character of the entry's line. */
   readonly lineStart: number;
@@ -38,8 +39,8 @@ const PLAIN_VALUE = /^[A-Za-z][A-Za-z0-9+/]*=*$/;
 // Plain scalars some YAML 1.1 or 1.2 reader takes for something else than a string (as in yaml-emit.ts).
 const KEYWORD = /^(y|n|yes|no|on|off|true|false|null|~|\.inf|\.nan|e[-+]?_*[0-9][0-9_]*|\.[0-9_]*(e[-+]?[0-9]+)?)$/i;
 
-/** The entries of a simple block mapping (one `key: scalar` per line), or undefined. */
-function entries(text: string, map: YAMLMap): Entry[] | undefined {
+/** The entries of a simple block mapping (one `key: scalar` per line), or undefined for other layouts. */
+export function blockEntries(text: string, map: YAMLMap): Entry[] | undefined {
   if (map.flow === true) return undefined;
   const out: Entry[] = [];
   for (const pair of map.items) {
@@ -55,7 +56,8 @@ function entries(text: string, map: YAMLMap): Entry[] | undefined {
   return out;
 }
 
-function valueText(value: string, like: Scalar | undefined): string {
+/** A value as it is written into a mapping: like the scalar it replaces when given, else plain when that reads back the same, else double-quoted. */
+export function valueText(value: string, like: Scalar | undefined): string {
   if (like?.type === Scalar.QUOTE_SINGLE && !value.includes("'")) return `'${value}'`;
   if (like?.type === Scalar.QUOTE_DOUBLE || !PLAIN_VALUE.test(value) || KEYWORD.test(value)) return JSON.stringify(value);
   return value;
@@ -71,7 +73,7 @@ function keyText(key: string): string {
  * the end). Undefined when the mapping's layout is not simple or it has no entries to align with.
  */
 export function setEntriesEdits(text: string, map: YAMLMap, values: ReadonlyMap<string, string>, positionOf: (keys: readonly string[], key: string) => number): TextEdit[] | undefined {
-  const list = entries(text, map);
+  const list = blockEntries(text, map);
   if (list === undefined || list.length === 0) return undefined;
   const first = list[0] as Entry;
   const indent = text.slice(first.lineStart, first.keyNode.range?.[0] ?? first.lineStart);
@@ -104,7 +106,7 @@ export function setEntriesEdits(text: string, map: YAMLMap, values: ReadonlyMap<
 
 /** Edits that delete the lines of `keys` from `map`, or undefined when the layout is not simple. */
 export function removeEntriesEdits(text: string, map: YAMLMap, keys: readonly string[]): TextEdit[] | undefined {
-  const list = entries(text, map);
+  const list = blockEntries(text, map);
   if (list === undefined || list.length === keys.length) return undefined;
   return list.filter((e) => keys.includes(e.key)).map((e) => ({ start: e.lineStart, end: e.lineEnd, text: '' }));
 }
@@ -114,7 +116,7 @@ export function removeEntriesEdits(text: string, map: YAMLMap, keys: readonly st
  * line and inserting it (value source unchanged) before the entry at `position` (-1: the end).
  */
 export function renameEntryEdits(text: string, map: YAMLMap, from: string, to: string, position: number | undefined): TextEdit[] | undefined {
-  const list = entries(text, map);
+  const list = blockEntries(text, map);
   const entry = list?.find((e) => e.key === from);
   if (list === undefined || entry === undefined) return undefined;
   const keyRange = entry.keyNode.range as [number, number, number];

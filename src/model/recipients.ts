@@ -59,7 +59,7 @@ export function uniqueRecipients(list: readonly SealingRecipient[]): SealingReci
 }
 
 /** The public-key text stored in an entry for `recipient`. */
-function storedPublicKey(recipient: SealingRecipient): string {
+export function storedPublicKey(recipient: SealingRecipient): string {
   return recipient.kind === 'escrow' ? recipient.text : encodeBase64(recipient.publicKey.export({ type: 'spki', format: 'der' }));
 }
 

@@ -8,7 +8,7 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { sealedObject } from '../controller/fixtures.js';
-import { renderDeploy } from './cluster/admin.js';
+import { renderDeploy } from '../../control-plane/admin.js';
 import { eventually, useE2e } from './cluster/e2e.js';
 import { certFrom, createSealed, readSealed, readSecret, secretValues, waitReady } from './cluster/objects.js';
 

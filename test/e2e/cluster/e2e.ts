@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { CoordinationV1Api, CoreV1Api, CustomObjectsApi, EventsV1Api } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, expect, inject } from 'vitest';
 import type { E2eContext } from '../global-setup.js';
-import { adminClients, controllerIdentity, deleteIdentity, type AdminClients, type ControllerIdentity } from './admin.js';
+import { adminClients, controllerIdentity, deleteIdentity, type AdminClients, type ControllerIdentity } from '../../../control-plane/admin.js';
 
 const CONTROLLER_BIN = fileURLToPath(new URL('../../../dist/kseal-controller.mjs', import.meta.url));
 

@@ -1,8 +1,9 @@
 /**
- * Admin-side helpers of the e2e suite: render controller/deploy with kubectl kustomize, create
- * (or replace) its objects, and give a controller its own ServiceAccount identity: the rendered
- * ServiceAccount, Role, RoleBinding and ClusterRoleBinding moved into the test's controller
- * namespace (what `kustomize edit set namespace` does), with a token from the TokenRequest API.
+ * Admin-side helpers for a real cluster, shared by the e2e suite and the benchmarks: render
+ * controller/deploy with kubectl kustomize, create (or replace) its objects, and give a
+ * controller its own ServiceAccount identity: the rendered ServiceAccount, Role, RoleBinding and
+ * ClusterRoleBinding moved into a controller namespace (what `kustomize edit set namespace` does),
+ * with a token from the TokenRequest API.
  * The rules themselves are applied exactly as rendered, so the controller can do nothing that
  * the deploy manifests do not grant.
  */
@@ -13,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { ApiextensionsV1Api, CoreV1Api, KubeConfig, KubernetesObjectApi, RbacAuthorizationV1Api, type KubernetesObject } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 
-const DEPLOY_DIR = fileURLToPath(new URL('../../../controller/deploy', import.meta.url));
+const DEPLOY_DIR = fileURLToPath(new URL('../controller/deploy', import.meta.url));
 
 /** The deploy's ServiceAccount name (and Role/binding names). */
 const CONTROLLER_SERVICE_ACCOUNT = 'kseal-controller';
