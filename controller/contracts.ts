@@ -35,6 +35,8 @@ export interface UnsealOutcome {
   readonly keyIds: ReadonlyMap<string, string>;
   /** RSA private-key operations spent (attempts, including failed ones). */
   readonly privateOps: number;
+  /** Whose ciphertexts opened: `encryptedData`, or the spec.recipients id (docs/FORMAT.md §9.2). */
+  readonly recipient: string;
 }
 
 /**

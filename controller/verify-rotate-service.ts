@@ -95,7 +95,7 @@ export class VerifyRotateService {
     const outcome = await this.unseal(sealed, options);
     let rotated: SealedSecret;
     try {
-      rotated = resealSealedSecret(sealed, outcome.data, { publicKey: this.publicKeys.get(newest), keyId: newest.keyId });
+      rotated = resealSealedSecret(sealed, outcome.data, { publicKey: this.publicKeys.get(newest), keyId: newest.keyId }, outcome.recipient);
     } finally {
       wipe(outcome);
     }
