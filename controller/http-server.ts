@@ -23,7 +23,6 @@ import type { AddressInfo } from 'node:net';
 import type { KeyObject } from 'node:crypto';
 import { ERROR_CODES, isKsealError, KsealError, type ErrorCode } from '../src/errors.js';
 import { parseCertificate } from '../src/crypto/certificate.js';
-import { readManifests } from '../src/manifest/read.js';
 import { writeManifests } from '../src/manifest/write.js';
 import { resealSealedSecret } from '../src/model/reseal.js';
 import { readSealedSecret, sealedSecretLabel, secretFromTemplate, type SealedSecret } from '../src/model/sealed-secret.js';
@@ -31,6 +30,7 @@ import type { KeyView, SealingKey, Unsealer, UnsealOutcome } from './contracts.j
 import type { Logger } from './logger.js';
 import type { ControllerMetrics } from './metrics.js';
 import { TokenBucket } from './rate-limit.js';
+import { parseRequestBody } from './body-parser.js';
 import { pageRoutes } from '../ui/server/page-routes.js';
 
 /** Largest request body accepted (the size Kubernetes allows a Secret's values). */
@@ -93,7 +93,6 @@ const DECRYPT_CODES: ReadonlySet<ErrorCode> = new Set(
   (Object.keys(ERROR_CODES) as ErrorCode[]).filter((c) => ERROR_CODES[c] === 'decrypt' || c === 'NO_PRIVATE_KEYS'),
 );
 const UNSEAL_FAILED_BODY = { code: 'DECRYPT_FAILED', message: 'the SealedSecret cannot be unsealed by this controller' } as const;
-const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Starts the API server on `port` and the metrics server on `metricsPort`; resolves with the bound ports. */
 export async function startHttpServer(options: HttpServerOptions): Promise<HttpServerHandle> {
@@ -135,13 +134,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       return undefined;
     }
     try {
-      let text: string;
-      try {
-        text = utf8.decode(body);
-      } catch {
-        throw new KsealError('INVALID_YAML', 'the request body is not UTF-8 text');
-      }
-      const objects = readManifests(text, '<request>');
+      // Parsed off the main thread when large, with a deadline, and cancelled when the client leaves.
+      const gone = new AbortController();
+      res.once('close', () => gone.abort());
+      const objects = await parseRequestBody(body, { signal: gone.signal });
       const first = objects[0];
       if (first === undefined) throw new KsealError('NO_DOCUMENTS', 'the request body holds no object; send one SealedSecret');
       if (objects.length > 1 || first.location.item !== undefined) {
@@ -150,12 +146,15 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       const sealed = readSealedSecret(first.value, {});
       // The scope must be readable and complete (namespace, name) before any key is tried.
       sealedSecretLabel(sealed);
-      return { sealed, format: /^\s*[[{]/.test(text) ? 'json' : 'yaml' };
+      const lead = body.findIndex((b) => b !== 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d && b !== 0xef && b !== 0xbb && b !== 0xbf);
+      return { sealed, format: body[lead] === 0x7b || body[lead] === 0x5b ? 'json' : 'yaml' };
     } catch (e) {
       if (isKsealError(e)) {
         sendError(res, 400, e.code, e.message);
         return undefined;
       }
+      // The client went away while its body was parsed: nobody to answer.
+      if (res.destroyed || res.writableEnded) return undefined;
       throw e;
     }
   };
