@@ -53,6 +53,23 @@ export default tseslint.config(
     },
   },
   {
+    // control-plane/ (the real control plane launcher) is shared by test/e2e and bench/: it drives
+    // Kubernetes binaries and the deploy manifests, and imports no kseal code, tests or benchmarks.
+    files: ['control-plane/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [LAYOUT_NO_TESTS, { regex: '^(\\.\\./)+(src|cli|controller|bin|demo|kube-api|net|ui)(/|$)', message: 'control-plane/ stands alone: it starts Kubernetes, it is not kseal.' }],
+      }],
+    },
+  },
+  {
+    // Benchmarks are not tests: they never import test/ (shared pieces live in kube-api/ or control-plane/).
+    files: ['bench/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ regex: '^(\\.\\./)+test(/|$)', message: 'bench/ never imports test/: move what both need into control-plane/, kube-api/ or src/.' }] }],
+    },
+  },
+  {
     files: ['test/**/*.ts', 'bench/**/*.ts'],
     rules: {
       '@typescript-eslint/no-unsafe-assignment': 'off',

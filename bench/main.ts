@@ -29,6 +29,7 @@ const figures: Figure[] = [
   { workload: '1 limit', metric: 'hybrid seals/s of a 32-byte value, 1 core', value: limits.sealsPerSecond, unit: '/s', target: '', met: undefined },
 ];
 if (wants('cli')) figures.push(...cliFigures(certPath, limits.sealsPerSecond));
+if (wants('lint')) figures.push(...(await import('./lint.js')).lintFigures(certPath));
 // `npm run bench -- controller` runs every controller workload; `cold`, `fanout`, `memory`, `startup`, `sharding`, `scale` one group.
 const controllerGroups = only.filter((a) => ['cold', 'fanout', 'memory', 'startup', 'sharding', 'scale'].includes(a));
 if (wants('controller') || controllerGroups.length > 0) {
@@ -36,7 +37,7 @@ if (wants('controller') || controllerGroups.length > 0) {
   figures.push(...(await controllerFigures(limits, controllerGroups)));
 }
 
-// Workload order (1 limit ... 9 responsiveness), whatever order they ran in.
+// Workload order (1 limit ... 20 lint), whatever order they ran in.
 figures.sort((a, b) => Number.parseInt(a.workload, 10) - Number.parseInt(b.workload, 10));
 const report = table(figures);
 console.log(report);

@@ -21,7 +21,7 @@
  * KSEAL_SCALE_CONTROLLER runs another controller bundle, KSEAL_SCALE_DEBUG=1 logs a cold-sync timeline.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -34,6 +34,7 @@ import { sealSecret } from '../src/model/sealed-secret.js';
 import { readSecret } from '../src/model/secret.js';
 import { startKubeApi, type JsonObject, type KubeApiServer, type StatsSnapshot } from '../kube-api/server.js';
 import { KEY_ID_ANNOTATION } from '../src/wire.js';
+import { otherThreadsCpu, processCpu, rssMiBOf, samplePeak, scrapeMetrics } from './process-stats.js';
 
 /** The repository root: the working directory (run from there; the bundle lives elsewhere). */
 const ROOT = `${process.cwd()}/`;
@@ -322,16 +323,6 @@ process.once('exit', () => {
   for (const child of running) child.kill('SIGKILL');
 });
 
-/** CPU seconds (user + system) of a /proc stat file. */
-function statCpu(path: string): number {
-  try {
-    const fields = readFileSync(path, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return 0;
-  }
-}
-
 /** The real controller bundle as a child process (see the module comment). */
 export class ControllerRun {
   readonly child: ChildProcess;
@@ -452,14 +443,7 @@ export class ControllerRun {
   /** Every metric on the metrics port, summed over labels. */
   async metrics(): Promise<Map<string, number>> {
     const { metricsPort } = await this.ports();
-    const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
-    const out = new Map<string, number>();
-    for (const line of text.split('\n')) {
-      if (line === '' || line.startsWith('#')) continue;
-      const name = line.split(/[{ ]/)[0] as string;
-      out.set(name, (out.get(name) ?? 0) + Number(line.split(' ').at(-1)));
-    }
-    return out;
+    return scrapeMetrics(`http://127.0.0.1:${metricsPort}/metrics`);
   }
 
   /** The series of one metric: label text (`{key_id="..."}`) and value. */
@@ -478,40 +462,21 @@ export class ControllerRun {
 
   /** CPU seconds so far: whole process, and its main thread (the rest: unseal workers, V8 and libuv helpers). */
   cpu(): { process: number; main: number } {
-    return { process: statCpu(`/proc/${this.pid}/stat`), main: statCpu(`/proc/${this.pid}/task/${this.pid}/stat`) };
+    return processCpu(this.pid);
   }
 
   /** CPU seconds of each thread other than the main one, largest first (the unseal workers lead). */
   threadCpu(): number[] {
-    try {
-      return readdirSync(`/proc/${this.pid}/task`)
-        .filter((t) => t !== String(this.pid))
-        .map((t) => statCpu(`/proc/${this.pid}/task/${t}/stat`))
-        .sort((a, b) => b - a);
-    } catch {
-      return [];
-    }
+    return otherThreadsCpu(this.pid);
   }
 
   rssMiB(): number {
-    try {
-      const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${this.pid}/status`, 'utf8'))?.[1] ?? 0);
-      return kb / 1024;
-    } catch {
-      return 0;
-    }
+    return rssMiBOf(this.pid);
   }
 
   /** Samples RSS every `everyMs`; stop() returns the peak. */
   sampleRss(everyMs = 100): { stop(): number } {
-    let peak = this.rssMiB();
-    const timer = setInterval(() => (peak = Math.max(peak, this.rssMiB())), everyMs);
-    return {
-      stop: () => {
-        clearInterval(timer);
-        return Math.max(peak, this.rssMiB());
-      },
-    };
+    return samplePeak(() => this.rssMiB(), everyMs);
   }
 
   /** SIGTERM and wait for the exit (SIGKILL after `graceMs`). */

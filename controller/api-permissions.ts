@@ -17,7 +17,11 @@ export interface ApiPermission {
   /** Plural resource, with `/subresource` when it is one (e.g. `sealedsecrets/status`). */
   readonly resource: string;
   readonly verbs: readonly ApiVerb[];
-  /** `cluster`: in every namespace (ClusterRole); `namespace`: only in the controller's own namespace (Role). */
+  /**
+   * `cluster`: in every namespace (ClusterRole), or with `--watch-namespaces` only in the watched ones
+   * (a Role in each: controller/deploy/components/watch-namespaces); `namespace`: only in the
+   * controller's own namespace (Role).
+   */
   readonly scope: 'cluster' | 'namespace';
   /** Which calls need it, for people reading the RBAC. */
   readonly why: string;
@@ -27,7 +31,7 @@ export interface ApiPermission {
 export const CONTROLLER_API_PERMISSIONS: readonly ApiPermission[] = [
   { scope: 'cluster', group: '', resource: 'events', verbs: ['create', 'patch'], why: 'Unsealed / ErrUnsealFailed / ErrUpdateFailed events on SealedSecrets; repeats are patched (count)' },
   { scope: 'cluster', group: '', resource: 'secrets', verbs: ['get', 'list', 'watch', 'create', 'update'], why: 'the Secrets it manages: informer (list/watch by label), read before write, create, replace' },
-  { scope: 'cluster', group: SEALED_SECRET_GROUP, resource: SEALED_SECRET_PLURAL, verbs: ['list', 'watch'], why: 'the SealedSecret informer' },
+  { scope: 'cluster', group: SEALED_SECRET_GROUP, resource: SEALED_SECRET_PLURAL, verbs: ['get', 'list', 'watch'], why: 'the SealedSecret informer; a read of one object whose spec the compact cache dropped (controller/compact-objects.ts)' },
   { scope: 'cluster', group: SEALED_SECRET_GROUP, resource: `${SEALED_SECRET_PLURAL}/status`, verbs: ['patch'], why: 'Ready condition and observedGeneration (merge patch of the status subresource)' },
   { scope: 'namespace', group: '', resource: 'secrets', verbs: ['list', 'watch', 'create'], why: 'its own sealing-key Secrets: key registry informer, re-list before generating, create a new key (never updated or deleted)' },
   { scope: 'namespace', group: 'coordination.k8s.io', resource: 'leases', verbs: ['get', 'create', 'update'], why: 'leader election Lease' },
@@ -55,14 +59,13 @@ export interface ApiRequest {
 
 /**
  * True when `request` is covered by the declared permissions: a `cluster` entry in any namespace (or
- * none), or a `namespace` entry in `controllerNamespace`. Lets tests check a recorded request log.
+ * none; with `watchedNamespaces`, only in one of those), or a `namespace` entry in
+ * `controllerNamespace`. Lets tests check a recorded request log.
  */
-export function isDeclaredRequest(request: ApiRequest, controllerNamespace: string, permissions: readonly ApiPermission[] = CONTROLLER_API_PERMISSIONS): boolean {
-  return permissions.some(
-    (p) =>
-      p.group === request.group &&
-      p.resource === request.resource &&
-      p.verbs.includes(request.verb) &&
-      (p.scope === 'cluster' || request.namespace === controllerNamespace),
-  );
+export function isDeclaredRequest(request: ApiRequest, controllerNamespace: string, permissions: readonly ApiPermission[] = CONTROLLER_API_PERMISSIONS, watchedNamespaces?: readonly string[]): boolean {
+  const inScope = (p: ApiPermission): boolean => {
+    if (p.scope === 'namespace') return request.namespace === controllerNamespace;
+    return watchedNamespaces === undefined || (request.namespace !== undefined && watchedNamespaces.includes(request.namespace));
+  };
+  return permissions.some((p) => p.group === request.group && p.resource === request.resource && p.verbs.includes(request.verb) && inScope(p));
 }

@@ -35,6 +35,8 @@ export interface UnsealOutcome {
   readonly keyIds: ReadonlyMap<string, string>;
   /** RSA private-key operations spent (attempts, including failed ones). */
   readonly privateOps: number;
+  /** Whose ciphertexts opened: `encryptedData`, or the spec.recipients id (docs/FORMAT.md §9.2). */
+  readonly recipient: string;
 }
 
 /**
@@ -42,5 +44,16 @@ export interface UnsealOutcome {
  * DECRYPT_FAILED or AUTH_FAILED, with `key` set) when any value does not open: all or nothing.
  */
 export interface Unsealer {
-  unseal(sealed: SealedSecret): Promise<UnsealOutcome>;
+  unseal(sealed: SealedSecret, options?: UnsealOptions): Promise<UnsealOutcome>;
+}
+
+/** Who asks for an unseal, and until when the answer is wanted. */
+export interface UnsealOptions {
+  /**
+   * `reconcile` (the default) always goes before `http` work in the pool, so a flood of verify and
+   * rotate requests cannot delay a SealedSecret being applied.
+   */
+  readonly priority?: 'reconcile' | 'http';
+  /** Aborted when the answer is no longer wanted (the client went away): queued work is dropped, running work stops between values. */
+  readonly signal?: AbortSignal;
 }

@@ -1,7 +1,8 @@
 /**
- * The controller assembled: three supervised informers (SealedSecrets in every namespace, the Secrets
- * this controller manages — selected by its managed-by label, so memory does not grow with the
- * cluster's other Secrets (Bitnami #1289) — and the key Secrets in its own namespace), the key
+ * The controller assembled: three supervised informers (SealedSecrets in every namespace, or one
+ * informer per namespace of `watchNamespaces`; the Secrets this controller manages — selected by its
+ * managed-by label, so memory does not grow with the cluster's other Secrets (Bitnami #1289) — in the
+ * same namespaces; and the key Secrets in its own namespace), the key
  * registry, the unseal worker pool, the work queue and reconciler, the key manager and leader
  * election.
  *
@@ -20,9 +21,11 @@ import { MANAGED_SELECTOR } from './annotations.js';
 import type { Unsealer } from './contracts.js';
 import { EventRecorder } from './events.js';
 import { SupervisedInformer } from './informer-supervisor.js';
+import { watchResource, type WatchedResource } from './namespaced-informers.js';
 import { KEY_SELECTOR, KeyManager } from './key-manager.js';
 import { KeyRegistry } from './key-registry.js';
 import { BitnamiAdoption } from './bitnami-adoption.js';
+import { compactSecret, sealedSecretStub } from './compact-objects.js';
 import { BitnamiKeys, CombinedKeys, type SealingKeySource } from './bitnami-keys.js';
 import { KeyUsage } from './key-usage.js';
 import { objectKey, type KubeApi, type KubeObject, type SecretJson } from './kube-client.js';
@@ -79,6 +82,11 @@ export interface ControllerOptions {
   readonly generateKey?: (options: KeygenOptions) => Promise<GeneratedKey>;
   /** Transient failures in a row before Ready says ApiError. */
   readonly apiErrorThreshold?: number;
+  /**
+   * Namespaces whose SealedSecrets (and Secrets) are watched and reconciled (--watch-namespaces):
+   * one informer per namespace, so Roles in those namespaces suffice. Undefined: every namespace.
+   */
+  readonly watchNamespaces?: readonly string[] | undefined;
   /** Adoption mode (--adopt-bitnami): Bitnami's objects and keys too (bitnami-adoption.ts). */
   readonly adoptBitnami?: { readonly keyNamespace: string; readonly sealingKeySource: SealingKeySource } | undefined;
 }
@@ -99,8 +107,8 @@ export class Controller {
   readonly usage: KeyUsage;
   readonly identity: string;
   private readonly pool: UnsealPool | undefined;
-  private readonly sealedSecrets: SupervisedInformer<KubeObject>;
-  private readonly secrets: SupervisedInformer<SecretJson>;
+  private readonly sealedSecrets: WatchedResource<KubeObject>;
+  private readonly secrets: WatchedResource<SecretJson>;
   private readonly keySecrets: SupervisedInformer<SecretJson>;
   private readonly queue: WorkQueue;
   private readonly reconciler: Reconciler;
@@ -141,26 +149,30 @@ export class Controller {
 
     const watch = { transport: api, resyncMs: 0, idleTimeoutMs: options.watch.idleTimeoutMs, minWatchTimeoutSeconds: options.watch.minWatchTimeoutSeconds, backoff: options.watch.backoff };
     this.shardCount = Math.max(1, options.leaderElection.shards ?? 1);
+    // Objects another replica reconciles are kept as stubs at once; the ones this replica
+    // reconciles stay whole until their reconcile is done (compact-objects.ts).
     const enqueue = (obj: KubeObject): void => {
       const key = objectKey(obj);
       if (this.owns(key)) this.queue.add(key);
+      else if (this.reconciling()) this.sealedSecrets.release(key);
     };
-    this.sealedSecrets = new SupervisedInformer<KubeObject>({
+    const watched = options.watchNamespaces;
+    this.sealedSecrets = watchResource<KubeObject>((ns) => (ns === undefined ? `/apis/${SEALED_SECRET_GROUP}/${SEALED_SECRET_VERSION}/${SEALED_SECRET_PLURAL}` : `/apis/${SEALED_SECRET_GROUP}/${SEALED_SECRET_VERSION}/namespaces/${ns}/${SEALED_SECRET_PLURAL}`), watched, {
       ...watch,
       name: 'sealedsecrets',
-      path: `/apis/${SEALED_SECRET_GROUP}/${SEALED_SECRET_VERSION}/${SEALED_SECRET_PLURAL}`,
       resyncMs: options.resyncMs,
+      stub: sealedSecretStub,
       logger: logger.child({ component: 'informer' }),
       handlers: { add: enqueue, update: (_old, obj) => enqueue(obj), delete: enqueue, resync: enqueue, resyncDone: () => void this.reportUsageWhenIdle(this.term) },
     });
     const enqueueOwner = (secret: SecretJson): void => {
       if (this.sealedSecrets.get(objectKey(secret)) !== undefined) enqueue(secret);
     };
-    this.secrets = new SupervisedInformer<SecretJson>({
+    this.secrets = watchResource<SecretJson>((ns) => (ns === undefined ? '/api/v1/secrets' : `/api/v1/namespaces/${ns}/secrets`), watched, {
       ...watch,
       name: 'managed-secrets',
-      path: '/api/v1/secrets',
       labelSelector: MANAGED_SELECTOR,
+      transform: compactSecret,
       logger: logger.child({ component: 'informer' }),
       handlers: { update: (_old, s) => enqueueOwner(s), delete: enqueueOwner },
     });
@@ -333,7 +345,7 @@ export class Controller {
     if (!this.leading || term !== this.term) return;
     // Every key is queued before the queue starts: a key the informer queued already is then not
     // also added while it is being processed (which would reconcile it, and unseal it, twice).
-    for (const obj of this.sealedSecrets.list()) this.queue.add(objectKey(obj));
+    for (const key of this.sealedSecrets.keys()) this.queue.add(key);
     // Objects deleted while this replica did not lead never reached its queue: reconciling their keys
     // forgets what it still reports about them (condition series, key usage).
     for (const key of this.options.metrics.conditionKeys()) if (this.sealedSecrets.get(key) === undefined) this.queue.add(key);
@@ -367,10 +379,7 @@ export class Controller {
       await Promise.all([this.sealedSecrets.waitForSync(), this.secrets.waitForSync(), this.keySecrets.waitForSync()]);
       if (!this.heldShards.has(shard) || this.stopped) return;
       const inShard = (key: string): boolean => shardOf(key, this.shardCount) === shard;
-      for (const obj of this.sealedSecrets.list()) {
-        const key = objectKey(obj);
-        if (inShard(key)) this.queue.add(key);
-      }
+      for (const key of this.sealedSecrets.keys()) if (inShard(key)) this.queue.add(key);
       for (const key of this.options.metrics.conditionKeys()) if (inShard(key) && this.sealedSecrets.get(key) === undefined) this.queue.add(key);
       if (!this.queueStarted) {
         this.queueStarted = true;
@@ -402,6 +411,8 @@ export class Controller {
   private async reconcileKey(key: string): Promise<'no' | 'backoff' | { readonly afterMs: number }> {
     if (!this.owns(key)) return 'no';
     const result = await this.reconciler.reconcile(key, this.queue.retries(key));
+    // Done with it until it changes: keep a stub, unless another run is already queued.
+    if (result.requeue === 'no' && !this.queue.queued(key)) this.sealedSecrets.release(key, result.settledVersion);
     return result.requeue;
   }
 
@@ -415,6 +426,8 @@ export class Controller {
     try {
       while (this.reconciling() && term === this.term && !(this.queue.idle && (this.adoption?.idle ?? true))) await sleep(200);
       if (!this.reconciling() || term !== this.term) return;
+      // Objects of shards other replicas hold, cached whole before this replica took its shards.
+      this.sealedSecrets.releaseWhere((key) => !this.owns(key));
       const report = this.usage.report(this.keys.list());
       for (const entry of report) this.options.logger.info('key usage', { ...entry });
       this.options.logger.info(this.initialSyncLogged ? 'full sync done' : 'initial sync done', { sealedSecrets: this.sealedSecrets.size, keys: report.length });

@@ -8,7 +8,7 @@
  * logged at debug level and never fails or slows a reconcile. Messages come from the reconciler and
  * name keys and reasons, never values.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { CoreV1Event } from '@kubernetes/client-node';
 import type { KubeApi, KubeObject } from './kube-client.js';
 import type { Logger } from './logger.js';
@@ -32,7 +32,10 @@ export interface EventRecorderOptions {
   readonly now?: () => Date;
 }
 
+/** One Event sent about an object, kept to aggregate its repeats (compact: see `signature`). */
 interface Entry {
+  /** `signature()` of type, reason and message. */
+  readonly signature: number;
   readonly namespace: string;
   readonly eventName: string;
   readonly first: number;
@@ -40,15 +43,21 @@ interface Entry {
   /** Count the API server has. */
   sentCount: number;
   lastPatch: number;
-  /** The create is still in flight (patches wait for it). */
-  creating: Promise<boolean>;
+  /** Whether the create succeeded; a promise while it is in flight (patches wait for it). */
+  created: boolean | Promise<boolean>;
+}
+
+/** A 48-bit digest of an Event's type, reason and message: what makes a repeat, in 8 bytes. */
+function signature(type: string, reason: string, message: string): number {
+  return createHash('sha256').update(`${type}\0${reason}\0${message}`).digest().readUIntBE(0, 6);
 }
 
 const COMPONENT = 'kseal-controller';
 
 /** Records Events with aggregation (see the module comment). */
 export class EventRecorder {
-  private readonly entries = new Map<string, Entry>();
+  /** By object uid (else `namespace/name`), oldest object first. */
+  private readonly entries = new Map<string, Entry[]>();
   private readonly windowMs: number;
   private readonly minPatchIntervalMs: number;
   private readonly maxEntries: number;
@@ -65,15 +74,18 @@ export class EventRecorder {
   /** Records an Event about `obj`. */
   record(obj: KubeObject, type: EventType, reason: string, message: string): void {
     const namespace = obj.metadata.namespace ?? 'default';
-    const id = `${obj.metadata.uid ?? `${namespace}/${obj.metadata.name}`}\0${type}\0${reason}\0${message}`;
+    const id = obj.metadata.uid ?? `${namespace}/${obj.metadata.name}`;
+    const sig = signature(type, reason, message);
     const now = this.now();
-    const existing = this.entries.get(id);
+    const list = this.entries.get(id);
+    const at = list?.findIndex((e) => e.signature === sig) ?? -1;
+    const existing = at < 0 ? undefined : list?.[at];
     if (existing !== undefined && now.getTime() - existing.first < this.windowMs) {
       existing.count++;
       if (now.getTime() - existing.lastPatch >= this.minPatchIntervalMs) this.track(this.patch(existing, now));
       return;
     }
-    if (existing !== undefined) this.entries.delete(id);
+    if (existing !== undefined) list?.splice(at, 1);
     const eventName = `${obj.metadata.name}.${now.getTime().toString(16)}${randomBytes(4).toString('hex')}`;
     const time = new Date(Math.floor(now.getTime() / 1000) * 1000);
     const body: CoreV1Event = {
@@ -96,20 +108,31 @@ export class EventRecorder {
       reportingComponent: `kseal.dev/${COMPONENT}`,
       reportingInstance: this.options.instance,
     };
-    const creating = this.options.api.createNamespacedEvent(namespace, body).then(
+    const entry: Entry = { signature: sig, namespace, eventName, first: now.getTime(), count: 1, sentCount: 1, lastPatch: now.getTime(), created: true };
+    const remove = (): void => {
+      const entries = this.entries.get(id);
+      const i = entries?.indexOf(entry) ?? -1;
+      if (entries === undefined || i < 0) return;
+      entries.splice(i, 1);
+      if (entries.length === 0) this.entries.delete(id);
+    };
+    entry.created = this.options.api.createNamespacedEvent(namespace, body).then(
       () => {
         this.options.metrics?.apiWrites.inc({ verb: 'create', resource: 'events' });
+        entry.created = true;
         return true;
       },
       (e: unknown) => {
         this.options.logger.debug('event not recorded', { reason, object: `${namespace}/${obj.metadata.name}`, error: (e as Error).message });
-        this.entries.delete(id);
+        entry.created = false;
+        remove();
         return false;
       },
     );
-    const entry: Entry = { namespace, eventName, first: now.getTime(), count: 1, sentCount: 1, lastPatch: now.getTime(), creating };
-    this.entries.set(id, entry);
-    this.track(creating);
+    this.track(entry.created);
+    // Most recently recorded object last (the oldest is forgotten first).
+    this.entries.delete(id);
+    this.entries.set(id, [...(list ?? []), entry]);
     while (this.entries.size > this.maxEntries) {
       const oldest = this.entries.keys().next().value;
       if (oldest === undefined) break;
@@ -120,7 +143,7 @@ export class EventRecorder {
   /** Forgets the aggregation state of an object (when it is deleted). */
   forget(uid: string | undefined): void {
     if (uid === undefined) return;
-    for (const id of [...this.entries.keys()]) if (id.startsWith(`${uid}\0`)) this.entries.delete(id);
+    this.entries.delete(uid);
   }
 
   /** Resolves when every Event in flight has been sent (or has failed). */
@@ -130,7 +153,7 @@ export class EventRecorder {
 
   private async patch(entry: Entry, now: Date): Promise<void> {
     entry.lastPatch = now.getTime();
-    if (!(await entry.creating)) return;
+    if (!(await entry.created)) return;
     if (entry.count === entry.sentCount) return;
     const count = entry.count;
     try {

@@ -51,6 +51,10 @@ export interface InformerOptions<T extends KubeObject> {
   readonly pageSize?: number;
   /** Called with the name and a short reason on every restart (metrics, tests). */
   readonly onRestart?: (reason: string) => void;
+  /** What is cached of each object as it arrives (default: the object without managedFields). */
+  readonly transform?: (obj: T) => T;
+  /** The stub `release` leaves of an object once nobody needs it whole (controller/compact-objects.ts). */
+  readonly stub?: (obj: T) => T;
 }
 
 /** A list+watch cache with its own supervision (see the module comment). */
@@ -115,6 +119,29 @@ export class SupervisedInformer<T extends KubeObject> {
   /** Every cached object. */
   list(): T[] {
     return [...this.cache.values()];
+  }
+
+  /** The key (`namespace/name`) of every cached object. */
+  keys(): string[] {
+    return [...this.cache.keys()];
+  }
+
+  /**
+   * Replaces the cached object `key` by its stub (the `stub` option), when it still has the
+   * resourceVersion `resourceVersion` (any, when undefined): a newer version that arrived meanwhile
+   * is kept whole for the reconcile it queued.
+   */
+  release(key: string, resourceVersion?: string): void {
+    const stub = this.options.stub;
+    const obj = this.cache.get(key);
+    if (stub === undefined || obj === undefined) return;
+    if (resourceVersion !== undefined && obj.metadata.resourceVersion !== resourceVersion) return;
+    this.cache.set(key, stub(obj));
+  }
+
+  /** Releases (see `release`) every cached object whose key matches. */
+  releaseWhere(match: (key: string) => boolean): void {
+    for (const key of this.cache.keys()) if (match(key)) this.release(key);
   }
 
   /** Number of cached objects. */
@@ -269,9 +296,11 @@ export class SupervisedInformer<T extends KubeObject> {
       return;
     }
     this.deleted.delete(key);
+    // The same version again (the echo of our own write, a re-list): what is cached stays, a stub too.
+    if (previous !== undefined && previous.metadata.resourceVersion === value.metadata.resourceVersion) return;
     this.cache.set(key, value);
     if (previous === undefined) this.options.handlers.add?.(value);
-    else if (previous.metadata.resourceVersion !== value.metadata.resourceVersion) this.options.handlers.update?.(previous, value);
+    else this.options.handlers.update?.(previous, value);
   }
 
   /** Remembers a deletion (the most recent 10,000). */
@@ -291,9 +320,10 @@ export class SupervisedInformer<T extends KubeObject> {
       this.superseded.delete(key);
       this.deleted.delete(key);
       const previous = this.cache.get(key);
+      if (previous !== undefined && previous.metadata.resourceVersion === value.metadata.resourceVersion) continue;
       this.cache.set(key, value);
       if (previous === undefined) this.options.handlers.add?.(value);
-      else if (previous.metadata.resourceVersion !== value.metadata.resourceVersion) this.options.handlers.update?.(previous, value);
+      else this.options.handlers.update?.(previous, value);
     }
     for (const [key, previous] of [...this.cache]) {
       if (seen.has(key)) continue;
@@ -303,8 +333,9 @@ export class SupervisedInformer<T extends KubeObject> {
     }
   }
 
-  /** Drops managedFields, which can be larger than the object and are never read. */
+  /** The `transform` option, by default dropping managedFields (larger than the object, never read). */
   private transform(obj: T): T {
+    if (this.options.transform !== undefined) return this.options.transform(obj);
     if (obj.metadata?.managedFields === undefined) return obj;
     const { managedFields: _dropped, ...metadata } = obj.metadata;
     return { ...obj, metadata };

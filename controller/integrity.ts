@@ -23,7 +23,7 @@ const KEY_REF_LENGTH = 16;
 
 /**
  * SHA-256 (hex) of everything in a SealedSecret that shapes its Secret: API version, name,
- * namespace, scope, encrypted values and template. Key order does not matter.
+ * namespace, scope, encrypted values (of every cluster recipient) and template. Key order does not matter.
  */
 export function specHash(sealed: SealedSecret): string {
   const template = sealed.spec.template ?? {};
@@ -40,6 +40,11 @@ export function specHash(sealed: SealedSecret): string {
       immutable: template.immutable ?? null,
       data: sortedRecord(template.data ?? {}),
     },
+    // Only when present, so the hash of a one-recipient object is what it always was. Escrow
+    // entries do not shape the Secret and are left out.
+    ...(sealed.spec.recipients?.some((r) => r.kind === 'cluster') === true
+      ? { recipients: sealed.spec.recipients.filter((r) => r.kind === 'cluster').map((r) => ({ id: r.id, encryptedData: sortedRecord(r.encryptedData) })) }
+      : {}),
   };
   return createHash('sha256').update(JSON.stringify(canonical)).digest('hex');
 }

@@ -180,6 +180,8 @@ export interface KubeApi extends ListWatchTransport {
   readNamespacedSecret(namespace: string, name: string): Promise<SecretJson | undefined>;
   createNamespacedSecret(namespace: string, body: SecretJson): Promise<SecretJson>;
   replaceNamespacedSecret(namespace: string, name: string, body: SecretJson): Promise<SecretJson>;
+  /** Reads a SealedSecret (kseal.dev, or `group` bitnami.com); undefined when it is gone. */
+  readNamespacedCustomObject(namespace: string, name: string, group?: string): Promise<KubeObject | undefined>;
   /** Merge-patches the status subresource of a SealedSecret; undefined when it is gone. */
   /** Merge-patches a SealedSecret's status (kseal.dev, or `group` bitnami.com for adopted objects). */
   patchNamespacedCustomObjectStatus(namespace: string, name: string, status: Record<string, unknown>, group?: string): Promise<KubeObject | undefined>;
@@ -214,6 +216,11 @@ export class ClientNodeApi implements KubeApi {
 
   async replaceNamespacedSecret(namespace: string, name: string, body: SecretJson): Promise<SecretJson> {
     return (await this.json<SecretJson>(`update secret ${namespace}/${name}`, 'PUT', resourcePath({ namespace, resource: 'secrets', name }), body)) as SecretJson;
+  }
+
+  async readNamespacedCustomObject(namespace: string, name: string, group: string = SEALED_SECRET_GROUP): Promise<KubeObject | undefined> {
+    const path = resourcePath({ group, version: SEALED_SECRET_VERSION, namespace, resource: SEALED_SECRET_PLURAL, name });
+    return this.json<KubeObject>(`get sealedsecret ${namespace}/${name}`, 'GET', path, undefined, undefined, true);
   }
 
   async patchNamespacedCustomObjectStatus(namespace: string, name: string, status: Record<string, unknown>, group: string = SEALED_SECRET_GROUP): Promise<KubeObject | undefined> {
@@ -355,6 +362,7 @@ export class ClientNodeApi implements KubeApi {
  */
 function parseAnswer<T>(text: string, what: string): T {
   try {
+    // API server answers, not user files: JSON.parse (linear, native) is the parser for them.
     return JSON.parse(text) as T;
   } catch {
     throw new KubeError(`${what}: the answer is not JSON`, undefined, undefined);

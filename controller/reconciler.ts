@@ -14,8 +14,10 @@
  *   backoff; after a few transient failures in a row the condition says so (Unknown, ApiError).
  */
 import { isKsealError, type KsealError } from '../src/errors.js';
-import { readSealedSecret, secretFromTemplate, sealedSecretScope, type SealedSecret } from '../src/model/sealed-secret.js';
+import { PRIMARY_RECIPIENT } from '../src/model/recipients.js';
+import { clusterCiphertextSets, readSealedSecret, secretFromTemplate, sealedSecretScope, type SealedSecret } from '../src/model/sealed-secret.js';
 import { convergeBitnami } from './bitnami-reconcile.js';
+import { isStub } from './compact-objects.js';
 import type { KeyView, Unsealer } from './contracts.js';
 import type { EventRecorder } from './events.js';
 import { specHash } from './integrity.js';
@@ -36,7 +38,7 @@ export interface CacheView<T extends KubeObject> {
 }
 
 export interface ReconcilerDeps {
-  readonly api: Pick<KubeApi, 'readNamespacedSecret' | 'createNamespacedSecret' | 'replaceNamespacedSecret' | 'patchNamespacedCustomObjectStatus'>;
+  readonly api: Pick<KubeApi, 'readNamespacedSecret' | 'createNamespacedSecret' | 'replaceNamespacedSecret' | 'readNamespacedCustomObject' | 'patchNamespacedCustomObjectStatus'>;
   readonly sealedSecrets: CacheView<KubeObject>;
   readonly secrets: CacheView<SecretJson>;
   readonly keys: KeyView;
@@ -61,6 +63,8 @@ export interface ReconcileResult {
   readonly wrote: boolean;
   /** RSA private-key operations spent. */
   readonly privateOps: number;
+  /** The object's resourceVersion once this reconcile is done (after its own status write, if any). */
+  readonly settledVersion?: string;
 }
 
 interface Outcome {
@@ -68,6 +72,8 @@ interface Outcome {
   readonly reason?: ReadyReason;
   readonly message: string;
   readonly requeue: Requeue;
+  /** The uid of the Secret the controller owns for the object now (recorded in status.secretUid). */
+  readonly secretUid?: string | undefined;
 }
 
 /** Reconciles SealedSecrets into Secrets (see the module comment). */
@@ -87,15 +93,31 @@ export class Reconciler {
     return keys;
   }
 
-  /** Reconciles `key`; `attempt` is the number of failures in a row so far. */
+  /**
+   * Reconciles `key`; `attempt` is the number of failures in a row so far. A cached stub (the object
+   * was reconciled before and only its metadata was kept) is read again first.
+   */
   async reconcile(key: string, attempt = 0): Promise<ReconcileResult> {
     const { deps } = this;
-    const raw = deps.sealedSecrets.get(key);
+    const bitnami = deps.flavour === 'bitnami';
+    const cached = deps.sealedSecrets.get(key);
+    let raw = cached;
+    if (cached !== undefined && cached.metadata.deletionTimestamp === undefined && isStub(cached)) {
+      const { namespace, name } = splitKey(key);
+      try {
+        raw = await deps.api.readNamespacedCustomObject(namespace, name, bitnami ? BITNAMI_GROUP : undefined);
+      } catch (e) {
+        if (!(e instanceof KubeError)) throw e;
+        deps.logger.warn('SealedSecret not read', { object: key, error: e.message, attempt });
+        return { requeue: 'backoff', wrote: false, privateOps: 0 };
+      }
+      // Gone since the cache saw it: its delete event reconciles it again and forgets it.
+      if (raw === undefined) return { requeue: 'no', wrote: false, privateOps: 0 };
+    }
     if (raw === undefined || raw.metadata.deletionTimestamp !== undefined) {
       this.forget(key, raw);
       return { requeue: 'no', wrote: false, privateOps: 0 };
     }
-    const bitnami = deps.flavour === 'bitnami';
     const obj: KubeObject = { ...raw, apiVersion: raw.apiVersion ?? (bitnami ? BITNAMI_API_VERSION : KSEAL_API_VERSION), kind: raw.kind ?? 'SealedSecret' };
     let wrote = false;
     let privateOps = 0;
@@ -111,7 +133,8 @@ export class Reconciler {
     const final = await this.report(key, obj, outcome, attempt);
     if (final.reason === 'DecryptFailed' || final.reason === 'NoKeys') this.awaitingKeys.add(key);
     else this.awaitingKeys.delete(key);
-    return { requeue: final.requeue, ...(final.reason === undefined ? {} : { reason: final.reason }), wrote, privateOps };
+    const settledVersion = final.writtenVersion ?? obj.metadata.resourceVersion;
+    return { requeue: final.requeue, ...(final.reason === undefined ? {} : { reason: final.reason }), wrote, privateOps, ...(settledVersion === undefined ? {} : { settledVersion }) };
   }
 
   private async converge(key: string, obj: KubeObject): Promise<{ outcome: Outcome; wrote: boolean; privateOps: number }> {
@@ -140,11 +163,12 @@ export class Reconciler {
     // decide again (one GET in the rare case instead of one per new object). No private-key
     // operation is repeated: the values opened once are kept for the second decision.
     let existing = deps.secrets.get(key);
+    const recordedUid = currentStatus(obj).secretUid;
     let fetched = false;
-    let opened: { unsealed: ReadonlyMap<string, Buffer>; keyIds: string[] } | undefined;
+    let opened: { unsealed: ReadonlyMap<string, Buffer>; keyIds: string[]; recipient?: string } | undefined;
     let privateOps = 0;
     for (;;) {
-      const mode = secretMode(existing, ownerUid);
+      const mode = secretMode(existing, ownerUid, recordedUid);
       if (mode === 'conflict' && !fetched) {
         // The cache may still hold a Secret that is gone (e.g. the Secret of a deleted object of the
         // same name, not yet collected from the watch): decide on a fresh read, not on the cache.
@@ -165,7 +189,7 @@ export class Reconciler {
         deps.metrics.unsealRequests.inc();
         try {
           const result = await deps.unsealer.unseal(sealed);
-          opened = { unsealed: result.data, keyIds: [...new Set(result.keyIds.values())] };
+          opened = { unsealed: result.data, keyIds: [...new Set(result.keyIds.values())], recipient: result.recipient };
           privateOps = result.privateOps;
         } catch (e) {
           if (!isKsealError(e)) throw e;
@@ -180,9 +204,11 @@ export class Reconciler {
         return { outcome: { reason: 'SecretImmutable', message: `Secret ${name} is immutable and would need a change; delete it to let the controller recreate it`, requeue: 'no' }, wrote: false, privateOps };
       }
       let wrote = false;
+      let secretUid = existing?.metadata.uid;
       if (plan.action !== 'none') {
         try {
           const written = plan.action === 'create' ? await deps.api.createNamespacedSecret(namespace, plan.body) : await deps.api.replaceNamespacedSecret(namespace, name, plan.body);
+          secretUid = written.metadata.uid ?? secretUid;
           deps.secrets.observeWrite(written, existing?.metadata.resourceVersion);
           deps.metrics.apiWrites.inc({ verb: plan.action === 'create' ? 'create' : 'update', resource: 'secrets' });
           wrote = true;
@@ -201,7 +227,9 @@ export class Reconciler {
         deps.logger.info('Secret written', { object: key, mode, action: plan.action, values: unsealed.size, privateOps });
         deps.events.record(obj, 'Normal', 'Unsealed', `Secret ${name} ${plan.action === 'create' ? 'created' : 'updated'} with ${unsealed.size} unsealed value${unsealed.size === 1 ? '' : 's'}`);
       }
-      return { outcome: this.unsealed(key, name, unsealed.size, keyIds), wrote, privateOps };
+      const recipient = verified === undefined ? opened?.recipient : recipientNamed(sealed, keyIds);
+      // A merged-into (patch) Secret stays someone else's: only a Secret it owns is recorded.
+      return { outcome: { ...this.unsealed(key, name, unsealed.size, keyIds, sealed, recipient), ...(mode === 'patch' ? {} : { secretUid }) }, wrote, privateOps };
     }
   }
 
@@ -213,10 +241,13 @@ export class Reconciler {
     return { outcome: this.unsealed(key, splitKey(key).name, r.values, r.keyIds), wrote: r.wrote, privateOps: r.privateOps };
   }
 
-  private unsealed(key: string, name: string, values: number, keyIds: readonly string[]): Outcome {
+  private unsealed(key: string, name: string, values: number, keyIds: readonly string[], sealed?: SealedSecret, recipient?: string): Outcome {
     this.deps.usage.set(key, keyIds);
+    this.deps.metrics.setOpenedBy(splitKey(key).namespace, name, recipient ?? PRIMARY_RECIPIENT, (keyIds[0] ?? '').slice(0, 16));
     const keyList = keyIds.map((id) => id.slice(0, 16)).join(', ');
-    const message = `Secret ${name} holds ${values} unsealed value${values === 1 ? '' : 's'}${keyList === '' ? '' : ` (key ${keyList})`}`;
+    // Objects with further recipients also say whose ciphertexts opened (FORMAT.md §9.2).
+    const via = sealed?.spec.recipients === undefined || recipient === undefined ? '' : recipient === PRIMARY_RECIPIENT ? ', recipient spec.encryptedData' : `, recipient spec.recipients ${recipient.slice(0, 16)}`;
+    const message = `Secret ${name} holds ${values} unsealed value${values === 1 ? '' : 's'}${keyList === '' ? '' : ` (key ${keyList}${via})`}`;
     return { reason: 'Unsealed', message, requeue: 'no' };
   }
 
@@ -229,23 +260,26 @@ export class Reconciler {
   }
 
   /** Writes the condition (when it changed), metrics, logs and Events. */
-  private async report(key: string, obj: KubeObject, outcome: Outcome, attempt: number): Promise<{ reason?: ReadyReason; requeue: Requeue }> {
+  private async report(key: string, obj: KubeObject, outcome: Outcome, attempt: number): Promise<{ reason?: ReadyReason; requeue: Requeue; writtenVersion?: string }> {
     const { deps } = this;
     const { namespace, name } = splitKey(key);
     const reason = outcome.reason;
     if (reason === undefined) return { requeue: outcome.requeue };
     if (reason !== 'Unsealed') {
       deps.metrics.unsealErrors.inc({ reason, namespace });
+      deps.metrics.forgetOpenedBy(namespace, name);
       deps.usage.delete(key);
     }
     deps.metrics.setCondition(namespace, name, READY_REASONS[reason], reason);
     const bitnami = deps.flavour === 'bitnami';
-    const next = nextStatus(currentStatus(obj), reason, outcome.message, obj.metadata.generation, this.now(), { retrying: outcome.requeue === 'backoff', bitnami });
+    const next = nextStatus(currentStatus(obj), reason, outcome.message, obj.metadata.generation, this.now(), { retrying: outcome.requeue === 'backoff', bitnami, secretUid: outcome.secretUid });
     if (next === undefined) return { reason, requeue: outcome.requeue };
+    let writtenVersion: string | undefined;
     try {
       const updated = await deps.api.patchNamespacedCustomObjectStatus(namespace, name, next as Record<string, unknown>, bitnami ? BITNAMI_GROUP : undefined);
       deps.metrics.apiWrites.inc({ verb: 'patch', resource: 'sealedsecrets/status' });
       if (updated !== undefined) deps.sealedSecrets.observeWrite(updated, obj.metadata.resourceVersion);
+      writtenVersion = updated?.metadata.resourceVersion;
     } catch (e) {
       deps.logger.warn('status not written', { object: key, error: (e as Error).message, attempt });
       return { reason, requeue: 'backoff' };
@@ -254,17 +288,24 @@ export class Reconciler {
       deps.logger.warn('SealedSecret not ready', { object: key, reason, message: outcome.message });
       deps.events.record(obj, 'Warning', reason, outcome.message);
     }
-    return { reason, requeue: outcome.requeue };
+    return { reason, requeue: outcome.requeue, ...(writtenVersion === undefined ? {} : { writtenVersion }) };
   }
 
   private forget(key: string, raw: KubeObject | undefined): void {
     const { namespace, name } = splitKey(key);
     this.deps.metrics.forgetCondition(namespace, name);
+    this.deps.metrics.forgetOpenedBy(namespace, name);
     this.deps.usage.delete(key);
     this.awaitingKeys.delete(key);
     this.memo.delete(key);
     if (raw !== undefined) this.deps.events.forget(raw.metadata.uid);
   }
+}
+
+/** The recipient whose ciphertexts the keys that opened an object name first (for values verified without unsealing). */
+function recipientNamed(sealed: SealedSecret, keyIds: readonly string[]): string | undefined {
+  const first = clusterCiphertextSets(sealed, keyIds)[0];
+  return first?.hint !== undefined && keyIds.includes(first.hint) ? first.recipient : undefined;
 }
 
 /** A KsealError as one line for a condition or Event: where (key), what, and the hint. */

@@ -14,8 +14,8 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { KsealError } from '../src/errors.js';
 import { openPayload, splitSealed, type SealedParts } from '../src/crypto/hybrid.js';
-import { orderKeysByHint } from '../src/model/key-choice.js';
-import { sealedSecretLabel, sealedValues, type SealedSecret } from '../src/model/sealed-secret.js';
+import { orderKeysById } from '../src/model/key-choice.js';
+import { clusterCiphertextSets, decodeValues, mostSpecificError, sealedSecretLabel, type CiphertextSet, type SealedSecret } from '../src/model/sealed-secret.js';
 import type { KeyView, SealingKey, UnsealOutcome, Unsealer } from './contracts.js';
 import type { Logger } from './logger.js';
 import { silentLogger } from './logger.js';
@@ -78,44 +78,58 @@ export class UnsealPool implements Unsealer {
     return this.slots.length;
   }
 
-  /** Unseals all values of `sealed` (see the module comment for the errors). */
+  /**
+   * Unseals all values of `sealed` (see the module comment for the errors). With spec.recipients,
+   * tries the cluster ciphertext sets whose id names one of its keys first, then the others
+   * (clusterCiphertextSets); one set must open completely. Escrow entries are never looked at.
+   */
   async unseal(sealed: SealedSecret): Promise<UnsealOutcome> {
     if (this.closed) throw new Error('the unseal pool is closed');
     const label = sealedSecretLabel(sealed);
-    const values: Array<{ key: string; parts: SealedParts }> = sealedValues(sealed).map(({ key, bytes }) => {
-      try {
-        return { key, parts: splitSealed(bytes) };
-      } catch (e) {
-        throw e instanceof KsealError ? e.at({ key }) : e;
-      }
-    });
     const keys = this.options.keys.list();
-    if (keys.length === 0) throw new KsealError('NO_PRIVATE_KEYS', 'the controller has no sealing key yet');
-    const order = orderKeysByHint(sealed, keys).map((k) => k.keyId);
-    const reply = await this.request(keys, label, values.map((v) => v.parts.wrappedKey), order);
-    this.opsDone += reply.ops;
-    this.options.onPrivateOps?.(reply.ops);
-    if (!reply.ok) {
-      const failed = values[reply.failedIndex];
-      throw new KsealError('DECRYPT_FAILED', `no key could decrypt it (tried ${keys.length} key${keys.length === 1 ? '' : 's'})`, {
-        ...(failed === undefined ? {} : { key: failed.key }),
-        hint: 'it was sealed with another key, or for another name, namespace or scope',
-      });
-    }
-    const data = new Map<string, Buffer>();
-    const keyIds = new Map<string, string>();
-    values.forEach(({ key, parts }, i) => {
-      const sessionKey = reply.sessionKeys[i] as Uint8Array;
+    const sets = clusterCiphertextSets(sealed, keys.map((k) => k.keyId));
+    const errors: KsealError[] = [];
+    const decoded: Array<{ set: CiphertextSet; values: Array<{ key: string; parts: SealedParts }> }> = [];
+    for (const set of sets) {
       try {
-        data.set(key, openPayload(Buffer.from(sessionKey.buffer, sessionKey.byteOffset, sessionKey.byteLength), parts.payload));
+        decoded.push({ set, values: splitAll(set.encryptedData) });
       } catch (e) {
-        throw e instanceof KsealError ? e.at({ key }) : e;
-      } finally {
-        sessionKey.fill(0);
+        // With one set (no further recipients) a damaged value fails at once, as it always has.
+        if (sets.length === 1 || !(e instanceof KsealError)) throw e;
+        errors.push(e);
       }
-      keyIds.set(key, reply.keyIds[i] ?? '');
-    });
-    return { data, keyIds, privateOps: reply.ops };
+    }
+    if (keys.length === 0) throw new KsealError('NO_PRIVATE_KEYS', 'the controller has no sealing key yet');
+    let ops = 0;
+    try {
+      for (const { set, values } of decoded) {
+        const order = orderKeysById(set.hint, keys).map((k) => k.keyId);
+        const reply = await this.request(keys, label, values.map((v) => v.parts.wrappedKey), order);
+        ops += reply.ops;
+        this.opsDone += reply.ops;
+        if (!reply.ok) {
+          const failed = values[reply.failedIndex];
+          errors.push(
+            new KsealError('DECRYPT_FAILED', `no key could decrypt it (tried ${keys.length} key${keys.length === 1 ? '' : 's'}${sets.length > 1 ? ` on ${sets.length} cluster recipients` : ''})`, {
+              ...(failed === undefined ? {} : { key: failed.key }),
+              hint: 'it was sealed with another key, or for another name, namespace or scope',
+            }),
+          );
+          continue;
+        }
+        const opened = openAll(values, reply.sessionKeys);
+        if (opened instanceof KsealError) {
+          errors.push(opened);
+          continue;
+        }
+        const keyIds = new Map<string, string>();
+        values.forEach(({ key }, i) => keyIds.set(key, reply.keyIds[i] ?? ''));
+        return { data: opened, keyIds, privateOps: ops, recipient: set.recipient };
+      }
+    } finally {
+      this.options.onPrivateOps?.(ops);
+    }
+    throw mostSpecificError(errors) ?? new KsealError('DECRYPT_FAILED', 'no key could decrypt it');
   }
 
   /** Terminates the workers; pending unseals reject. */
@@ -179,4 +193,35 @@ export class UnsealPool implements Unsealer {
     worker.on('error', (e: Error) => fail(`failed: ${e.name}`));
     worker.on('exit', (code) => fail(`exited with code ${code}`));
   }
+}
+
+/** Decodes and frames every value of one ciphertext set. Throws MALFORMED_CIPHERTEXT naming the key. */
+function splitAll(encryptedData: Readonly<Record<string, string>>): Array<{ key: string; parts: SealedParts }> {
+  return decodeValues(encryptedData).map(({ key, bytes }) => {
+    try {
+      return { key, parts: splitSealed(bytes) };
+    } catch (e) {
+      throw e instanceof KsealError ? e.at({ key }) : e;
+    }
+  });
+}
+
+/** Opens every AES-GCM payload with its session key (zeroed after use); the first failure is returned, not thrown. */
+function openAll(values: ReadonlyArray<{ key: string; parts: SealedParts }>, sessionKeys: readonly Uint8Array[]): Map<string, Buffer> | KsealError {
+  const data = new Map<string, Buffer>();
+  let failure: KsealError | undefined;
+  values.forEach(({ key, parts }, i) => {
+    const sessionKey = sessionKeys[i] as Uint8Array;
+    try {
+      if (failure === undefined) data.set(key, openPayload(Buffer.from(sessionKey.buffer, sessionKey.byteOffset, sessionKey.byteLength), parts.payload));
+    } catch (e) {
+      if (!(e instanceof KsealError)) throw e;
+      failure = e.at({ key });
+    } finally {
+      sessionKey.fill(0);
+    }
+  });
+  if (failure === undefined) return data;
+  for (const bytes of data.values()) bytes.fill(0);
+  return failure;
 }

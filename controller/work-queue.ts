@@ -56,6 +56,11 @@ export class WorkQueue {
     this.pump();
   }
 
+  /** True when `key` is waiting, or will run again after its current processing. */
+  queued(key: string): boolean {
+    return this.dirty.has(key);
+  }
+
   /** Adds `key` after `ms`; an earlier pending delay for the same key wins. */
   addAfter(key: string, ms: number): void {
     if (ms <= 0) return this.add(key);

@@ -135,7 +135,8 @@ async function reencryptText(text: string, source: string, options: ReencryptOpt
   let current = 0;
   const rotated = await mapLimit(sealedDocs, options.concurrency, async (doc, index) => {
     const base: Omit<ObjectResult, 'outcome'> = { file: source, document: doc.location.document, item: doc.location.item, kind: 'SealedSecret', name: doc.sealed.metadata.name, namespace: doc.sealed.metadata.namespace };
-    if (!options.force && doc.sealed.metadata.annotations?.[KEY_ID_ANNOTATION] === options.newest) {
+    // Current when the newest key already seals spec.encryptedData or one cluster entry of spec.recipients.
+    if (!options.force && (doc.sealed.metadata.annotations?.[KEY_ID_ANNOTATION] === options.newest || doc.sealed.spec.recipients?.some((r) => r.kind === 'cluster' && r.id === options.newest) === true)) {
       current++;
       put(index, { ...base, outcome: 'current' });
       return undefined;
@@ -154,7 +155,10 @@ async function reencryptText(text: string, source: string, options: ReencryptOpt
   });
   for (const [i, doc] of sealedDocs.entries()) {
     const result = rotated[i];
-    if (result !== undefined) doc.setValues(result.spec.encryptedData, result.metadata.annotations?.[KEY_ID_ANNOTATION] ?? options.newest);
+    if (result === undefined) continue;
+    doc.setValues(result.spec.encryptedData, result.metadata.annotations?.[KEY_ID_ANNOTATION] ?? options.newest);
+    // The controller replaced only its own cluster's ciphertexts; entries it did not touch are kept as written.
+    if (doc.sealed.spec.recipients !== undefined) doc.setRecipients(result.spec.recipients ?? []);
   }
   return { text: file.render(), sealedCount: sealedDocs.length, resealed, current };
 }

@@ -304,7 +304,7 @@ export interface CiphertextSet {
  * `heldKeyIds` first, then the rest (primary first, then entries in order). Escrow entries are not
  * cluster ciphertexts and are never included.
  */
-function clusterCiphertextSets(sealed: SealedSecret, heldKeyIds: Iterable<string>): CiphertextSet[] {
+export function clusterCiphertextSets(sealed: SealedSecret, heldKeyIds: Iterable<string>): CiphertextSet[] {
   const held = new Set(heldKeyIds);
   const sets: CiphertextSet[] = [
     { recipient: PRIMARY_RECIPIENT, hint: sealed.metadata.annotations?.[KEY_ID_ANNOTATION], encryptedData: sealed.spec.encryptedData },

@@ -9,6 +9,7 @@ import { ControllerMetrics } from '../../controller/metrics.js';
 import { readSealedSecret, unsealSealedSecret, type SealedSecret } from '../../src/model/sealed-secret.js';
 import { runCli, tempDir, type TempDir } from '../helpers/cli.js';
 import { testKey, type TestKey } from '../helpers/keys.js';
+import { newEscrow, otherClusterKey } from '../helpers/recipients.js';
 
 const oldKey = testKey('rsa-2048');
 const newKey = testKey('rsa-4096');
@@ -26,9 +27,9 @@ const keyView: KeyView = { list: () => keys, newest: () => keys[0] };
 const unsealer: Unsealer = {
   unseal: (sealed) => {
     try {
-      const { secret, keyIds } = unsealSealedSecret(sealed, [newKey.entry, oldKey.entry]);
+      const { secret, keyIds, recipient } = unsealSealedSecret(sealed, [newKey.entry, oldKey.entry]);
       const data = new Map(Object.entries(secret.data).map(([k, v]) => [k, Buffer.from(v, 'base64')]));
-      return Promise.resolve({ data, keyIds, privateOps: data.size });
+      return Promise.resolve({ data, keyIds, privateOps: data.size, recipient });
     } catch (e) {
       return Promise.reject(e instanceof Error ? e : new Error(String(e)));
     }
@@ -125,6 +126,25 @@ describe('kseal reencrypt', () => {
     expect(readFileSync(file, 'utf8')).toBe(current);
     await runCli(['reencrypt', '--controller-url', url, '-f', file, '--force']);
     expect(readFileSync(file, 'utf8')).not.toBe(current);
+  });
+
+  it("re-seals only this cluster's ciphertexts of a multi-recipient object; other recipients stay byte-identical", async () => {
+    const other = await otherClusterKey();
+    const escrow = newEscrow();
+    dir.write('other.pem', other.certificatePem);
+    const stdin = 'apiVersion: v1\nkind: Secret\nmetadata: {name: multi, namespace: app}\nstringData: {a: one, b: two}\n';
+    const sealed = await runCli(['encrypt', '--cert', 'other.pem', '--cert', 'old.pem', '--recipient', escrow.identity.recipient], { cwd: dir.path, stdin });
+    const file = dir.write('m.yaml', sealed.stdout);
+    const before = readSealedSecret(parse(sealed.stdout), {});
+    const run = await runCli(['reencrypt', '--controller-url', url, '-f', file]);
+    expect(run.code, run.stderr).toBe(0);
+    const after = readSealedSecret(parse(readFileSync(file, 'utf8')), {});
+    expect(after.spec.encryptedData).toEqual(before.spec.encryptedData);
+    expect(after.spec.recipients?.map((r) => r.id)).toEqual([newKey.certificate.keyId, escrow.identity.keyId]);
+    expect(after.spec.recipients?.[1]).toEqual(before.spec.recipients?.[1]);
+    expect(unsealSealedSecret(after, [newKey.entry]).recipient).toBe(newKey.certificate.keyId);
+    const again = await runCli(['reencrypt', '--controller-url', url, '-f', file]);
+    expect(again.stderr).toContain('0 re-sealed, 1 already current');
   });
 
   it('leaves a file unchanged when one of its objects cannot be re-sealed, and says so', async () => {

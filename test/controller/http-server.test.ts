@@ -77,7 +77,7 @@ function libraryUnsealer(view: KeyView): Unsealer {
         throw e instanceof KsealError ? e.at({ key }) : e;
       }
     }
-    return { data, keyIds, privateOps };
+    return { data, keyIds, privateOps, recipient: 'encryptedData' };
   };
   return { unseal: (sealed) => new Promise((resolve) => resolve(unsealNow(sealed))) };
 }

@@ -110,4 +110,19 @@ describe('SupervisedInformer', () => {
     await eventually('late seen', () => informer.get('app/late'), 5000);
     expect(restarts.filter((r) => r === 'http-500').length).toBeGreaterThanOrEqual(1);
   });
+
+  it('keeps a released object as its stub until a newer version arrives', async () => {
+    const stub = (o: KubeObject): KubeObject => ({ metadata: { name: o.metadata.name, namespace: o.metadata.namespace ?? '', resourceVersion: o.metadata.resourceVersion ?? '' }, stub: true });
+    const { server, informer, log } = await start({ stub });
+    server.store.create(configMap('x', { v: '1' }));
+    informer.start();
+    await informer.waitForSync();
+    informer.release('app/x', 'not-its-version');
+    expect(informer.get('app/x')?.['data']).toEqual({ v: '1' });
+    informer.release('app/x');
+    expect(informer.get('app/x')?.['stub']).toBe(true);
+    server.store.patch('v1', 'ConfigMap', 'x', 'app', { data: { v: '2' } });
+    await eventually('v2 cached whole', () => (informer.get('app/x')?.['data'] as { v?: string } | undefined)?.v === '2');
+    expect(log).toContain('update x');
+  });
 });

@@ -161,6 +161,18 @@ describe('reconcile', () => {
     await eventually('value restored', () => valuesOf(secretOf(server, 'app', 'db')).a === 'original');
   });
 
+  it('reconciles from the object the watch delivered, and reads a reconciled one again only when its Secret drifts', async () => {
+    const { server } = await setup();
+    applySealed(server, sealedObject({ name: 'db', namespace: 'app', values: { a: 'original' } }));
+    await waitForReason(server, 'app', 'db', 'Unsealed');
+    const reads = (): number => server.stats.count({ resource: 'sealedsecrets.kseal.dev', verb: 'get' });
+    expect(reads()).toBe(0);
+    const secret = secretOf(server, 'app', 'db')!;
+    server.store.update({ ...secret, data: { a: Buffer.from('tampered').toString('base64') } } as never);
+    await eventually('value restored', () => valuesOf(secretOf(server, 'app', 'db')).a === 'original');
+    expect(reads()).toBe(1);
+  });
+
   it('leaves a Secret it does not own untouched and says SecretConflict', async () => {
     const { server } = await setup();
     server.store.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db', namespace: 'app' }, data: { mine: Buffer.from('keep').toString('base64') } });

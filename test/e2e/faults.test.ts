@@ -7,7 +7,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { sealedObject } from '../controller/fixtures.js';
-import { compactEtcd, startApiServer, type ApiServer } from './control-plane/control-plane.js';
+import { compactEtcd, startApiServer, type ApiServer } from '../../control-plane/control-plane.js';
 import { eventually, useE2e } from './cluster/e2e.js';
 import { startFaultProxy, type FaultProxy } from './cluster/fault-proxy.js';
 import { certFrom, createSealed, replaceSpec, secretValues, waitReady } from './cluster/objects.js';

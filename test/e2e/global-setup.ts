@@ -8,8 +8,8 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { TestProject } from 'vitest/node';
-import { startControlPlane, type ApiServerSettings, type ControlPlane } from './control-plane/control-plane.js';
-import { adminClients, applyObjects, renderDeploy, waitCrdEstablished } from './cluster/admin.js';
+import { startControlPlane, type ApiServerSettings, type ControlPlane } from '../../control-plane/control-plane.js';
+import { adminClients, applyObjects, renderDeploy, waitCrdEstablished } from '../../control-plane/admin.js';
 
 /** What the test files get from inject('e2e'). */
 export interface E2eContext {

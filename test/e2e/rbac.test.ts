@@ -6,7 +6,7 @@
  */
 import { CoordinationV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { controllerIdentity, deleteIdentity, deployObjects } from './cluster/admin.js';
+import { controllerIdentity, deleteIdentity, deployObjects } from '../../control-plane/admin.js';
 import { eventually, useE2e } from './cluster/e2e.js';
 
 const e2e = useE2e();

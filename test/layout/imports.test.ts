@@ -1,6 +1,7 @@
 /**
  * Layout: product code (src, cli, controller, bin, demo, kube-api) never imports test/ or bench/,
- * and src/ (the library) imports no shell code. ESLint's no-restricted-imports says the same at lint
+ * src/ (the library) imports no shell code, the control plane launcher (control-plane/) stands
+ * alone, and bench/ never imports test/. ESLint's no-restricted-imports says the same at lint
  * time; this test also covers dynamic import() and re-exports, and runs with the suite.
  */
 import { readFileSync, readdirSync } from 'node:fs';
@@ -57,5 +58,13 @@ describe('layout', () => {
 
   it('the embedded Kubernetes API stands alone', () => {
     expect(violations(['kube-api'], ['src', 'cli', 'controller', 'bin', 'demo', 'test', 'bench'])).toEqual([]);
+  });
+
+  it('the real control plane launcher stands alone, shared by test/e2e and bench/', () => {
+    expect(violations(['control-plane'], ['src', 'cli', 'controller', 'bin', 'demo', 'kube-api', 'net', 'ui', 'test', 'bench'])).toEqual([]);
+  });
+
+  it('benchmarks never import tests', () => {
+    expect(violations(['bench'], ['test'])).toEqual([]);
   });
 });

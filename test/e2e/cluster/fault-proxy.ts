@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { request as httpsRequest, createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import type { ControlPlaneCerts } from '../control-plane/certs.js';
+import type { ControlPlaneCerts } from '../../../control-plane/certs.js';
 
 export interface FailRule {
   readonly status: number;

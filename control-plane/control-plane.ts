@@ -1,9 +1,10 @@
 /**
- * A real Kubernetes control plane for the e2e suite, envtest-style: etcd, kube-apiserver and
- * kube-controller-manager built from the Go modules in test/envtest (or found through
- * KUBEBUILDER_ASSETS), listening on 127.0.0.1 only on ephemeral ports, with generated
- * certificates, RBAC authorization, service-account token issuing (TokenRequest) and an audit
- * log of every request made by a ServiceAccount (the suite reads it to fail on any 403).
+ * A real Kubernetes control plane, envtest-style, shared by the e2e suite (test/e2e) and the
+ * benchmarks (bench/): etcd, kube-apiserver and kube-controller-manager built from the Go modules
+ * in test/envtest (or found through KUBEBUILDER_ASSETS), listening on 127.0.0.1 only on ephemeral
+ * ports, with generated certificates, RBAC authorization, service-account token issuing
+ * (TokenRequest) and an audit log of every request made by a ServiceAccount (the e2e suite reads
+ * it to fail on any 403; the benchmarks count a controller's writes with it).
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
@@ -13,8 +14,11 @@ import { fileURLToPath } from 'node:url';
 import { writeControlPlaneCerts, type ControlPlaneCerts } from './certs.js';
 import { freePort, startProcess, waitHealthy, type ManagedProcess } from './processes.js';
 
-/** Where `npm run envtest:build` puts the binaries. */
-const DEFAULT_ASSETS_DIR = fileURLToPath(new URL('../../envtest/bin', import.meta.url));
+/**
+ * Where `npm run envtest:build` puts the binaries. Resolved from this module: control-plane/*.ts
+ * and the bundles in dist/ (bench) are both one folder below the repository root.
+ */
+const DEFAULT_ASSETS_DIR = fileURLToPath(new URL('../test/envtest/bin', import.meta.url));
 const BINARIES = ['etcd', 'kube-apiserver', 'kube-controller-manager'] as const;
 
 /** The folder holding the binaries: KUBEBUILDER_ASSETS when set, else test/envtest/bin. */
@@ -23,9 +27,14 @@ function assetsDir(): string {
   return dir === '' ? DEFAULT_ASSETS_DIR : dir;
 }
 
+/** The binaries missing from `dir` (none when the control plane can start). */
+function missingAssets(dir = assetsDir()): string[] {
+  return BINARIES.filter((b) => !existsSync(join(dir, b)));
+}
+
 /** Throws, naming what to run, when a binary is missing. */
 function checkAssets(dir = assetsDir()): void {
-  const missing = BINARIES.filter((b) => !existsSync(join(dir, b)));
+  const missing = missingAssets(dir);
   if (missing.length > 0) throw new Error(`control plane binaries missing in ${dir}: ${missing.join(', ')}; run \`npm run envtest:build\` (or set KUBEBUILDER_ASSETS to a folder holding ${BINARIES.join(', ')})`);
 }
 
