@@ -71,7 +71,7 @@ export function apiRoutes(deps: HandlerDeps): Map<string, Route> {
   };
 
   /** Reads, parses and checks the one SealedSecret of a POST; answers the error and returns undefined when it is not usable. */
-  const readSealedBody = async (req: IncomingMessage, res: ServerResponse): Promise<ParsedSealed | undefined> => {
+  const readSealedBody = async (req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<ParsedSealed | undefined> => {
     // Before the body: a refused client uploads nothing (Expect: 100-continue is answered only below).
     const early = limits.peek();
     if (!early.ok) {
@@ -90,7 +90,8 @@ export function apiRoutes(deps: HandlerDeps): Map<string, Route> {
     }
     let input: ParsedSealed;
     try {
-      input = service.parse(body);
+      // Parsed off the main thread when large (body-parser.ts); a client that leaves cancels it.
+      input = await service.parse(body, { signal });
       limits.checkValues(input.values);
     } catch (e) {
       if (isKsealError(e, 'TOO_MANY_VALUES')) {
@@ -101,6 +102,7 @@ export function apiRoutes(deps: HandlerDeps): Map<string, Route> {
         sendError(res, 400, e.code, e.message);
         return undefined;
       }
+      if (signal.aborted || res.destroyed || res.writableEnded) return undefined;
       throw e;
     }
     const charged = limits.take(input.values);
@@ -122,7 +124,7 @@ export function apiRoutes(deps: HandlerDeps): Map<string, Route> {
     deps.metrics.httpInFlight.inc();
     const signal = clientGoneSignal(res);
     try {
-      const input = await readSealedBody(req, res);
+      const input = await readSealedBody(req, res, signal);
       if (input !== undefined && !signal.aborted) await work(req, res, input, signal);
     } finally {
       limits.leave();

@@ -17,6 +17,8 @@ export const ERROR_CODES = {
   INVALID_JSON: 'input',
   INPUT_TOO_LARGE: 'input',
   TOO_MANY_VALUES: 'input',
+  INPUT_LIMIT: 'input',
+  PARSE_TIMEOUT: 'input',
   NO_DOCUMENTS: 'input',
   NOT_A_SECRET: 'input',
   NOT_A_SEALED_SECRET: 'input',
