@@ -350,4 +350,14 @@ describe('kseal --help', () => {
     expect(help.indexOf('Sealing:')).toBeLessThan(help.indexOf('Keys and recovery:'));
     expect(help).toContain('kseal encrypt --cert cert.pem < secret.yaml > sealed.yaml');
   });
+
+  it('puts create with the sealing commands and lint with the offline checks, not under "Other commands"', async () => {
+    const help = (await runCli(['--help'])).stdout;
+    const group = (command: string): string | undefined => {
+      const at = help.search(new RegExp(`\\n {2}${command}\\b`));
+      return at < 0 ? undefined : [...help.slice(0, at).matchAll(/\n([A-Z][^\n]*):\n/g)].pop()?.[1];
+    };
+    expect(group('create')).toBe('Sealing');
+    expect(group('lint')).toBe('Checking files offline');
+  });
 });
