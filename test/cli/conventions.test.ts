@@ -353,10 +353,13 @@ describe('kseal --help', () => {
 
   it('puts create with the sealing commands and lint with the offline checks, not under "Other commands"', async () => {
     const help = (await runCli(['--help'])).stdout;
-    const group = (command: string): string | undefined => {
-      const at = help.search(new RegExp(`\\n {2}${command}\\b`));
-      return at < 0 ? undefined : [...help.slice(0, at).matchAll(/\n([A-Z][^\n]*):\n/g)].pop()?.[1];
-    };
+    // The header line of the blank-line-separated section that lists `command`.
+    const group = (command: string): string | undefined =>
+      help
+        .split(/\n\s*\n/)
+        .find((section) => section.split('\n').slice(1).some((line) => line.trimStart().startsWith(`${command} `) || line.trim() === command))
+        ?.split('\n')[0]
+        ?.replace(/:$/, '');
     expect(group('create')).toBe('Sealing');
     expect(group('lint')).toBe('Checking files offline');
   });
