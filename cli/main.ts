@@ -14,6 +14,7 @@ import { certCommand } from './commands/cert.js';
 import { completionCommand } from './commands/completion.js';
 import { convertCommand } from './commands/convert.js';
 import { decryptCommand } from './commands/decrypt.js';
+import { editCommand } from './commands/edit.js';
 import { encryptCommand } from './commands/encrypt.js';
 import { identityCommand } from './commands/identity.js';
 import { keygenCommand } from './commands/keygen.js';
@@ -40,6 +41,8 @@ const HELP_GROUPS: Readonly<Record<string, string>> = {
   unset: 'Editing SealedSecret files:',
   'rename-key': 'Editing SealedSecret files:',
   convert: 'Editing SealedSecret files:',
+  edit: 'Editing SealedSecret files:',
+  'merge-driver': 'Editing SealedSecret files:',
   validate: 'Checking and re-sealing with the controller:',
   reencrypt: 'Checking and re-sealing with the controller:',
   decrypt: 'Keys and recovery:',
@@ -65,7 +68,7 @@ Examples:
   ${name} encrypt --cert cert.pem < secret.yaml > sealed.yaml
   ${name} <command> --help                                 # options of one command`,
     );
-  for (const register of [encryptCommand, rawCommand, certCommand, validateCommand, reencryptCommand, convertCommand, decryptCommand, keygenCommand, identityCommand, uiCommand, versionCommand, completionCommand]) register(program, io);
+  for (const register of [encryptCommand, rawCommand, certCommand, validateCommand, reencryptCommand, convertCommand, editCommand, decryptCommand, keygenCommand, identityCommand, uiCommand, versionCommand, completionCommand]) register(program, io);
   for (const register of workflowCommands) register(program, io);
   // Help lists commands by task, as a newcomer looks for them (commands not named here: "Other").
   for (const command of program.commands) command.helpGroup(HELP_GROUPS[command.name()] ?? 'Other commands:');

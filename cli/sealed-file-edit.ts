@@ -9,6 +9,7 @@ import { KsealError } from '../src/errors.js';
 import { openSealedFile, type SealedFile, type SealedFileDocument } from '../src/manifest/sealed-file.js';
 import { sealForObject } from '../src/model/object-recipients.js';
 import type { SealedSecret } from '../src/model/sealed-secret.js';
+import type { SealingCertificate } from '../src/crypto/certificate.js';
 import { loadCertificate } from './cert-source.js';
 import { warn } from './emit.js';
 import { readInput, type CliIo } from './io.js';
@@ -49,7 +50,12 @@ export interface EditFlags extends CertSourceFlags {
  * environment, the matching `.kseal.yaml` rule or the controller) and sets them in the document.
  */
 export async function sealIntoDocument(io: CliIo, flags: EditFlags, opened: OpenedSealedFile, values: ReadonlyMap<string, Uint8Array>): Promise<void> {
-  const { sealed, document, file } = opened;
+  sealWithCertificate(io, opened, await primaryCertificate(io, flags, opened), values);
+}
+
+/** The certificate for the object's spec.encryptedData: flags, environment, `.kseal.yaml` rule or controller. */
+export async function primaryCertificate(io: CliIo, flags: EditFlags, opened: OpenedSealedFile): Promise<Pick<SealingCertificate, 'publicKey' | 'keyId'>> {
+  const { sealed, file } = opened;
   const { rule } = await ruleFor(io, flags.config, file, sealed.metadata.namespace);
   const cert = await loadCertificate({ ...certSource(flags), cert: certFromRule(flags.cert, io, rule) }, io);
   if ((sealed.spec.recipients ?? []).some((r) => r.id === cert.keyId)) {
@@ -58,6 +64,12 @@ export async function sealIntoDocument(io: CliIo, flags: EditFlags, opened: Open
       hint: "pass the certificate of the object's first cluster (its kseal.dev/key-id)",
     });
   }
+  return cert;
+}
+
+/** Seals `values` for every recipient of the opened object, `cert` for spec.encryptedData, and sets them in the document. */
+export function sealWithCertificate(io: CliIo, opened: OpenedSealedFile, cert: Pick<SealingCertificate, 'publicKey' | 'keyId'>, values: ReadonlyMap<string, Uint8Array>): void {
+  const { sealed, document, file } = opened;
   const hint = sealed.metadata.annotations?.[KEY_ID_ANNOTATION];
   const replacesAll = Object.keys(sealed.spec.encryptedData).every((k) => values.has(k));
   if (hint !== undefined && hint !== cert.keyId && !replacesAll) {

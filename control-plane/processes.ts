@@ -36,11 +36,11 @@ function installExitHook(): void {
   });
 }
 
-/** Starts `bin args...` with stdout and stderr appended to `logPath`. */
-export function startProcess(name: string, bin: string, args: readonly string[], logPath: string): ManagedProcess {
+/** Starts `bin args...` with stdout and stderr appended to `logPath`; `env` adds to (or overrides) this process's environment. */
+export function startProcess(name: string, bin: string, args: readonly string[], logPath: string, env: Readonly<Record<string, string>> = {}): ManagedProcess {
   installExitHook();
   const fd = openSync(logPath, 'a');
-  const child = spawn(bin, args, { stdio: ['ignore', fd, fd], env: { ...process.env, KUBECONFIG: '' } });
+  const child = spawn(bin, args, { stdio: ['ignore', fd, fd], env: { ...process.env, KUBECONFIG: '', ...env } });
   closeSync(fd);
   live.add(child);
   const exited = new Promise<number | string>((resolve) => {

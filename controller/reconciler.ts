@@ -72,6 +72,8 @@ interface Outcome {
   readonly reason?: ReadyReason;
   readonly message: string;
   readonly requeue: Requeue;
+  /** The uid of the Secret the controller owns for the object now (recorded in status.secretUid). */
+  readonly secretUid?: string | undefined;
 }
 
 /** Reconciles SealedSecrets into Secrets (see the module comment). */
@@ -161,11 +163,12 @@ export class Reconciler {
     // decide again (one GET in the rare case instead of one per new object). No private-key
     // operation is repeated: the values opened once are kept for the second decision.
     let existing = deps.secrets.get(key);
+    const recordedUid = currentStatus(obj).secretUid;
     let fetched = false;
     let opened: { unsealed: ReadonlyMap<string, Buffer>; keyIds: string[]; recipient?: string } | undefined;
     let privateOps = 0;
     for (;;) {
-      const mode = secretMode(existing, ownerUid);
+      const mode = secretMode(existing, ownerUid, recordedUid);
       if (mode === 'conflict' && !fetched) {
         // The cache may still hold a Secret that is gone (e.g. the Secret of a deleted object of the
         // same name, not yet collected from the watch): decide on a fresh read, not on the cache.
@@ -201,9 +204,11 @@ export class Reconciler {
         return { outcome: { reason: 'SecretImmutable', message: `Secret ${name} is immutable and would need a change; delete it to let the controller recreate it`, requeue: 'no' }, wrote: false, privateOps };
       }
       let wrote = false;
+      let secretUid = existing?.metadata.uid;
       if (plan.action !== 'none') {
         try {
           const written = plan.action === 'create' ? await deps.api.createNamespacedSecret(namespace, plan.body) : await deps.api.replaceNamespacedSecret(namespace, name, plan.body);
+          secretUid = written.metadata.uid ?? secretUid;
           deps.secrets.observeWrite(written, existing?.metadata.resourceVersion);
           deps.metrics.apiWrites.inc({ verb: plan.action === 'create' ? 'create' : 'update', resource: 'secrets' });
           wrote = true;
@@ -223,7 +228,8 @@ export class Reconciler {
         deps.events.record(obj, 'Normal', 'Unsealed', `Secret ${name} ${plan.action === 'create' ? 'created' : 'updated'} with ${unsealed.size} unsealed value${unsealed.size === 1 ? '' : 's'}`);
       }
       const recipient = verified === undefined ? opened?.recipient : recipientNamed(sealed, keyIds);
-      return { outcome: this.unsealed(key, name, unsealed.size, keyIds, sealed, recipient), wrote, privateOps };
+      // A merged-into (patch) Secret stays someone else's: only a Secret it owns is recorded.
+      return { outcome: { ...this.unsealed(key, name, unsealed.size, keyIds, sealed, recipient), ...(mode === 'patch' ? {} : { secretUid }) }, wrote, privateOps };
     }
   }
 
@@ -266,7 +272,7 @@ export class Reconciler {
     }
     deps.metrics.setCondition(namespace, name, READY_REASONS[reason], reason);
     const bitnami = deps.flavour === 'bitnami';
-    const next = nextStatus(currentStatus(obj), reason, outcome.message, obj.metadata.generation, this.now(), { retrying: outcome.requeue === 'backoff', bitnami });
+    const next = nextStatus(currentStatus(obj), reason, outcome.message, obj.metadata.generation, this.now(), { retrying: outcome.requeue === 'backoff', bitnami, secretUid: outcome.secretUid });
     if (next === undefined) return { reason, requeue: outcome.requeue };
     let writtenVersion: string | undefined;
     try {

@@ -38,6 +38,7 @@ export const ERROR_CODES = {
   KEY_EXISTS: 'input',
   LINT_FINDINGS: 'findings',
   MERGE_CONFLICT: 'conflict',
+  MERGE_FAILED: 'io',
   RECIPIENTS_UNSUPPORTED: 'input',
   EDIT_INVALID: 'input',
   CERT_NOT_PEM: 'key',
@@ -63,6 +64,7 @@ export const ERROR_CODES = {
   FILE_WRITE: 'io',
   FILE_EXISTS: 'io',
   EDITOR_FAILED: 'io',
+  INTERRUPTED: 'interrupted',
   INTERNAL: 'internal',
 } as const satisfies Record<string, keyof typeof EXIT>;
 

@@ -93,4 +93,6 @@ export const EXIT = {
   findings: 8,
   /** `kseal merge-driver`: both sides changed the same key; the file holds conflict markers. */
   conflict: 9,
+  /** Interrupted by a signal (SIGINT, SIGTERM, SIGHUP), as a shell reports 128 + SIGINT. */
+  interrupted: 130,
 } as const;

@@ -14,8 +14,7 @@ import { mergedKeyIdHint, readSealedSecret, type SealedSecret } from '../model/s
 import { compareKeys } from '../model/secret.js';
 import { MAX_ALIAS_COUNT } from './read.js';
 import { checkRename, kindOf, replacesAll, trackHint, trackRemoved, trackRenamed, trackValues, type HeaderEdit, type SealedFile, type SealedFileDocument } from './sealed-file.js';
-import { headerSplices } from './yaml-header-splice.js';
-import { applyEdits, removeEntriesEdits, renameEntryEdits, setEntriesEdits, type TextEdit } from './yaml-text-edit.js';
+import { applyEdits, headerEdits, removeEntriesEdits, renameEntryEdits, setEntriesEdits, type TextEdit } from './yaml-text-edit.js';
 
 const keyOf = (p: { key: unknown }): string => (isScalar(p.key) ? String(p.key.value) : String(p.key));
 const isSorted = (keys: readonly string[]): boolean => keys.every((k, i) => i === 0 || compareKeys(keys[i - 1] ?? '', k) <= 0);
@@ -167,7 +166,7 @@ export function openYaml(text: string, source: string): SealedFile {
         need();
         edit(
           i,
-          (d, t) => headerSplices(t, d, change),
+          (d, t) => headerEdits(t, d, change),
           (d) => setYamlHeader(d, change),
         );
       },

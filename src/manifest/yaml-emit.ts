@@ -12,7 +12,8 @@ const PLAIN = /^\.?[A-Za-z_][A-Za-z0-9_./+=-]*$/;
 // and `.e5`: YAML 1.1's float pattern allows an empty integer part and `_` among the digits.
 const KEYWORDS = /^(y|n|yes|no|on|off|true|false|null|\.inf|\.nan|e[-+]?_*[0-9][0-9_]*|\.[0-9_]*(e[-+]?[0-9]+)?)$/i;
 
-function scalar(value: string): string {
+/** A string as a YAML scalar: plain when that reads back the same under YAML 1.1 and 1.2, else double-quoted. */
+export function scalar(value: string): string {
   return PLAIN.test(value) && !KEYWORDS.test(value) ? value : JSON.stringify(value);
 }
 
