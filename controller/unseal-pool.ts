@@ -40,6 +40,11 @@ export interface UnsealPoolOptions {
   /** Values an HTTP job sends a worker at a time (default 16); reconcile jobs go whole. */
   readonly httpChunkValues?: number;
   readonly logger?: Logger;
+  /**
+   * Start the workers when this resolves (or at the first unseal, if sooner) instead of at once: at
+   * start-up their isolates would take the cores from loading the keys (issue 15, start-up).
+   */
+  readonly spawnWhen?: Promise<void>;
 }
 
 /** What the workers gave back for a whole job. */
@@ -106,13 +111,22 @@ export class UnsealPool implements Unsealer {
   private closed = false;
   private opsDone = 0;
   private abortedJobs = 0;
+  private readonly workers: number;
 
   constructor(private readonly options: UnsealPoolOptions) {
     this.workerUrl = options.workerUrl ?? defaultWorkerUrl();
     this.logger = options.logger ?? silentLogger;
     this.chunkValues = Math.max(1, options.httpChunkValues ?? 16);
-    const size = Math.max(1, options.workers ?? availableParallelism());
-    for (let i = 0; i < size; i++) this.slots.push(this.spawn(i));
+    this.workers = Math.max(1, options.workers ?? availableParallelism());
+    if (options.spawnWhen === undefined) this.spawnAll();
+    else options.spawnWhen.then(() => this.spawnAll(), () => this.spawnAll());
+  }
+
+  /** Starts the workers, once. */
+  private spawnAll(): void {
+    if (this.closed || this.slots.length > 0) return;
+    for (let i = 0; i < this.workers; i++) this.slots.push(this.spawn(i));
+    this.schedule();
   }
 
   /** RSA private-key operations done since start (what kseal_private_key_operations_total must equal). */
@@ -122,7 +136,7 @@ export class UnsealPool implements Unsealer {
 
   /** Number of worker threads. */
   get size(): number {
-    return this.slots.length;
+    return this.workers;
   }
 
   /** Jobs waiting per level, running, and aborted so far. */
@@ -196,6 +210,7 @@ export class UnsealPool implements Unsealer {
       if (wrapped.length === 0) return resolve({ ok: true, sessionKeys: [], keyIds: [], ops: 0 });
       options.signal?.addEventListener('abort', () => this.abort(job), { once: true });
       this.queue.push(job.priority === 'reconcile' ? 'first' : 'second', job);
+      this.spawnAll();
       this.schedule();
     });
   }
