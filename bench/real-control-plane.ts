@@ -25,7 +25,7 @@ import { keySecretManifest } from '../src/model/key-secret.js';
 import { samplePeak } from './process-stats.js';
 import { RealCluster } from './real-cluster.js';
 import { bitnamiKind, ksealKind, type ControllerKind } from './real-controllers.js';
-import { fmt, type Figure } from './report.js';
+import type { Figure } from './report.js';
 import { fixedKey, plainValue, sealObjects, type ScaleKey } from './scale.js';
 
 const W = '13 real control plane';
