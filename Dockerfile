@@ -2,8 +2,13 @@
 # kseal controller image: `docker build -t ghcr.io/kseal/kseal-controller:0.1.0 .`
 # Build on node:22, run on distroless Node 22 as the `nonroot` user (65532): no shell, no package
 # manager, only dist/ and the production node_modules.
+# Both base images can be replaced (a registry mirror, an air-gapped build):
+#   docker build --build-arg BUILD_IMAGE=mirror/node:22 --build-arg RUNTIME_IMAGE=mirror/nodejs22:nonroot .
+# A runtime image must have node at /nodejs/bin/node (the distroless layout).
+ARG BUILD_IMAGE=node:22-bookworm-slim
+ARG RUNTIME_IMAGE=gcr.io/distroless/nodejs22-debian12:nonroot
 
-FROM node:22-bookworm-slim AS build
+FROM ${BUILD_IMAGE} AS build
 WORKDIR /app
 ENV npm_config_audit=false npm_config_fund=false npm_config_update_notifier=false
 # Dependencies first, for layer caching. `npm ci` runs the `prepare` build, which skips entry points
@@ -16,7 +21,7 @@ RUN npm run build \
  && npm prune --omit=dev \
  && test -f dist/kseal-controller.mjs
 
-FROM gcr.io/distroless/nodejs22-debian12:nonroot
+FROM ${RUNTIME_IMAGE}
 LABEL org.opencontainers.image.title="kseal-controller" \
       org.opencontainers.image.description="kseal controller: unseals SealedSecrets (Bitnami-compatible) into Secrets" \
       org.opencontainers.image.source="https://github.com/kseal/kseal" \

@@ -19,6 +19,7 @@ import { encryptCommand } from './commands/encrypt.js';
 import { identityCommand } from './commands/identity.js';
 import { keygenCommand } from './commands/keygen.js';
 import { rawCommand } from './commands/raw.js';
+import { recipientsCommand } from './commands/recipients.js';
 import { reencryptCommand } from './commands/reencrypt.js';
 import { uiCommand } from './commands/ui.js';
 import { validateCommand } from './commands/validate.js';
@@ -42,6 +43,7 @@ const HELP_GROUPS: Readonly<Record<string, string>> = {
   'rename-key': 'Editing SealedSecret files:',
   convert: 'Editing SealedSecret files:',
   edit: 'Editing SealedSecret files:',
+  recipients: 'Editing SealedSecret files:',
   'merge-driver': 'Editing SealedSecret files:',
   validate: 'Checking and re-sealing with the controller:',
   reencrypt: 'Checking and re-sealing with the controller:',
@@ -68,7 +70,7 @@ Examples:
   ${name} encrypt --cert cert.pem < secret.yaml > sealed.yaml
   ${name} <command> --help                                 # options of one command`,
     );
-  for (const register of [encryptCommand, rawCommand, certCommand, validateCommand, reencryptCommand, convertCommand, editCommand, decryptCommand, keygenCommand, identityCommand, uiCommand, versionCommand, completionCommand]) register(program, io);
+  for (const register of [encryptCommand, rawCommand, certCommand, validateCommand, reencryptCommand, convertCommand, editCommand, recipientsCommand, decryptCommand, keygenCommand, identityCommand, uiCommand, versionCommand, completionCommand]) register(program, io);
   for (const register of workflowCommands) register(program, io);
   // Help lists commands by task, as a newcomer looks for them (commands not named here: "Other").
   for (const command of program.commands) command.helpGroup(HELP_GROUPS[command.name()] ?? 'Other commands:');

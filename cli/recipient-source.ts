@@ -34,7 +34,7 @@ export function hasExtraRecipients(flags: RecipientFlags): boolean {
 }
 
 /** The escrow recipients named by --recipient and --recipients-file. */
-export async function escrowRecipientsOf(flags: RecipientFlags, io: CliIo): Promise<SealingRecipient[]> {
+export async function escrowRecipientsOf(flags: Pick<RecipientFlags, 'recipient' | 'recipientsFile'>, io: CliIo): Promise<SealingRecipient[]> {
   const out: SealingRecipient[] = (flags.recipient ?? []).map((text, i) => escrowRecipient(parseRecipient(text, `--recipient ${i + 1}`)));
   for (const file of flags.recipientsFile ?? []) {
     const { bytes, source } = await readInput(io, file);

@@ -34,9 +34,9 @@ export function adminClients(kubeconfigPath: string): AdminClients {
   return { kc, objects: KubernetesObjectApi.makeApiClient(kc), core: kc.makeApiClient(CoreV1Api), ext: kc.makeApiClient(ApiextensionsV1Api), rbac: kc.makeApiClient(RbacAuthorizationV1Api) };
 }
 
-/** `kubectl kustomize controller/deploy`. */
-export function renderDeploy(): string {
-  return execFileSync('kubectl', ['kustomize', DEPLOY_DIR], { encoding: 'utf8', env: { ...process.env, KUBECONFIG: '' } });
+/** `kubectl kustomize controller/deploy`, or another kustomization of the repository (e.g. `examples/watch-namespaces`). */
+export function renderDeploy(dir = DEPLOY_DIR): string {
+  return execFileSync('kubectl', ['kustomize', dir], { encoding: 'utf8', env: { ...process.env, KUBECONFIG: '' } });
 }
 
 /** The rendered objects (plain JSON). */
@@ -77,8 +77,12 @@ export async function waitCrdEstablished(clients: AdminClients, name: string, ti
   }
 }
 
-/** The namespaced identity objects of the deploy, moved into `namespace`. */
-function identityObjects(deployYaml: string, namespace: string): KubernetesObject[] {
+/**
+ * The namespaced identity objects of the deploy, moved into `namespace`; Roles and RoleBindings in
+ * another namespace named in `moved` (e.g. the watched namespaces of examples/watch-namespaces) are
+ * moved to the namespace it maps to, and the rest of those left out.
+ */
+function identityObjects(deployYaml: string, namespace: string, moved: Readonly<Record<string, string>> = {}): KubernetesObject[] {
   const all = deployObjects(deployYaml);
   const sa = all.find((o) => o.kind === 'ServiceAccount' && o.metadata?.name === CONTROLLER_SERVICE_ACCOUNT);
   if (sa === undefined) throw new Error('controller/deploy renders no ServiceAccount kseal-controller');
@@ -89,6 +93,8 @@ function identityObjects(deployYaml: string, namespace: string): KubernetesObjec
     const meta = copy.metadata ?? {};
     if (o.kind === 'ServiceAccount' || ((o.kind === 'Role' || o.kind === 'RoleBinding') && meta.namespace === home)) {
       meta.namespace = namespace;
+    } else if ((o.kind === 'Role' || o.kind === 'RoleBinding') && meta.namespace !== undefined && Object.hasOwn(moved, meta.namespace)) {
+      meta.namespace = moved[meta.namespace] ?? meta.namespace;
     } else if (o.kind === 'ClusterRoleBinding') {
       meta.name = `${meta.name ?? ''}-${namespace}`;
     } else {
@@ -110,9 +116,12 @@ export interface ControllerIdentity {
   kubeconfig(dir: string, server?: string): string;
 }
 
-/** Creates the deploy's identity in `namespace` and requests a one-hour token for it. */
-export async function controllerIdentity(clients: AdminClients, deployYaml: string, namespace: string): Promise<ControllerIdentity> {
-  await upsert(clients, identityObjects(deployYaml, namespace));
+/**
+ * Creates the deploy's identity in `namespace` (and its Roles in the namespaces `moved` maps to, see
+ * identityObjects) and requests a one-hour token for it.
+ */
+export async function controllerIdentity(clients: AdminClients, deployYaml: string, namespace: string, moved: Readonly<Record<string, string>> = {}): Promise<ControllerIdentity> {
+  await upsert(clients, identityObjects(deployYaml, namespace, moved));
   const tr = await clients.core.createNamespacedServiceAccountToken({ name: CONTROLLER_SERVICE_ACCOUNT, namespace, body: { spec: { audiences: [], expirationSeconds: 3600 } } });
   const token = tr.status?.token ?? '';
   if (token === '') throw new Error('TokenRequest returned no token');

@@ -17,7 +17,11 @@ export interface ApiPermission {
   /** Plural resource, with `/subresource` when it is one (e.g. `sealedsecrets/status`). */
   readonly resource: string;
   readonly verbs: readonly ApiVerb[];
-  /** `cluster`: in every namespace (ClusterRole); `namespace`: only in the controller's own namespace (Role). */
+  /**
+   * `cluster`: in every namespace (ClusterRole), or with `--watch-namespaces` only in the watched ones
+   * (a Role in each: controller/deploy/components/watch-namespaces); `namespace`: only in the
+   * controller's own namespace (Role).
+   */
   readonly scope: 'cluster' | 'namespace';
   /** Which calls need it, for people reading the RBAC. */
   readonly why: string;
@@ -55,14 +59,13 @@ export interface ApiRequest {
 
 /**
  * True when `request` is covered by the declared permissions: a `cluster` entry in any namespace (or
- * none), or a `namespace` entry in `controllerNamespace`. Lets tests check a recorded request log.
+ * none; with `watchedNamespaces`, only in one of those), or a `namespace` entry in
+ * `controllerNamespace`. Lets tests check a recorded request log.
  */
-export function isDeclaredRequest(request: ApiRequest, controllerNamespace: string, permissions: readonly ApiPermission[] = CONTROLLER_API_PERMISSIONS): boolean {
-  return permissions.some(
-    (p) =>
-      p.group === request.group &&
-      p.resource === request.resource &&
-      p.verbs.includes(request.verb) &&
-      (p.scope === 'cluster' || request.namespace === controllerNamespace),
-  );
+export function isDeclaredRequest(request: ApiRequest, controllerNamespace: string, permissions: readonly ApiPermission[] = CONTROLLER_API_PERMISSIONS, watchedNamespaces?: readonly string[]): boolean {
+  const inScope = (p: ApiPermission): boolean => {
+    if (p.scope === 'namespace') return request.namespace === controllerNamespace;
+    return watchedNamespaces === undefined || (request.namespace !== undefined && watchedNamespaces.includes(request.namespace));
+  };
+  return permissions.some((p) => p.group === request.group && p.resource === request.resource && p.verbs.includes(request.verb) && inScope(p));
 }

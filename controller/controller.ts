@@ -1,7 +1,8 @@
 /**
- * The controller assembled: three supervised informers (SealedSecrets in every namespace, the Secrets
- * this controller manages — selected by its managed-by label, so memory does not grow with the
- * cluster's other Secrets (Bitnami #1289) — and the key Secrets in its own namespace), the key
+ * The controller assembled: three supervised informers (SealedSecrets in every namespace, or one
+ * informer per namespace of `watchNamespaces`; the Secrets this controller manages — selected by its
+ * managed-by label, so memory does not grow with the cluster's other Secrets (Bitnami #1289) — in the
+ * same namespaces; and the key Secrets in its own namespace), the key
  * registry, the unseal worker pool, the work queue and reconciler, the key manager and leader
  * election.
  *
@@ -20,6 +21,7 @@ import { MANAGED_SELECTOR } from './annotations.js';
 import type { Unsealer } from './contracts.js';
 import { EventRecorder } from './events.js';
 import { SupervisedInformer } from './informer-supervisor.js';
+import { watchResource, type WatchedResource } from './namespaced-informers.js';
 import { KEY_SELECTOR, KeyManager } from './key-manager.js';
 import { KeyRegistry } from './key-registry.js';
 import { BitnamiAdoption } from './bitnami-adoption.js';
@@ -80,6 +82,11 @@ export interface ControllerOptions {
   readonly generateKey?: (options: KeygenOptions) => Promise<GeneratedKey>;
   /** Transient failures in a row before Ready says ApiError. */
   readonly apiErrorThreshold?: number;
+  /**
+   * Namespaces whose SealedSecrets (and Secrets) are watched and reconciled (--watch-namespaces):
+   * one informer per namespace, so Roles in those namespaces suffice. Undefined: every namespace.
+   */
+  readonly watchNamespaces?: readonly string[] | undefined;
   /** Adoption mode (--adopt-bitnami): Bitnami's objects and keys too (bitnami-adoption.ts). */
   readonly adoptBitnami?: { readonly keyNamespace: string; readonly sealingKeySource: SealingKeySource } | undefined;
 }
@@ -100,8 +107,8 @@ export class Controller {
   readonly usage: KeyUsage;
   readonly identity: string;
   private readonly pool: UnsealPool | undefined;
-  private readonly sealedSecrets: SupervisedInformer<KubeObject>;
-  private readonly secrets: SupervisedInformer<SecretJson>;
+  private readonly sealedSecrets: WatchedResource<KubeObject>;
+  private readonly secrets: WatchedResource<SecretJson>;
   private readonly keySecrets: SupervisedInformer<SecretJson>;
   private readonly queue: WorkQueue;
   private readonly reconciler: Reconciler;
@@ -149,10 +156,10 @@ export class Controller {
       if (this.owns(key)) this.queue.add(key);
       else if (this.reconciling()) this.sealedSecrets.release(key);
     };
-    this.sealedSecrets = new SupervisedInformer<KubeObject>({
+    const watched = options.watchNamespaces;
+    this.sealedSecrets = watchResource<KubeObject>((ns) => (ns === undefined ? `/apis/${SEALED_SECRET_GROUP}/${SEALED_SECRET_VERSION}/${SEALED_SECRET_PLURAL}` : `/apis/${SEALED_SECRET_GROUP}/${SEALED_SECRET_VERSION}/namespaces/${ns}/${SEALED_SECRET_PLURAL}`), watched, {
       ...watch,
       name: 'sealedsecrets',
-      path: `/apis/${SEALED_SECRET_GROUP}/${SEALED_SECRET_VERSION}/${SEALED_SECRET_PLURAL}`,
       resyncMs: options.resyncMs,
       stub: sealedSecretStub,
       logger: logger.child({ component: 'informer' }),
@@ -161,10 +168,9 @@ export class Controller {
     const enqueueOwner = (secret: SecretJson): void => {
       if (this.sealedSecrets.get(objectKey(secret)) !== undefined) enqueue(secret);
     };
-    this.secrets = new SupervisedInformer<SecretJson>({
+    this.secrets = watchResource<SecretJson>((ns) => (ns === undefined ? '/api/v1/secrets' : `/api/v1/namespaces/${ns}/secrets`), watched, {
       ...watch,
       name: 'managed-secrets',
-      path: '/api/v1/secrets',
       labelSelector: MANAGED_SELECTOR,
       transform: compactSecret,
       logger: logger.child({ component: 'informer' }),

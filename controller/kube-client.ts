@@ -362,6 +362,7 @@ export class ClientNodeApi implements KubeApi {
  */
 function parseAnswer<T>(text: string, what: string): T {
   try {
+    // API server answers, not user files: JSON.parse (linear, native) is the parser for them.
     return JSON.parse(text) as T;
   } catch {
     throw new KubeError(`${what}: the answer is not JSON`, undefined, undefined);

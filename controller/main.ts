@@ -9,6 +9,7 @@ import { availableParallelism } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { isKsealError } from '../src/errors.js';
 import { DEFAULT_CONTROLLER_NAMESPACE } from '../src/model/key-secret.js';
+import { invalidNamespace } from '../src/model/names.js';
 import { SEALING_KEY_SOURCES, type SealingKeySource } from './bitnami-keys.js';
 import { Controller } from './controller.js';
 import { parseDuration } from './durations.js';
@@ -49,6 +50,8 @@ export interface ControllerFlags {
   adoptBitnami: boolean;
   bitnamiKeyNamespace: string;
   sealingKeySource: SealingKeySource;
+  /** Namespaces to watch (--watch-namespaces); undefined: every namespace. */
+  watchNamespaces?: string[];
 }
 
 function duration(value: string): number {
@@ -63,6 +66,20 @@ function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`expected a whole number, got ${JSON.stringify(value)}`);
   return n;
+}
+
+/**
+ * `--watch-namespaces a,b`: the namespace names, each a DNS-1123 label, without duplicates. An empty
+ * list is refused (the default, every namespace, is the flag left out).
+ */
+function namespaceList(value: string): string[] {
+  const names = [...new Set(value.split(',').map((n) => n.trim()).filter((n) => n !== ''))];
+  if (names.length === 0) throw new InvalidArgumentError('expected one or more namespace names separated by commas (leave the flag out to watch every namespace)');
+  for (const name of names) {
+    const why = invalidNamespace(name);
+    if (why !== undefined) throw new InvalidArgumentError(`namespace ${JSON.stringify(name)} ${why}`);
+  }
+  return names;
 }
 
 function time(value: string): Date {
@@ -84,6 +101,7 @@ function controllerCommand(env: NodeJS.ProcessEnv = process.env): Command {
     .addOption(new Option('--key-renew-period <duration>', 'generate a new sealing key this often (0: never)').argParser(duration).default(parseDuration('30d'), '30d'))
     .option('--key-cutoff-time <time>', 'at start, generate a new key if the newest is older than this RFC 3339 time', time)
     .addOption(new Option('--resync-period <duration>', 're-reconcile every SealedSecret this often (0: never)').argParser(duration).default(parseDuration('10m'), '10m'))
+    .option('--watch-namespaces <ns1,ns2>', 'watch and unseal SealedSecrets only in these namespaces, one informer each, so Roles there suffice (controller/deploy/components/watch-namespaces; default: every namespace)', namespaceList)
     .option('--workers <n>', 'unseal worker threads', positiveInt, availableParallelism())
     .option('--concurrency <n>', 'SealedSecrets reconciled at a time', positiveInt, 8)
     .option('--listen-host <host>', 'interface of the HTTP API and metrics servers (default: all)')
@@ -118,6 +136,7 @@ export function parseFlags(args: readonly string[], env: NodeJS.ProcessEnv = pro
   if (flags.sealingKeySource === 'bitnami' && !flags.adoptBitnami) throw new InvalidArgumentError('--sealing-key-source bitnami needs --adopt-bitnami (the controller reads Bitnami\'s keys only in adoption mode)');
   if (flags.shards < 1) throw new InvalidArgumentError('--shards must be at least 1');
   if (flags.shards > 1 && !flags.leaderElect) throw new InvalidArgumentError('--shards needs leader election (drop --no-leader-elect)');
+  if (flags.watchNamespaces !== undefined && flags.adoptBitnami) throw new InvalidArgumentError('--adopt-bitnami watches bitnami.com SealedSecrets in every namespace; it cannot be combined with --watch-namespaces');
   if (flags.shards > 1 && flags.adoptBitnami) throw new InvalidArgumentError('--adopt-bitnami runs with one leader; it cannot be combined with --shards');
   return flags;
 }
@@ -164,6 +183,7 @@ export async function runController(flags: ControllerFlags, options: { readonly 
       backoff: { initialMs: 200, maxMs: 30_000 },
     },
     queueBackoff: { initialMs: 5, maxMs: Math.max(5, flags.retryMax) },
+    watchNamespaces: flags.watchNamespaces,
     adoptBitnami: flags.adoptBitnami ? { keyNamespace: flags.bitnamiKeyNamespace, sealingKeySource: flags.sealingKeySource } : undefined,
     logger,
     metrics,
@@ -185,7 +205,7 @@ export async function runController(flags: ControllerFlags, options: { readonly 
     await controller.stop();
     throw e;
   }
-  logger.info('started', { namespace: flags.namespace, identity: controller.identity, port: http.port, metricsPort: http.metricsPort, leaderElection: flags.leaderElect, shards: flags.shards, workers: flags.workers, adoptBitnami: flags.adoptBitnami, sealingKeySource: flags.sealingKeySource });
+  logger.info('started', { namespace: flags.namespace, identity: controller.identity, port: http.port, metricsPort: http.metricsPort, leaderElection: flags.leaderElect, shards: flags.shards, workers: flags.workers, adoptBitnami: flags.adoptBitnami, sealingKeySource: flags.sealingKeySource, watchNamespaces: flags.watchNamespaces?.join(',') ?? '*' });
   let stopping: Promise<void> | undefined;
   return {
     controller,

@@ -15,7 +15,7 @@
  */
 import { isKsealError, type KsealError } from '../src/errors.js';
 import { PRIMARY_RECIPIENT } from '../src/model/recipients.js';
-import { clusterCiphertextSets, readSealedSecret, secretFromTemplate, sealedSecretScope, type SealedSecret } from '../src/model/sealed-secret.js';
+import { clusterCiphertextSets, readSealedSecret, sealedSecretSpecError, type SealedSecret } from '../src/model/sealed-secret.js';
 import { convergeBitnami } from './bitnami-reconcile.js';
 import { isStub } from './compact-objects.js';
 import type { KeyView, Unsealer } from './contracts.js';
@@ -72,6 +72,8 @@ interface Outcome {
   readonly reason?: ReadyReason;
   readonly message: string;
   readonly requeue: Requeue;
+  /** The uid of the Secret the controller owns for the object now (recorded in status.secretUid). */
+  readonly secretUid?: string | undefined;
 }
 
 /** Reconciles SealedSecrets into Secrets (see the module comment). */
@@ -142,13 +144,13 @@ export class Reconciler {
     let hash: string;
     try {
       sealed = readSealedSecret(obj, {});
-      sealedSecretScope(sealed);
-      secretFromTemplate(sealed, new Map());
       hash = specHash(sealed);
     } catch (e) {
       if (!isKsealError(e)) throw e;
       return { outcome: { reason: 'InvalidSpec', message: describeError(e), requeue: 'no' }, wrote: false, privateOps: 0 };
     }
+    const specError = sealedSecretSpecError(sealed);
+    if (specError !== undefined) return { outcome: { reason: 'InvalidSpec', message: describeError(specError), requeue: 'no' }, wrote: false, privateOps: 0 };
     const planted = keyLabelInTemplate(sealed);
     if (planted !== undefined) return { outcome: { reason: 'InvalidSpec', message: planted, requeue: 'no' }, wrote: false, privateOps: 0 };
     const keys = deps.keys.list();
@@ -161,11 +163,12 @@ export class Reconciler {
     // decide again (one GET in the rare case instead of one per new object). No private-key
     // operation is repeated: the values opened once are kept for the second decision.
     let existing = deps.secrets.get(key);
+    const recordedUid = currentStatus(obj).secretUid;
     let fetched = false;
     let opened: { unsealed: ReadonlyMap<string, Buffer>; keyIds: string[]; recipient?: string } | undefined;
     let privateOps = 0;
     for (;;) {
-      const mode = secretMode(existing, ownerUid);
+      const mode = secretMode(existing, ownerUid, recordedUid);
       if (mode === 'conflict' && !fetched) {
         // The cache may still hold a Secret that is gone (e.g. the Secret of a deleted object of the
         // same name, not yet collected from the watch): decide on a fresh read, not on the cache.
@@ -201,9 +204,11 @@ export class Reconciler {
         return { outcome: { reason: 'SecretImmutable', message: `Secret ${name} is immutable and would need a change; delete it to let the controller recreate it`, requeue: 'no' }, wrote: false, privateOps };
       }
       let wrote = false;
+      let secretUid = existing?.metadata.uid;
       if (plan.action !== 'none') {
         try {
           const written = plan.action === 'create' ? await deps.api.createNamespacedSecret(namespace, plan.body) : await deps.api.replaceNamespacedSecret(namespace, name, plan.body);
+          secretUid = written.metadata.uid ?? secretUid;
           deps.secrets.observeWrite(written, existing?.metadata.resourceVersion);
           deps.metrics.apiWrites.inc({ verb: plan.action === 'create' ? 'create' : 'update', resource: 'secrets' });
           wrote = true;
@@ -223,7 +228,8 @@ export class Reconciler {
         deps.events.record(obj, 'Normal', 'Unsealed', `Secret ${name} ${plan.action === 'create' ? 'created' : 'updated'} with ${unsealed.size} unsealed value${unsealed.size === 1 ? '' : 's'}`);
       }
       const recipient = verified === undefined ? opened?.recipient : recipientNamed(sealed, keyIds);
-      return { outcome: this.unsealed(key, name, unsealed.size, keyIds, sealed, recipient), wrote, privateOps };
+      // A merged-into (patch) Secret stays someone else's: only a Secret it owns is recorded.
+      return { outcome: { ...this.unsealed(key, name, unsealed.size, keyIds, sealed, recipient), ...(mode === 'patch' ? {} : { secretUid }) }, wrote, privateOps };
     }
   }
 
@@ -266,7 +272,7 @@ export class Reconciler {
     }
     deps.metrics.setCondition(namespace, name, READY_REASONS[reason], reason);
     const bitnami = deps.flavour === 'bitnami';
-    const next = nextStatus(currentStatus(obj), reason, outcome.message, obj.metadata.generation, this.now(), { retrying: outcome.requeue === 'backoff', bitnami });
+    const next = nextStatus(currentStatus(obj), reason, outcome.message, obj.metadata.generation, this.now(), { retrying: outcome.requeue === 'backoff', bitnami, secretUid: outcome.secretUid });
     if (next === undefined) return { reason, requeue: outcome.requeue };
     let writtenVersion: string | undefined;
     try {

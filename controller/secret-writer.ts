@@ -3,8 +3,11 @@
  *
  * - none: create it;
  * - a sealing-key Secret (key-guard.ts): never written;
- * - owned by this SealedSecret (ownerReference or `kseal.dev/owner-uid`): keep it exactly as the
- *   template says (checked before the annotations below, which only apply to Secrets it does not own);
+ * - owned by this SealedSecret: its uid is the one the controller recorded in the SealedSecret's
+ *   `status.secretUid` when it created or took over the Secret (which someone who can only edit
+ *   Secrets cannot change), or it has an ownerReference or `kseal.dev/owner-uid` to the SealedSecret:
+ *   keep it exactly as the template says (checked before the annotations below, which only apply to
+ *   Secrets it does not own);
  * - annotated `kseal.dev/managed: "true"`: take it over (it becomes owned);
  * - annotated `kseal.dev/patch: "true"`: merge the SealedSecret's keys into it, leaving its other keys,
  *   labels and annotations, type and owners alone;
@@ -29,8 +32,12 @@ import { INTEGRITY_ANNOTATION, KSEAL_API_VERSION, MANAGED_ANNOTATIONS, MANAGED_B
 /** How the controller treats the Secret of a SealedSecret. */
 export type SecretMode = 'create' | 'owned' | 'takeover' | 'patch';
 
-/** True when `secret` belongs to the SealedSecret with this uid. */
-function ownedBy(secret: SecretJson, uid: string): boolean {
+/**
+ * True when `secret` belongs to the SealedSecret with this uid: it is the very Secret recorded in the
+ * SealedSecret's status (`recordedUid`), or it points at the SealedSecret.
+ */
+function ownedBy(secret: SecretJson, uid: string, recordedUid: string | undefined): boolean {
+  if (recordedUid !== undefined && recordedUid !== '' && secret.metadata.uid === recordedUid) return true;
   return secret.metadata.ownerReferences?.some((r) => r.uid === uid) === true || secret.metadata.annotations?.[OWNER_UID_ANNOTATION] === uid;
 }
 
@@ -38,13 +45,15 @@ function ownedBy(secret: SecretJson, uid: string): boolean {
  * The mode for an existing Secret, `conflict` when it must be left alone, or `key` when it is a
  * sealing-key Secret (never written). Ownership is decided first: a Secret this SealedSecret owns is
  * restored to exactly what it says, whatever annotations someone who can edit Secrets put on it (a
- * `patch` annotation added to an owned Secret would otherwise keep their foreign keys).
+ * `patch` annotation added to an owned Secret would otherwise keep their foreign keys), also when
+ * they removed its ownerReference and owner-uid annotation: `recordedUid` (the SealedSecret's
+ * `status.secretUid`) still names it.
  */
-export function secretMode(existing: SecretJson | undefined, ownerUid: string): SecretMode | 'conflict' | 'key' {
+export function secretMode(existing: SecretJson | undefined, ownerUid: string, recordedUid?: string): SecretMode | 'conflict' | 'key' {
   if (existing === undefined) return 'create';
   if (isKeySecret(existing)) return 'key';
   const annotations = existing.metadata.annotations;
-  if (ownedBy(existing, ownerUid)) return 'owned';
+  if (ownedBy(existing, ownerUid, recordedUid)) return 'owned';
   if (flagged(annotations, PATCH_ANNOTATIONS)) return 'patch';
   if (flagged(annotations, MANAGED_ANNOTATIONS)) return 'takeover';
   return 'conflict';

@@ -45,6 +45,12 @@ export interface Condition {
 export interface SealedSecretStatus {
   observedGeneration?: number;
   conditions?: Condition[];
+  /**
+   * The uid of the Secret the controller created (or took over) for this SealedSecret. Whoever can
+   * edit that Secret cannot change it (it is in the SealedSecret's status subresource), so the Secret
+   * stays owned even with its ownerReference and owner-uid annotation removed (secret-writer.ts).
+   */
+  secretUid?: string;
 }
 
 /** RFC 3339 with seconds precision, as metav1.Time serialises. */
@@ -56,9 +62,10 @@ function rfc3339(date: Date): string {
 export function currentStatus(obj: { readonly [field: string]: unknown }): SealedSecretStatus {
   const status = obj.status;
   if (typeof status !== 'object' || status === null) return {};
-  const { observedGeneration, conditions } = status as { observedGeneration?: unknown; conditions?: unknown };
+  const { observedGeneration, conditions, secretUid } = status as { observedGeneration?: unknown; conditions?: unknown; secretUid?: unknown };
   const out: SealedSecretStatus = {};
   if (typeof observedGeneration === 'number') out.observedGeneration = observedGeneration;
+  if (typeof secretUid === 'string' && secretUid !== '') out.secretUid = secretUid;
   if (Array.isArray(conditions)) out.conditions = conditions.filter((c): c is Condition => typeof c === 'object' && c !== null && typeof (c as Condition).type === 'string');
   return out;
 }
@@ -69,6 +76,8 @@ export interface StatusOptions {
   readonly retrying?: boolean;
   /** An adopted bitnami.com object: Bitnami's Synced condition too. */
   readonly bitnami?: boolean;
+  /** The uid of the Secret the controller now owns for the object, to record in `status.secretUid`. */
+  readonly secretUid?: string | undefined;
 }
 
 /**
@@ -79,6 +88,7 @@ export interface StatusOptions {
 export function nextStatus(current: SealedSecretStatus, reason: ReadyReason, message: string, generation: number | undefined, now: Date, options: StatusOptions = {}): SealedSecretStatus | undefined {
   const desired = desiredConditions({ ready: READY_REASONS[reason], reason, message, retrying: options.retrying === true, generation, bitnami: options.bitnami === true });
   const merged = mergeConditions(current.conditions ?? [], desired, rfc3339(now), options.bitnami === true ? OWNED_BITNAMI_CONDITION_TYPES : OWNED_CONDITION_TYPES);
-  if (merged === undefined && current.observedGeneration === generation) return undefined;
-  return { ...(generation === undefined ? {} : { observedGeneration: generation }), conditions: merged ?? current.conditions ?? [] };
+  const secretUid = options.secretUid !== undefined && options.secretUid !== '' && options.secretUid !== current.secretUid ? options.secretUid : undefined;
+  if (merged === undefined && current.observedGeneration === generation && secretUid === undefined) return undefined;
+  return { ...(generation === undefined ? {} : { observedGeneration: generation }), conditions: merged ?? current.conditions ?? [], ...(secretUid === undefined ? {} : { secretUid }) };
 }

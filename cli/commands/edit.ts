@@ -23,6 +23,8 @@ import { loadIdentities } from '../recipient-source.js';
 import { addConfigOption } from '../repo-config.js';
 import { openOneSealedSecret, primaryCertificate, saveSealedFile, sealWithCertificate, type EditFlags, type OpenedSealedFile } from '../sealed-file-edit.js';
 
+const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
+
 interface EditCommandFlags extends EditFlags {
   identity?: string[];
   key?: string[];
@@ -40,8 +42,8 @@ export function editCommand(program: Command, io: CliIo): void {
         "New values for spec.encryptedData need its cluster's certificate (--cert, KSEAL_CERT, .kseal.yaml or the controller) unless --key holds that cluster's private key.",
     )
     .argument('<file>', 'SealedSecret file to edit in place')
-    .option('-i, --identity <file...>', 'escrow identity files (KSEAL-SECRET-KEY-1…, from kseal identity new)')
-    .option('-k, --key <file...>', 'cluster private keys: PEM, a kubernetes.io/tls Secret, or a List of them');
+    .option('-i, --identity <file>', 'escrow identity file (KSEAL-SECRET-KEY-1…, from kseal identity new); repeatable', collect)
+    .option('-k, --key <file>', 'cluster private keys: PEM, a kubernetes.io/tls Secret, or a List of them; repeatable', collect);
   addConfigOption(addCertSourceOptions(command));
   command.addHelpText(
     'after',

@@ -76,15 +76,18 @@ export interface RecipientValues {
  * `label`. Escrow recipients get one ephemeral key for the whole call (one DH, not one per value).
  */
 export function sealForRecipients(primary: { readonly publicKey: KeyObject }, others: readonly SealingRecipient[], label: Buffer, values: ReadonlyMap<string, Uint8Array>): RecipientValues {
-  const primaryValues = sealValues(primary.publicKey, label, values);
-  const out = others.map((recipient) => {
+  return { primary: sealValues(primary.publicKey, label, values), others: sealForEach(others, label, values) };
+}
+
+/** Seals `values` for each recipient under `label` (what `kseal recipients add` needs: no primary). */
+export function sealForEach(recipients: readonly SealingRecipient[], label: Buffer, values: ReadonlyMap<string, Uint8Array>): RecipientValues['others'] {
+  return recipients.map((recipient) => {
     if (recipient.kind === 'cluster') return { recipient, encryptedData: sealValues(recipient.publicKey, label, values) };
     const sealer = new EscrowSealer(recipient.publicKey, label);
     const encryptedData = userRecord();
     for (const [key, bytes] of values) encryptedData[key] = encodeBase64(sealer.seal(bytes));
     return { recipient, encryptedData };
   });
-  return { primary: primaryValues, others: out };
 }
 
 /** New spec.recipients[] entries for sealed values (keys sorted). */

@@ -1,8 +1,10 @@
 /**
- * Where the end-to-end suite runs: the in-repo API server by default, or a real cluster when
- * KSEAL_E2E_KUBECONFIG names a kubeconfig (then the CRD is installed, the suite makes its own
- * namespaces and removes them, and the controller runs out of cluster). The suite talks to both
- * through client-node only, and runs the controller as a real process from dist/.
+ * The embedded-API tier's process harness: the in-repo API server with the CRD, namespaces removed
+ * at the end, and the controller as a real process from dist/ (process-level faults, the sealing
+ * page). It never runs against a real cluster: that is test/e2e/ (`npm run test:e2e`, also with
+ * KSEAL_E2E_KUBECONFIG for kind or any cluster), where the controller runs as its ServiceAccount
+ * under exactly the deploy's RBAC. The tier-2 e2e.test.ts that used this harness against
+ * KSEAL_E2E_KUBECONFIG with admin credentials was folded into test/e2e/.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -18,23 +20,22 @@ const CONTROLLER_BIN = fileURLToPath(new URL('../../dist/kseal-controller.mjs', 
 
 /** The cluster the suite runs against. */
 export interface E2eEnv {
-  readonly kind: 'in-repo' | 'real';
+  readonly kind: 'in-repo';
   readonly kubeconfigPath: string;
   readonly core: CoreV1Api;
   readonly custom: CustomObjectsApi;
   readonly coordination: CoordinationV1Api;
-  /** The in-repo server (undefined against a real cluster). */
-  readonly server: KubeApiServer | undefined;
+  /** The in-repo server. */
+  readonly server: KubeApiServer;
   /** Creates a namespace removed by close(). */
   namespace(prefix: string): Promise<string>;
   close(): Promise<void>;
 }
 
-/** Starts (or connects to) the cluster and installs the CRD. */
+/** Starts the in-repo API and installs the CRD. */
 export async function e2eEnv(): Promise<E2eEnv> {
-  const real = process.env.KSEAL_E2E_KUBECONFIG ?? '';
-  const server = real === '' ? await startKubeApi() : undefined;
-  const kubeconfigPath = server?.kubeconfigPath ?? real;
+  const server = await startKubeApi();
+  const kubeconfigPath = server.kubeconfigPath;
   const kc = new KubeConfig();
   kc.loadFromFile(kubeconfigPath);
   const core = kc.makeApiClient(CoreV1Api);
@@ -53,7 +54,7 @@ export async function e2eEnv(): Promise<E2eEnv> {
   }, 30_000, 100);
   const created: string[] = [];
   return {
-    kind: server === undefined ? 'real' : 'in-repo',
+    kind: 'in-repo',
     kubeconfigPath,
     core,
     custom,
@@ -67,7 +68,7 @@ export async function e2eEnv(): Promise<E2eEnv> {
     },
     async close() {
       for (const name of created) await core.deleteNamespace({ name }).catch(() => undefined);
-      await server?.close();
+      await server.close();
     },
   };
 }
@@ -133,7 +134,7 @@ export async function createSealed(env: E2eEnv, obj: KubeObject): Promise<void> 
 }
 
 /** Reads a SealedSecret. */
-export async function readSealed(env: E2eEnv, namespace: string, name: string): Promise<KubeObject & { status?: { observedGeneration?: number; conditions?: Array<{ type: string; status: string; reason: string; observedGeneration?: number }> } }> {
+async function readSealed(env: E2eEnv, namespace: string, name: string): Promise<KubeObject & { status?: { observedGeneration?: number; conditions?: Array<{ type: string; status: string; reason: string; observedGeneration?: number }> } }> {
   return (await env.custom.getNamespacedCustomObject({ group: 'kseal.dev', version: 'v1alpha1', plural: 'sealedsecrets', namespace, name })) as never;
 }
 
@@ -154,12 +155,6 @@ export async function secretValues(env: E2eEnv, namespace: string, name: string)
     if (statusOf(e) === 404) return undefined;
     throw e;
   }
-}
-
-/** Key Secrets in `namespace`. */
-export async function keySecretNames(env: E2eEnv, namespace: string): Promise<string[]> {
-  const list = await env.core.listNamespacedSecret({ namespace, labelSelector: 'kseal.dev/sealing-key=active' });
-  return list.items.map((s) => s.metadata?.name ?? '');
 }
 
 /** The current holder of the controller Lease ('' when released). */

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { KubeApiServer } from '../../kube-api/server.js';
 import { testKey } from '../helpers/keys.js';
 import { eventually, sealedObject } from './fixtures.js';
-import { applySealed, CONTROLLER_NS, keySecretObject, keySecrets, readyOf, secretOf, startCluster, startController, valuesOf, waitForReason, type TestController } from './harness.js';
+import { applySealed, CONTROLLER_NS, keySecretObject, keySecrets, readyOf, sealedOf, secretOf, startCluster, startController, valuesOf, waitForReason, type TestController } from './harness.js';
 
 let server: KubeApiServer | undefined;
 let controllers: TestController[] = [];
@@ -105,6 +105,44 @@ describe('ownership before annotations', () => {
     await eventually('foreign key removed', () => secretOf(server, 'app', 'app-env')?.data?.LD_PRELOAD === undefined);
     expect(valuesOf(secretOf(server, 'app', 'app-env'))).toEqual({ a: 'original' });
     expect(readyOf(server, 'app', 'app-env')?.status).toBe('True');
+  });
+
+  it('restores an owned Secret exactly when someone strips its ownerReference, owner-uid annotation and label and adds kseal.dev/patch', async () => {
+    const { server } = await setup();
+    applySealed(server, sealedObject({ name: 'stripped', namespace: 'app', values: { a: 'original' } }));
+    await waitForReason(server, 'app', 'stripped', 'Unsealed');
+    const secret = secretOf(server, 'app', 'stripped')!;
+    // The uid of the Secret it made is in the SealedSecret's status, which a Secret editor cannot change.
+    expect((sealedOf(server, 'app', 'stripped') as { status?: { secretUid?: string } }).status?.secretUid).toBe(secret.metadata.uid);
+    const { 'kseal.dev/owner-uid': _uid, ...annotations } = secret.metadata.annotations ?? {};
+    const { ownerReferences: _refs, labels: _labels, ...metadata } = secret.metadata;
+    server.store.update({
+      ...secret,
+      metadata: { ...metadata, annotations: { ...annotations, 'kseal.dev/patch': 'true' } },
+      data: { ...secret.data, LD_PRELOAD: Buffer.from('/tmp/evil.so').toString('base64') },
+    } as never);
+    await eventually('foreign key removed and ownership restored', () => {
+      const s = secretOf(server, 'app', 'stripped');
+      return s?.data?.LD_PRELOAD === undefined && s?.metadata.ownerReferences?.length === 1 ? s : undefined;
+    });
+    const restored = secretOf(server, 'app', 'stripped')!;
+    expect(valuesOf(restored)).toEqual({ a: 'original' });
+    expect(restored.metadata.annotations?.['kseal.dev/patch']).toBeUndefined();
+    expect(readyOf(server, 'app', 'stripped')?.status).toBe('True');
+  });
+
+  it('records the uid of the Secret it recreates after someone deleted it', async () => {
+    const { server } = await setup();
+    applySealed(server, sealedObject({ name: 'gone', namespace: 'app', values: { a: 'original' } }));
+    await waitForReason(server, 'app', 'gone', 'Unsealed');
+    const old = secretOf(server, 'app', 'gone')!;
+    server.store.delete('v1', 'Secret', 'gone', 'app');
+    await eventually('recreated by the controller', () => {
+      const s = secretOf(server, 'app', 'gone');
+      return s !== undefined && s.metadata.uid !== old.metadata.uid ? s : undefined;
+    });
+    const fresh = secretOf(server, 'app', 'gone')!;
+    await eventually('the new uid recorded', () => (sealedOf(server, 'app', 'gone') as { status?: { secretUid?: string } }).status?.secretUid === fresh.metadata.uid);
   });
 
   it('reports Ready=False SecretImmutable, never Ready=True, for a tampered owned Secret made immutable', async () => {

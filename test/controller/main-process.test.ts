@@ -38,6 +38,18 @@ describe('kseal-controller start-up', () => {
 });
 
 describe('kseal-controller flags', () => {
+  it('exits 2 with a message on a bad flag value, before touching any cluster', () => {
+    const r = controller(['--resync-period', 'soon']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('invalid duration');
+  });
+
+  it('exits 2 on a --watch-namespaces list holding a name that is not a namespace', () => {
+    const r = controller(['--watch-namespaces', 'team-a,Team_B']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('namespace "Team_B" must be lowercase');
+  });
+
   it('prints its version with --version', () => {
     const r = controller(['--version']);
     expect(r.status).toBe(0);

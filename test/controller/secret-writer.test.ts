@@ -88,6 +88,16 @@ describe('secretMode and planWrite', () => {
     expect(secretMode({ ...foreign, metadata: { ...foreign.metadata, annotations: { 'sealedsecrets.bitnami.com/patch': 'true' } } }, uid)).toBe('patch');
   });
 
+  it('treats the Secret whose uid the status recorded as owned, whatever its annotations and owners', () => {
+    const uid = setup().obj.metadata.uid!;
+    const stripped: SecretJson = { metadata: { name: 'db', namespace: 'app', uid: 'secret-uid-1', annotations: { 'kseal.dev/patch': 'true' } }, data: { x: 'eA==' } };
+    expect(secretMode(stripped, uid)).toBe('patch');
+    expect(secretMode(stripped, uid, 'secret-uid-1')).toBe('owned');
+    // Another Secret of the same name (deleted and made again by someone else) is not the recorded one.
+    expect(secretMode({ ...stripped, metadata: { ...stripped.metadata, uid: 'secret-uid-2', annotations: {} } }, uid, 'secret-uid-1')).toBe('conflict');
+    expect(secretMode({ ...stripped, metadata: { ...stripped.metadata, uid: '' } }, uid, '')).toBe('patch');
+  });
+
   it('writes nothing when the owned Secret is up to date, even with labels others added', () => {
     const { desired } = setup();
     const existing = { ...desired, metadata: { ...desired.metadata, resourceVersion: '3', labels: { ...desired.metadata.labels, extra: 'x' } } };

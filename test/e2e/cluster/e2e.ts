@@ -53,8 +53,12 @@ export interface E2e {
   readonly tmp: string;
   /** A fresh namespace (removed after the test). */
   namespace(prefix: string): Promise<string>;
-  /** A fresh namespace with the controller's ServiceAccount, Role and bindings (removed after the test). */
-  controllerNamespace(prefix?: string): Promise<ControllerNamespace>;
+  /**
+   * A fresh namespace with the controller's ServiceAccount, Role and bindings (removed after the
+   * test), from `deployYaml` (default: controller/deploy rendered); Roles of that render in other
+   * namespaces go to the namespaces `moved` maps them to.
+   */
+  controllerNamespace(prefix?: string, rbac?: { readonly deployYaml: string; readonly moved: Readonly<Record<string, string>> }): Promise<ControllerNamespace>;
   /** Starts `node dist/kseal-controller.mjs` as the namespace's ServiceAccount (killed after the test). */
   run(ns: ControllerNamespace, identity: string, extra?: readonly string[], server?: string): ControllerProcess;
   /** Audit entries of refused requests by `usernames` (default: the controller identities created in this test). */
@@ -163,9 +167,9 @@ export function useE2e(): E2e {
       namespaces.push(name);
       return name;
     },
-    async controllerNamespace(prefix = 'kseal-ctl') {
+    async controllerNamespace(prefix = 'kseal-ctl', rbac) {
       const namespace = await e2e.namespace(prefix);
-      const identity = await controllerIdentity(admin, ctx.deployYaml, namespace);
+      const identity = await controllerIdentity(admin, rbac?.deployYaml ?? ctx.deployYaml, namespace, rbac?.moved);
       const ns: ControllerNamespace = { namespace, identity, kubeconfig: (server) => identity.kubeconfig(tmp, server) };
       identities.push(ns);
       return ns;

@@ -1,5 +1,8 @@
+/** The one text-splicing module (yaml-text-edit.ts): header edits through the editor, and its block-mapping edits. */
+import { isMap, parseDocument } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { openSealedFile } from '../../src/manifest/sealed-file.js';
+import { addMapEdits, applyEdits, blockEntries, dropMapEdits, removeEntriesEdits, setEntriesEdits } from '../../src/manifest/yaml-text-edit.js';
 
 const ENC = 'AgBy3i4OJSWK+PiTySYZZA==';
 
@@ -37,5 +40,38 @@ describe('header edits of SealedSecret YAML', () => {
     expect(out).toContain('apiVersion: bitnami.com/v1alpha1');
     expect(out).not.toContain('kseal.dev/scope');
     expect(out).toContain(`a: ${ENC}`);
+  });
+});
+
+describe('block mapping edits', () => {
+  const text = 'data: # keep\n  b: "x"\n  # about d\n  d: y   # trailing\nafter: 1\n';
+  const map = (t: string) => {
+    const m = parseDocument(t).get('data', true);
+    if (!isMap(m)) throw new Error('no map');
+    return m;
+  };
+
+  it('replaces a value in its own quoting and inserts a key at a position, touching no other byte', () => {
+    const edits = setEntriesEdits(text, map(text), new Map([['b', 'z'], ['c', 'w']]), (keys, key) => keys.findIndex((k) => k > key));
+    expect(applyEdits(text, edits ?? [])).toBe('data: # keep\n  b: "z"\n  c: w\n  # about d\n  d: y   # trailing\nafter: 1\n');
+  });
+
+  it('deletes entry lines but refuses to empty the mapping (the caller drops it instead)', () => {
+    expect(applyEdits(text, removeEntriesEdits(text, map(text), ['d']) ?? [])).toBe('data: # keep\n  b: "x"\n  # about d\nafter: 1\n');
+    expect(removeEntriesEdits(text, map(text), ['b', 'd'])).toBeUndefined();
+    expect(applyEdits(text, dropMapEdits(text, parseDocument(text).contents as never, 'data') ?? [])).toBe('after: 1\n');
+  });
+
+  it('adds a child mapping after the last entry, two spaces deeper', () => {
+    const t = 'metadata:\n  name: db\nspec: {}\n';
+    const meta = parseDocument(t).get('metadata', true);
+    if (!isMap(meta)) throw new Error('no map');
+    expect(applyEdits(t, addMapEdits(t, meta, 'labels', new Map([['app', 'db'], ['tier', 'true']])) ?? [])).toBe('metadata:\n  name: db\n  labels:\n    app: db\n    tier: "true"\nspec: {}\n');
+  });
+
+  it('reports flow mappings and multi-line keys as layouts it does not edit', () => {
+    expect(blockEntries('data: {a: b}\n', map('data: {a: b}\n'))).toBeUndefined();
+    const t = 'data:\n  ? a\n  : b\n';
+    expect(blockEntries(t, map(t))).toBeUndefined();
   });
 });
