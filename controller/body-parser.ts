@@ -19,7 +19,8 @@ import { BODY_PARSE_WORKER_MARKER, parseBody, type ParseFailure, type ParseReply
 /** Bodies up to this size are parsed on the main thread (well under a millisecond on an idle core). */
 export const INLINE_PARSE_BYTES = 4 * 1024;
 /** Time a body may take to parse, queueing included, before it is refused with PARSE_TIMEOUT. */
-const DEFAULT_PARSE_DEADLINE_MS = 2000;
+/** How long one body's parse may run in the worker (`--http-parse-timeout`). */
+export const DEFAULT_PARSE_DEADLINE_MS = 2000;
 /** Heap of the parse worker: a 1 MiB body of the worst shapes needs well under this. */
 const WORKER_HEAP_MB = 256;
 /** What the errors name as the file. */
@@ -38,6 +39,9 @@ interface Job {
   readonly body: Uint8Array;
   readonly resolve: (objects: ManifestObject[]) => void;
   readonly reject: (error: unknown) => void;
+  readonly deadlineMs: number;
+  /** The deadline timer, set once the job runs in a started worker. */
+  timer?: NodeJS.Timeout;
   /** Undoes the timer and the abort listener. */
   cleanup: () => void;
 }
@@ -90,13 +94,11 @@ export class BodyParser {
     }
     const deadlineMs = options.deadlineMs ?? this.options.deadlineMs ?? DEFAULT_PARSE_DEADLINE_MS;
     return new Promise<ManifestObject[]>((resolve, reject) => {
-      const job: Job = { id, body, resolve, reject, cleanup: () => undefined };
-      const timer = setTimeout(() => this.cancel(job, new KsealError('PARSE_TIMEOUT', `the request body took longer than ${deadlineMs} ms to parse`, { file: SOURCE, hint: 'send one SealedSecret of ordinary shape' })), deadlineMs);
-      timer.unref();
+      const job: Job = { id, body, resolve, reject, deadlineMs, cleanup: () => undefined };
       const onAbort = (): void => this.cancel(job, signal === undefined ? undefined : reasonOf(signal));
       signal?.addEventListener('abort', onAbort, { once: true });
       job.cleanup = () => {
-        clearTimeout(timer);
+        clearTimeout(job.timer);
         signal?.removeEventListener('abort', onAbort);
       };
       this.queue.push(job);
@@ -146,11 +148,22 @@ export class BodyParser {
       return;
     }
     this.running = job;
+    const fresh = this.worker === undefined;
     const worker = this.worker ?? this.spawn();
     worker.ref();
+    // The deadline counts this body's parse only: not the wait behind other bodies (bounded by the
+    // in-flight cap and cancelled when the client leaves) nor a new worker's start-up.
+    if (fresh) worker.once('online', () => this.startDeadline(job));
+    else this.startDeadline(job);
     // Copy into an exact-size buffer (a small Buffer is a view into a shared pool) and transfer it.
     const copy = new Uint8Array(job.body);
     worker.postMessage({ id: job.id, body: copy, source: SOURCE } satisfies ParseRequest, [copy.buffer]);
+  }
+
+  private startDeadline(job: Job): void {
+    if (this.running !== job) return;
+    job.timer = setTimeout(() => this.cancel(job, new KsealError('PARSE_TIMEOUT', `the request body took longer than ${job.deadlineMs} ms to parse`, { file: SOURCE, hint: 'send one SealedSecret of ordinary shape' })), job.deadlineMs);
+    job.timer.unref();
   }
 
   private spawn(): Worker {

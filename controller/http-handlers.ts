@@ -91,7 +91,7 @@ export function apiRoutes(deps: HandlerDeps): Map<string, Route> {
     let input: ParsedSealed;
     try {
       // Parsed off the main thread when large (body-parser.ts); a client that leaves cancels it.
-      input = await service.parse(body, { signal });
+      input = await service.parse(body, { signal, deadlineMs: limits.config.parseTimeoutMs });
       limits.checkValues(input.values);
     } catch (e) {
       if (isKsealError(e, 'TOO_MANY_VALUES')) {

@@ -10,10 +10,13 @@
  *   bucket for both endpoints charged per sealed value before the unseal, and afterwards for every
  *   extra key tried; 429 with Retry-After when the tokens are not there.
  *
+ * - parse time of one body in the worker thread (`--http-parse-timeout`, 2 s): 400 PARSE_TIMEOUT.
+ *
  * A request's work is also cancelled when its client goes away (http-transport.ts clientGoneSignal),
  * and runs after every reconcile in the unseal pool (unseal-pool.ts).
  */
 import { KsealError } from '../src/errors.js';
+import { DEFAULT_PARSE_DEADLINE_MS } from './body-parser.js';
 import { DEFAULT_MAX_BODY_BYTES } from './http-transport.js';
 import { TokenBucket, type TakeResult } from './rate-limit.js';
 
@@ -24,10 +27,12 @@ export interface HttpLimitsConfig {
   readonly maxInFlight: number;
   readonly valuesPerSecond: number;
   readonly valuesBurst: number;
+  /** Milliseconds one large body may take to parse in the worker thread. */
+  readonly parseTimeoutMs: number;
 }
 
 /** Safe defaults: ~50 RSA-4096 operations a second is a fifth of one core. */
-export const DEFAULT_HTTP_LIMITS: HttpLimitsConfig = { maxBodyBytes: DEFAULT_MAX_BODY_BYTES, maxValues: 500, maxInFlight: 8, valuesPerSecond: 50, valuesBurst: 500 };
+export const DEFAULT_HTTP_LIMITS: HttpLimitsConfig = { maxBodyBytes: DEFAULT_MAX_BODY_BYTES, maxValues: 500, maxInFlight: 8, valuesPerSecond: 50, valuesBurst: 500, parseTimeoutMs: DEFAULT_PARSE_DEADLINE_MS };
 
 /** Seconds a client told 503 waits before retrying (requests in flight end within the request timeout). */
 export const IN_FLIGHT_RETRY_AFTER_SECONDS = 1;

@@ -52,7 +52,7 @@ export function createHttpServer(timeouts: ServerTimeouts, listener: RequestList
 }
 
 /** The request's media type (lower case, no parameters); '' when there is no Content-Type. */
-export function mediaTypeOf(req: IncomingMessage): string {
+function mediaTypeOf(req: IncomingMessage): string {
   return (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
 }
 

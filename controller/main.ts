@@ -56,6 +56,7 @@ export interface ControllerFlags {
   httpMaxInFlight: number;
   httpValuesPerSecond: number;
   httpValuesBurst: number;
+  httpParseTimeout: number;
   /** Namespaces to watch (--watch-namespaces); undefined: every namespace. */
   watchNamespaces?: string[];
 }
@@ -145,6 +146,7 @@ function controllerCommand(env: NodeJS.ProcessEnv = process.env): Command {
     .option('--http-max-values <n>', 'most sealed values in one verify/rotate request; more get 413 TOO_MANY_VALUES', atLeastOne, DEFAULT_HTTP_LIMITS.maxValues)
     .option('--http-max-in-flight <n>', 'verify/rotate requests handled at once; more get 503 with Retry-After', atLeastOne, DEFAULT_HTTP_LIMITS.maxInFlight)
     .option('--http-values-per-second <n>', 'sealed values (RSA private-key operations) verify/rotate may spend per second; beyond it 429 with Retry-After', positiveNumber, DEFAULT_HTTP_LIMITS.valuesPerSecond)
+    .addOption(new Option('--http-parse-timeout <duration>', 'longest parse of one large verify/rotate body (in a worker thread); beyond it 400 PARSE_TIMEOUT').argParser(duration).default(DEFAULT_HTTP_LIMITS.parseTimeoutMs, '2s'))
     .option('--http-values-burst <n>', 'sealed values verify/rotate may spend at once before --http-values-per-second applies', atLeastOne, DEFAULT_HTTP_LIMITS.valuesBurst)
     .exitOverride()
     .allowExcessArguments(false);
@@ -229,6 +231,7 @@ export async function runController(flags: ControllerFlags, options: { readonly 
         maxInFlight: flags.httpMaxInFlight,
         valuesPerSecond: flags.httpValuesPerSecond,
         valuesBurst: flags.httpValuesBurst,
+        parseTimeoutMs: flags.httpParseTimeout,
       },
     });
   } catch (e) {

@@ -17,10 +17,10 @@ import { readSealedSecret, sealedSecretLabel, secretFromTemplate, type SealedSec
 import type { KeyView, SealingKey, UnsealOptions, Unsealer, UnsealOutcome } from './contracts.js';
 import type { ControllerMetrics } from './metrics.js';
 import type { Format } from './http-transport.js';
-import { parseRequestBody } from './body-parser.js';
+import { type BodyParseOptions, parseRequestBody } from './body-parser.js';
 
 /** Codes that mean "this controller cannot unseal it" (answered 409 without a reason). */
-export const DECRYPT_CODES: ReadonlySet<ErrorCode> = new Set(
+const DECRYPT_CODES: ReadonlySet<ErrorCode> = new Set(
   (Object.keys(ERROR_CODES) as ErrorCode[]).filter((c) => ERROR_CODES[c] === 'decrypt' || c === 'NO_PRIVATE_KEYS'),
 );
 
@@ -57,7 +57,7 @@ export class VerifyRotateService {
    * deadline), or with the signal's reason when it aborts. A large body is parsed in a worker thread
    * (body-parser.ts), so the event loop is not blocked by it.
    */
-  async parse(body: Buffer, options: { readonly signal?: AbortSignal | undefined } = {}): Promise<ParsedSealed> {
+  async parse(body: Buffer, options: BodyParseOptions = {}): Promise<ParsedSealed> {
     const objects = await parseRequestBody(body, options);
     const first = objects[0];
     if (first === undefined) throw new KsealError('NO_DOCUMENTS', 'the request body holds no object; send one SealedSecret');

@@ -5,6 +5,9 @@
  * a one-line message — never a stack trace, a parser's message quoting the input, or a value. Sent on
  * a raw socket so bodies can be framed as a client chooses (Content-Length or chunked, any bytes).
  *
+ * The server runs with a long parse deadline (--http-parse-timeout) so that what a case answers does not
+ * depend on how busy the machine is; PARSE_TIMEOUT itself is tested in test/controller/body-parser.test.ts.
+ *
  * Slow clients, floods of /v1/verify (429 while /healthz stays up) and connection handling are tested
  * in depth in test/controller/http-server.test.ts and not repeated here.
  */
@@ -57,7 +60,7 @@ const replies: string[] = [];
 beforeAll(async () => {
   pool = new UnsealPool({ keys, workers: 1 });
   const logger = createLogger({ level: 'debug', stream: { write: (s: string) => ((logs += s), true) } });
-  server = await startHttpServer({ host: '127.0.0.1', port: 0, metricsPort: 0, keys, unsealer: pool, metrics, logger, ready: () => true, verifyRate: { perSecond: 10_000, burst: 10_000 } });
+  server = await startHttpServer({ host: '127.0.0.1', port: 0, metricsPort: 0, keys, unsealer: pool, metrics, logger, ready: () => true, verifyRate: { perSecond: 10_000, burst: 10_000 }, limits: { parseTimeoutMs: 120_000 } });
 });
 afterAll(async () => {
   await server?.close();
