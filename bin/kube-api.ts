@@ -6,7 +6,7 @@
  * with /__kube-api/{faults,stats,restart,settle,info} (see docs/TESTING.md).
  */
 import { readFileSync } from 'node:fs';
-import { parseAllDocuments } from 'yaml';
+import { readManifests } from '../src/manifest/read.js';
 import { isKubeObject, startKubeApi } from '../kube-api/server.js';
 import type { JsonObject, KubeApiOptions } from '../kube-api/server.js';
 
@@ -23,8 +23,8 @@ function intArg(name: string, v: string | undefined): number {
 
 function loadManifests(file: string): JsonObject[] {
   const out: JsonObject[] = [];
-  for (const doc of parseAllDocuments(readFileSync(file, 'utf8'))) {
-    const v: unknown = doc.toJSON();
+  // The one parse entry; a List's items are seeded one by one.
+  for (const { value: v } of readManifests(readFileSync(file, 'utf8'), file)) {
     if (v === null || v === undefined) continue;
     if (!isKubeObject(v)) usage(`${file}: every document must be a Kubernetes object`);
     out.push(v);

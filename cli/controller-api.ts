@@ -40,6 +40,7 @@ export async function rotateSealed(client: ControllerClient, sealed: SealedSecre
   const body = expectOk(response, 'POST /v1/rotate', client);
   let parsed: unknown;
   try {
+    // The controller's own JSON answer (its rotate output, bounded by its body limit), not a user's file.
     parsed = JSON.parse(body.toString('utf8'));
   } catch {
     throw new KsealError('CONTROLLER_ERROR', `the controller (${client.description}) answered rotate with something that is not JSON`);

@@ -37,6 +37,7 @@ const VERSION = typeof KSEAL_VERSION === 'string' ? KSEAL_VERSION : 'dev';
 const HELP_GROUPS: Readonly<Record<string, string>> = {
   encrypt: 'Sealing:',
   raw: 'Sealing:',
+  create: 'Sealing:',
   cert: 'Sealing:',
   set: 'Editing SealedSecret files:',
   unset: 'Editing SealedSecret files:',
@@ -47,6 +48,7 @@ const HELP_GROUPS: Readonly<Record<string, string>> = {
   'merge-driver': 'Editing SealedSecret files:',
   validate: 'Checking and re-sealing with the controller:',
   reencrypt: 'Checking and re-sealing with the controller:',
+  lint: 'Checking files offline:',
   decrypt: 'Keys and recovery:',
   keygen: 'Keys and recovery:',
   identity: 'Keys and recovery:',

@@ -25,16 +25,21 @@ export interface OpenedSealedFile {
   readonly sealed: SealedSecret;
 }
 
-/** Opens `file`, which must hold exactly one SealedSecret (`what` names the command in messages). */
+/**
+ * Opens `file`, which must hold exactly one SealedSecret (`what` names the command in messages).
+ * Other documents (a ConfigMap beside it, a kustomize bundle) are allowed and kept byte for byte.
+ */
 export async function openOneSealedSecret(io: CliIo, file: string, what: string): Promise<OpenedSealedFile> {
   const { bytes } = await readInput(io, file);
   const target = openSealedFile(bytes.toString('utf8'), file);
-  const [document, ...more] = target.documents;
+  const sealedDocs = target.documents.filter((d) => d.sealed !== undefined);
+  const [document] = sealedDocs;
   const sealed = document?.sealed;
-  if (document === undefined || sealed === undefined || more.length > 0) {
-    throw new KsealError('NOT_A_SEALED_SECRET', `${what} needs a file with exactly one SealedSecret, found ${target.documents.length} document${target.documents.length === 1 ? '' : 's'}${document?.kind !== undefined && document.kind !== 'SealedSecret' ? ` (a ${document.kind})` : ''}`, {
+  if (document === undefined || sealed === undefined || sealedDocs.length > 1) {
+    const kinds = [...new Set(target.documents.map((d) => d.kind ?? 'no kind'))].join(', ');
+    throw new KsealError('NOT_A_SEALED_SECRET', `${what} needs a file with exactly one SealedSecret, found ${sealedDocs.length} among ${target.documents.length} document${target.documents.length === 1 ? '' : 's'}${sealedDocs.length === 0 && kinds !== '' ? ` (${kinds})` : ''}`, {
       file,
-      hint: 'create one first with kseal create secret or kseal encrypt',
+      hint: sealedDocs.length > 1 ? 'split the file, one SealedSecret per file' : 'create one first with kseal create secret or kseal encrypt',
     });
   }
   return { file, target, document, sealed };

@@ -34,7 +34,7 @@ export const CONTROLLER_API_PERMISSIONS: readonly ApiPermission[] = [
   { scope: 'cluster', group: SEALED_SECRET_GROUP, resource: SEALED_SECRET_PLURAL, verbs: ['get', 'list', 'watch'], why: 'the SealedSecret informer; a read of one object whose spec the compact cache dropped (controller/compact-objects.ts)' },
   { scope: 'cluster', group: SEALED_SECRET_GROUP, resource: `${SEALED_SECRET_PLURAL}/status`, verbs: ['patch'], why: 'Ready condition and observedGeneration (merge patch of the status subresource)' },
   { scope: 'namespace', group: '', resource: 'secrets', verbs: ['list', 'watch', 'create'], why: 'its own sealing-key Secrets: key registry informer, re-list before generating, create a new key (never updated or deleted)' },
-  { scope: 'namespace', group: 'coordination.k8s.io', resource: 'leases', verbs: ['get', 'create', 'update'], why: 'leader election Lease' },
+  { scope: 'namespace', group: 'coordination.k8s.io', resource: 'leases', verbs: ['get', 'list', 'create', 'update'], why: 'leader election and shard Leases; list: shard Leases of another --shards value during a rollout' },
 ];
 
 /**

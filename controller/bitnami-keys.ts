@@ -14,7 +14,7 @@
  * For opening, Bitnami's keys are tried first (objects sealed by kubeseal carry no key-id hint, and
  * kseal's own objects name their key), so an adopted object costs one private-key operation per value.
  */
-import { newestFirst } from '../src/model/key-choice.js';
+import { trialOrderOfSources } from '../src/model/key-choice.js';
 import { BITNAMI_SEALING_KEY_LABEL, SEALING_KEY_ACTIVE } from '../src/wire.js';
 import type { KeyView, SealingKey } from './contracts.js';
 import { KeyRegistry } from './key-registry.js';
@@ -95,16 +95,8 @@ export class CombinedKeys implements KeyView {
   }
 
   private rebuild(): void {
-    const groups = [this.bitnami?.active.list() ?? [], this.bitnami?.compromised.list() ?? [], this.own.list()];
-    const seen = new Set<string>();
-    const next: SealingKey[] = [];
-    for (const group of groups) {
-      for (const key of [...group].sort(newestFirst)) {
-        if (seen.has(key.keyId)) continue;
-        seen.add(key.keyId);
-        next.push(key);
-      }
-    }
+    // Bitnami's keys first (kubeseal objects carry no hint): the policy lives in key-choice.ts.
+    const next = trialOrderOfSources([this.bitnami?.active.list() ?? [], this.bitnami?.compromised.list() ?? [], this.own.list()]);
     const same = next.length === this.current.length && next.every((k, i) => k === this.current[i]);
     if (same) return;
     this.current = Object.freeze(next);

@@ -11,7 +11,8 @@
  * object nor its Secret changed, so resyncs cost one GET and nothing else.
  */
 import { isKsealError, type KsealError } from '../src/errors.js';
-import { readSealedSecret, sealedSecretScope, type SealedSecret } from '../src/model/sealed-secret.js';
+import { readSealedSecret, type SealedSecret } from '../src/model/sealed-secret.js';
+import { readScopeAnnotations } from '../src/model/scope.js';
 import { bitnamiDesiredSecret, planBitnamiWrite } from './bitnami-secret.js';
 import type { KeyView, Unsealer } from './contracts.js';
 import type { EventRecorder } from './events.js';
@@ -47,12 +48,14 @@ export async function convergeBitnami(deps: BitnamiConvergeDeps, key: string, ob
   let hash: string;
   try {
     sealed = readSealedSecret(obj, {});
-    sealedSecretScope(sealed);
     hash = specHash(sealed);
   } catch (e) {
     if (!isKsealError(e)) throw e;
     return fail('InvalidSpec', describe(e));
   }
+  // Go templates are Bitnami's to render (go-template.ts), so only the scope annotations are checked here.
+  const scopeError = readScopeAnnotations(sealed.metadata.annotations).error;
+  if (scopeError !== undefined) return fail('InvalidSpec', describe(scopeError));
   // A SealedSecret must never plant a sealing key (key-guard.ts), in adoption mode too.
   const planted = keyLabelInTemplate(sealed);
   if (planted !== undefined) return fail('InvalidSpec', planted);

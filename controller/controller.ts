@@ -91,6 +91,9 @@ export interface ControllerOptions {
   readonly adoptBitnami?: { readonly keyNamespace: string; readonly sealingKeySource: SealingKeySource } | undefined;
 }
 
+/** Longest the other informers, the election and the unseal workers wait for the key list at start. */
+const KEYS_FIRST_MS = 1000;
+
 /** A default replica identity: the host name (the pod name in a cluster) and a random suffix. */
 function defaultIdentity(): string {
   return `${hostname()}_${randomBytes(4).toString('hex')}`;
@@ -126,6 +129,9 @@ export class Controller {
   private term = 0;
   private reporting = false;
   private initialSyncLogged = false;
+  private keysFirstDone: () => void = () => undefined;
+  /** Resolves once the key Secrets were listed (or after KEYS_FIRST_MS): see `start()`. */
+  private readonly keysFirst = new Promise<void>((resolve) => (this.keysFirstDone = resolve));
 
   constructor(private readonly options: ControllerOptions) {
     const { api, logger, metrics, namespace } = options;
@@ -136,7 +142,7 @@ export class Controller {
     this.usage = new KeyUsage(metrics);
     this.pool =
       options.unsealer === undefined
-        ? new UnsealPool({ keys: this.keys, workers: options.workers, logger, onPrivateOps: (n) => metrics.privateKeyOperations.inc(n), ...(options.workerUrl === undefined ? {} : { workerUrl: options.workerUrl }) })
+        ? new UnsealPool({ keys: this.keys, workers: options.workers, logger, spawnWhen: this.keysFirst, onPrivateOps: (n) => metrics.privateKeyOperations.inc(n), ...(options.workerUrl === undefined ? {} : { workerUrl: options.workerUrl }) })
         : undefined;
     this.unsealer = options.unsealer ?? (this.pool as UnsealPool);
     this.events = new EventRecorder({ api, logger, metrics, instance: this.identity });
@@ -272,19 +278,32 @@ export class Controller {
             logger: logger.child({ component: 'shards' }),
             onAcquired: (shard) => this.shardAcquired(shard),
             onLost: (shard) => this.shardLost(shard),
+            onForeign: (count) => metrics.foreignShardLeases.set(count),
           })
         : undefined;
   }
 
-  /** Starts the informers and the election (or leads at once when election is off). */
+  /**
+   * Starts the informers and the election (or leads at once when election is off). The key Secrets
+   * are listed first and alone: serving the certificate needs only them, and on a small pod the
+   * other lists, the election and the unseal workers' start-up would take the cores from them.
+   * Nothing else needs to wait: reconciling waits for the keys anyway. Should the key list not
+   * answer within KEYS_FIRST_MS, the rest starts regardless.
+   */
   start(): void {
     this.keySecrets.start();
-    this.adoption?.start();
-    this.sealedSecrets.start();
-    this.secrets.start();
-    if (this.elector !== undefined) this.elector.start();
-    else this.setLeading(true);
-    this.coordinator?.start();
+    const timer = setTimeout(() => this.keysFirstDone(), KEYS_FIRST_MS);
+    void this.keySecrets.waitForSync().then(() => this.keysFirstDone());
+    void this.keysFirst.then(() => {
+      clearTimeout(timer);
+      if (this.stopped) return;
+      this.adoption?.start();
+      this.sealedSecrets.start();
+      this.secrets.start();
+      if (this.elector !== undefined) this.elector.start();
+      else this.setLeading(true);
+      this.coordinator?.start();
+    });
   }
 
   /** True once the key Secrets have been listed (the HTTP API can serve). */

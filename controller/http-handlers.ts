@@ -87,12 +87,16 @@ export function apiRoutes(deps: HandlerDeps): Map<string, Route> {
       return undefined;
     }
     try {
-      return service.parse(body);
+      // Parsed off the main thread when large (body-parser.ts); a client that leaves cancels it.
+      const gone = new AbortController();
+      res.once('close', () => gone.abort());
+      return await service.parse(body, { signal: gone.signal });
     } catch (e) {
       if (isKsealError(e)) {
         sendError(res, 400, e.code, e.message);
         return undefined;
       }
+      if (res.destroyed || res.writableEnded) return undefined;
       throw e;
     }
   };

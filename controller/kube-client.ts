@@ -186,6 +186,8 @@ export interface KubeApi extends ListWatchTransport {
   /** Merge-patches a SealedSecret's status (kseal.dev, or `group` bitnami.com for adopted objects). */
   patchNamespacedCustomObjectStatus(namespace: string, name: string, status: Record<string, unknown>, group?: string): Promise<KubeObject | undefined>;
   readNamespacedLease(namespace: string, name: string): Promise<V1Lease | undefined>;
+  /** Every Lease in `namespace` (the shard Leases of other --shards values: shard-conflicts.ts). */
+  listNamespacedLease(namespace: string): Promise<V1Lease[]>;
   createNamespacedLease(namespace: string, body: V1Lease): Promise<V1Lease>;
   replaceNamespacedLease(namespace: string, name: string, body: V1Lease): Promise<V1Lease>;
   createNamespacedEvent(namespace: string, body: CoreV1Event): Promise<CoreV1Event>;
@@ -226,6 +228,14 @@ export class ClientNodeApi implements KubeApi {
   async patchNamespacedCustomObjectStatus(namespace: string, name: string, status: Record<string, unknown>, group: string = SEALED_SECRET_GROUP): Promise<KubeObject | undefined> {
     const path = resourcePath({ group, version: SEALED_SECRET_VERSION, namespace, resource: SEALED_SECRET_PLURAL, name, subresource: 'status' });
     return this.json<KubeObject>(`patch sealedsecret status ${namespace}/${name}`, 'PATCH', path, { status }, PatchStrategy.MergePatch, true);
+  }
+
+  async listNamespacedLease(namespace: string): Promise<V1Lease[]> {
+    try {
+      return (await this.coordination.listNamespacedLease({ namespace })).items;
+    } catch (e) {
+      throw toKubeError(e, `list leases ${namespace}`);
+    }
   }
 
   async readNamespacedLease(namespace: string, name: string): Promise<V1Lease | undefined> {
@@ -362,6 +372,7 @@ export class ClientNodeApi implements KubeApi {
  */
 function parseAnswer<T>(text: string, what: string): T {
   try {
+    // API server answers, not user files: JSON.parse (linear, native) is the parser for them.
     return JSON.parse(text) as T;
   } catch {
     throw new KubeError(`${what}: the answer is not JSON`, undefined, undefined);

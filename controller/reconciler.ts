@@ -15,7 +15,7 @@
  */
 import { isKsealError, type KsealError } from '../src/errors.js';
 import { PRIMARY_RECIPIENT } from '../src/model/recipients.js';
-import { clusterCiphertextSets, readSealedSecret, secretFromTemplate, sealedSecretScope, type SealedSecret } from '../src/model/sealed-secret.js';
+import { clusterCiphertextSets, readSealedSecret, sealedSecretSpecError, type SealedSecret } from '../src/model/sealed-secret.js';
 import { convergeBitnami } from './bitnami-reconcile.js';
 import { isStub } from './compact-objects.js';
 import type { KeyView, Unsealer } from './contracts.js';
@@ -144,13 +144,13 @@ export class Reconciler {
     let hash: string;
     try {
       sealed = readSealedSecret(obj, {});
-      sealedSecretScope(sealed);
-      secretFromTemplate(sealed, new Map());
       hash = specHash(sealed);
     } catch (e) {
       if (!isKsealError(e)) throw e;
       return { outcome: { reason: 'InvalidSpec', message: describeError(e), requeue: 'no' }, wrote: false, privateOps: 0 };
     }
+    const specError = sealedSecretSpecError(sealed);
+    if (specError !== undefined) return { outcome: { reason: 'InvalidSpec', message: describeError(specError), requeue: 'no' }, wrote: false, privateOps: 0 };
     const planted = keyLabelInTemplate(sealed);
     if (planted !== undefined) return { outcome: { reason: 'InvalidSpec', message: planted, requeue: 'no' }, wrote: false, privateOps: 0 };
     const keys = deps.keys.list();

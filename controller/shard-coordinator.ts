@@ -20,9 +20,10 @@ import type { KubeApi } from './kube-client.js';
 import { LeaderElector, WANTED_AT_ANNOTATION, WANTED_BY_ANNOTATION } from './leader-election.js';
 import type { Logger } from './logger.js';
 import { planShards, shardLeaseName } from './shards.js';
+import { liveForeignShards, overlapping, type ForeignShard } from './shard-conflicts.js';
 
 export interface ShardCoordinatorOptions {
-  readonly api: Pick<KubeApi, 'readNamespacedLease' | 'createNamespacedLease' | 'replaceNamespacedLease'>;
+  readonly api: Pick<KubeApi, 'readNamespacedLease' | 'listNamespacedLease' | 'createNamespacedLease' | 'replaceNamespacedLease'>;
   readonly namespace: string;
   /** Base name; shard Leases are `<leaseName>-shard-<i>-of-<n>`. */
   readonly leaseName: string;
@@ -36,12 +37,20 @@ export interface ShardCoordinatorOptions {
   readonly onAcquired: (shard: number) => void;
   /** This replica no longer holds `shard`: stop reconciling it; resolve when its work in flight is done. */
   readonly onLost: (shard: number) => Promise<void>;
+  /** Called every retry period with the number of live shard Leases of another shard count. */
+  readonly onForeign?: (count: number) => void;
 }
 
 /** Holds this replica's share of the shard Leases (see the module comment). */
 export class ShardCoordinator {
   private readonly electors: LeaderElector[];
   private plan = { mayAcquire: true };
+  /** Shards that overlap a live shard Lease of another shard count (shard-conflicts.ts). */
+  private blocked = new Set<number>();
+  private foreign: ForeignShard[] = [];
+  /** Lease name → [holder-and-renewTime stamp, when this replica first saw it]. */
+  private readonly foreignSeen = new Map<string, [string, number]>();
+  private conflictKey = '';
   private stopped = false;
   private loop: Promise<void> | undefined;
   private readonly stopController = new AbortController();
@@ -59,7 +68,7 @@ export class ShardCoordinator {
           renewDeadlineMs: options.renewDeadlineMs,
           retryPeriodMs: options.retryPeriodMs,
           logger: options.logger,
-          mayAcquire: () => this.plan.mayAcquire,
+          mayAcquire: () => this.plan.mayAcquire && !this.blocked.has(shard),
           onStartedLeading: () => options.onAcquired(shard),
           onStoppedLeading: () => options.onLost(shard),
         }),
@@ -71,9 +80,8 @@ export class ShardCoordinator {
     return this.electors.flatMap((e, shard) => (e.isLeader() ? [shard] : []));
   }
 
-  /** Starts every shard's election loop and the planning loop. */
+  /** Starts the planning loop and, once it has looked for other shard counts' Leases, every shard's election loop. */
   start(): void {
-    for (const e of this.electors) e.start();
     this.loop ??= this.run();
   }
 
@@ -87,8 +95,11 @@ export class ShardCoordinator {
 
   private async run(): Promise<void> {
     const { retryPeriodMs, logger } = this.options;
+    await this.checkForeign();
+    if (!this.stopped) for (const e of this.electors) e.start();
     while (!this.stopped) {
       try {
+        await this.checkForeign();
         await this.tick();
       } catch (e) {
         logger.debug('shard planning failed', { error: (e as Error).message });
@@ -112,6 +123,53 @@ export class ShardCoordinator {
     if (plan.request !== undefined) {
       const lease = observations[plan.request]?.lease;
       if (lease !== undefined) await this.request(lease);
+    }
+  }
+
+  /**
+   * Reads the Leases of the namespace for live shard Leases of another shard count (a rollout that
+   * changes --shards), blocks the shards they overlap, and hands over a held shard that overlaps one
+   * acquired before it. A failed read keeps what the last one found.
+   */
+  private async checkForeign(): Promise<void> {
+    const { api, namespace, leaseName, shards, logger } = this.options;
+    let leases: V1Lease[];
+    try {
+      leases = await api.listNamespacedLease(namespace);
+    } catch (e) {
+      logger.debug('leases not listed', { error: (e as Error).message });
+      return;
+    }
+    const now = Date.now();
+    const lastChange = (name: string, stamp: string): number => {
+      const seen = this.foreignSeen.get(name);
+      if (seen !== undefined && seen[0] === stamp) return seen[1];
+      this.foreignSeen.set(name, [stamp, now]);
+      return now;
+    };
+    this.foreign = liveForeignShards(leases, leaseName, shards, lastChange, now);
+    this.blocked = new Set(Array.from({ length: shards }, (_, i) => i).filter((i) => overlapping(i, shards, this.foreign).length > 0));
+    this.options.onForeign?.(this.foreign.length);
+    const key = this.foreign.map((f) => `${f.shard}-of-${f.of}@${f.holder}`).sort().join(',');
+    if (key !== this.conflictKey) {
+      this.conflictKey = key;
+      if (this.foreign.length > 0) {
+        logger.warn('shard Leases of another --shards value are live; not reconciling the shards they overlap until they expire or are released', {
+          shards,
+          foreign: key,
+          blocked: [...this.blocked].join(','),
+        });
+      } else {
+        logger.info('no shard Leases of another --shards value are live');
+      }
+    }
+    for (const shard of this.held()) {
+      const own = this.electors[shard]?.observation().lease?.spec?.acquireTime;
+      const ownAt = own instanceof Date ? own.getTime() : typeof own === 'string' ? Date.parse(own) : Number.POSITIVE_INFINITY;
+      if (overlapping(shard, shards, this.foreign).some((f) => f.acquiredAt < ownAt)) {
+        logger.warn('handing over a shard that overlaps an older shard Lease of another --shards value', { shard });
+        await this.electors[shard]?.handOver();
+      }
     }
   }
 

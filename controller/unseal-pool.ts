@@ -30,6 +30,11 @@ export interface UnsealPoolOptions {
   /** Called with the RSA private-key operations of every unseal, failed ones included. */
   readonly onPrivateOps?: (ops: number) => void;
   readonly logger?: Logger;
+  /**
+   * Start the workers when this resolves (or at the first unseal, if sooner) instead of at once: at
+   * start-up their isolates would take the cores from loading the keys (issue 15, start-up).
+   */
+  readonly spawnWhen?: Promise<void>;
 }
 
 interface Pending {
@@ -60,12 +65,20 @@ export class UnsealPool implements Unsealer {
   private nextId = 1;
   private closed = false;
   private opsDone = 0;
+  private readonly workers: number;
 
   constructor(private readonly options: UnsealPoolOptions) {
     this.workerUrl = options.workerUrl ?? defaultWorkerUrl();
     this.logger = options.logger ?? silentLogger;
-    const size = Math.max(1, options.workers ?? availableParallelism());
-    for (let i = 0; i < size; i++) this.slots.push(this.spawn(i));
+    this.workers = Math.max(1, options.workers ?? availableParallelism());
+    if (options.spawnWhen === undefined) this.spawnAll();
+    else options.spawnWhen.then(() => this.spawnAll(), () => this.spawnAll());
+  }
+
+  /** Starts the workers, once. */
+  private spawnAll(): void {
+    if (this.closed || this.slots.length > 0) return;
+    for (let i = 0; i < this.workers; i++) this.slots.push(this.spawn(i));
   }
 
   /** RSA private-key operations done since start (what kseal_private_key_operations_total must equal). */
@@ -75,7 +88,7 @@ export class UnsealPool implements Unsealer {
 
   /** Number of worker threads. */
   get size(): number {
-    return this.slots.length;
+    return this.workers;
   }
 
   /**
@@ -139,6 +152,7 @@ export class UnsealPool implements Unsealer {
   }
 
   private request(keys: readonly SealingKey[], label: Buffer, wrapped: Buffer[], order: string[]): Promise<WorkerReply> {
+    this.spawnAll();
     const slot = this.slots.reduce((best, s) => (s.pending.size < best.pending.size ? s : best));
     if (slot.keys !== keys) {
       slot.worker.postMessage({ type: 'keys', keys: keys.map((k) => ({ keyId: k.keyId, pem: k.privateKeyPem })) } satisfies WorkerRequest);

@@ -11,13 +11,13 @@
 import type { KeyObject } from 'node:crypto';
 import { ERROR_CODES, isKsealError, KsealError, type ErrorCode } from '../src/errors.js';
 import { parseCertificate } from '../src/crypto/certificate.js';
-import { readManifests } from '../src/manifest/read.js';
 import { writeManifests } from '../src/manifest/write.js';
 import { resealSealedSecret } from '../src/model/reseal.js';
 import { readSealedSecret, sealedSecretLabel, secretFromTemplate, type SealedSecret } from '../src/model/sealed-secret.js';
 import type { KeyView, SealingKey, UnsealOptions, Unsealer, UnsealOutcome } from './contracts.js';
 import type { ControllerMetrics } from './metrics.js';
 import type { Format } from './http-transport.js';
+import { parseRequestBody } from './body-parser.js';
 
 /** Codes that mean "this controller cannot unseal it" (answered 409 without a reason). */
 export const DECRYPT_CODES: ReadonlySet<ErrorCode> = new Set(
@@ -32,7 +32,11 @@ export interface ParsedSealed {
   readonly values: number;
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+/** JSON when the first byte after whitespace (and a UTF-8 byte order mark) opens an object or array. */
+function formatOf(body: Buffer): Format {
+  const lead = body.findIndex((b) => b !== 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d && b !== 0xef && b !== 0xbb && b !== 0xbf);
+  return body[lead] === 0x7b || body[lead] === 0x5b ? 'json' : 'yaml';
+}
 
 /** What the service needs from the controller. */
 export interface VerifyRotateDeps {
@@ -49,16 +53,12 @@ export class VerifyRotateService {
 
   /**
    * Reads exactly one SealedSecret from a body (YAML or JSON, UTF-8) and checks that its scope is
-   * complete, before any key is tried. Throws input KsealErrors.
+   * complete, before any key is tried. Rejects with input KsealErrors (PARSE_TIMEOUT past the
+   * deadline), or with the signal's reason when it aborts. A large body is parsed in a worker thread
+   * (body-parser.ts), so the event loop is not blocked by it.
    */
-  parse(body: Buffer): ParsedSealed {
-    let text: string;
-    try {
-      text = utf8.decode(body);
-    } catch {
-      throw new KsealError('INVALID_YAML', 'the request body is not UTF-8 text');
-    }
-    const objects = readManifests(text, '<request>');
+  async parse(body: Buffer, options: { readonly signal?: AbortSignal | undefined } = {}): Promise<ParsedSealed> {
+    const objects = await parseRequestBody(body, options);
     const first = objects[0];
     if (first === undefined) throw new KsealError('NO_DOCUMENTS', 'the request body holds no object; send one SealedSecret');
     if (objects.length > 1 || first.location.item !== undefined) {
@@ -66,7 +66,7 @@ export class VerifyRotateService {
     }
     const sealed = readSealedSecret(first.value, {});
     sealedSecretLabel(sealed);
-    return { sealed, format: /^\s*[[{]/.test(text) ? 'json' : 'yaml', values: countValues(sealed) };
+    return { sealed, format: formatOf(body), values: countValues(sealed) };
   }
 
   /** True once there is a key to re-seal to. */

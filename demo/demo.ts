@@ -11,7 +11,6 @@
  */
 import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parse } from 'yaml';
 import { parseCertificate } from '../src/crypto/certificate.js';
 import { readManifests } from '../src/manifest/read.js';
 import { readSecret } from '../src/model/secret.js';
@@ -70,7 +69,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoRun> {
   const examplesDir = resolve(options.examplesDir ?? 'examples');
   mkdirSync(workDir, { recursive: true });
   const kubeconfigPath = join(workDir, 'kubeconfig');
-  const server = await startKubeApi({ kubeconfigPath, namespaces: ['kseal-system'], objects: [parse(findCrd()) as JsonObject] });
+  const server = await startKubeApi({ kubeconfigPath, namespaces: ['kseal-system'], objects: readManifests(findCrd(), 'crd.yaml').map((o) => o.value as JsonObject) });
   const logFile = join(workDir, 'controller.log');
   const logStream = createWriteStream(logFile, { flags: 'w' });
   let controller: RunningController | undefined;

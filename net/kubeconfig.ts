@@ -10,8 +10,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { parse } from 'yaml';
-import { KsealError } from '../src/errors.js';
+import { isKsealError, KsealError } from '../src/errors.js';
+import { readManifests } from '../src/manifest/read.js';
 
 /** Which kubeconfig the user asked for. */
 export interface KubeconfigSelection {
@@ -158,12 +158,21 @@ function record(value: unknown): Record<string, unknown> {
 }
 
 function mergeFile(into: KubeconfigDocument, file: string): void {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new KsealError('KUBECONFIG_INVALID', `cannot read the kubeconfig: ${(e as NodeJS.ErrnoException).code ?? 'error'}`, { file });
+  }
   let parsed: unknown;
   try {
-    parsed = parse(readFileSync(file, 'utf8'), { maxAliasCount: 100 });
+    // The one parse entry, as for manifests (YAML 1.1, duplicate keys refused, limits applied).
+    const objects = readManifests(text, file);
+    if (objects.length > 1) throw new KsealError('KUBECONFIG_INVALID', 'the kubeconfig holds more than one document', { file });
+    parsed = objects[0]?.value;
   } catch (e) {
-    const errno = (e as NodeJS.ErrnoException).code;
-    throw new KsealError('KUBECONFIG_INVALID', errno === undefined ? 'the kubeconfig is not valid YAML' : `cannot read the kubeconfig: ${errno}`, { file });
+    if (isKsealError(e, 'KUBECONFIG_INVALID')) throw e;
+    throw new KsealError('KUBECONFIG_INVALID', isKsealError(e) ? `the kubeconfig cannot be read: ${e.message}` : 'the kubeconfig is not valid YAML', { file });
   }
   if (parsed === null || parsed === undefined) return;
   const doc = record(parsed);

@@ -51,6 +51,8 @@ const entries = [
   { entryPoints: ['bin/kseal-controller.ts'], outfile: 'dist/kseal-controller.mjs', format: 'esm', banner: { js: `#!/usr/bin/env node\n${esmRequire}` } },
   // The controller's unseal worker thread (loaded by controller/unseal-pool.ts from next to the controller bundle).
   { entryPoints: ['controller/unseal-worker.ts'], outfile: 'dist/unseal-worker.mjs', format: 'esm', banner: { js: esmRequire } },
+  // The controller's request-body parse worker (loaded by controller/body-parser.ts from next to the controller bundle).
+  { entryPoints: ['controller/body-parse-worker.ts'], outfile: 'dist/body-parse-worker.mjs', format: 'esm', banner: { js: esmRequire } },
   { entryPoints: ['bin/kseal-demo.ts'], outfile: 'dist/kseal-demo.mjs', format: 'esm', packages: 'external' },
   { entryPoints: ['bench/main.ts'], outfile: 'dist/bench.mjs', format: 'esm', packages: 'external' },
   { entryPoints: ['bin/kube-api.ts'], outfile: 'dist/kube-api.mjs', format: 'esm', packages: 'external', banner: { js: '#!/usr/bin/env node' } },

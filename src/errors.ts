@@ -16,6 +16,8 @@ export const ERROR_CODES = {
   INVALID_YAML: 'input',
   INVALID_JSON: 'input',
   INPUT_TOO_LARGE: 'input',
+  INPUT_LIMIT: 'input',
+  PARSE_TIMEOUT: 'input',
   NO_DOCUMENTS: 'input',
   NOT_A_SECRET: 'input',
   NOT_A_SEALED_SECRET: 'input',

@@ -2,7 +2,6 @@
 import type { Command } from 'commander';
 import { KsealError } from '../../src/errors.js';
 import { readManifests } from '../../src/manifest/read.js';
-import { openSealedFile } from '../../src/manifest/sealed-file.js';
 import { writeManifests } from '../../src/manifest/write.js';
 import { readSecret, type SecretInput } from '../../src/model/secret.js';
 import { checkRecipientsAllowed, checkSealable, sealedSecretScope, sealSecret, type SealedSecret } from '../../src/model/sealed-secret.js';
@@ -12,6 +11,7 @@ import { addRecipientOptions, escrowRecipientsOf, hasExtraRecipients, loadRecipi
 import { emit, warn } from '../emit.js';
 import { readInput, type CliIo } from '../io.js';
 import { writeFileAtomic } from '../atomic-write.js';
+import { openOneSealedSecret } from '../sealed-file-edit.js';
 import { addConfigOption, findRepoConfig, recipientFlagsFromRule, ruleFor } from '../repo-config.js';
 import { matchRule } from '../../src/config/rule-match.js';
 import { resolve } from 'node:path';
@@ -134,13 +134,7 @@ async function merge(io: CliIo, flags: EncryptFlags, secrets: SecretInput[], fil
   if (secrets.length !== 1) throw new KsealError('USAGE', `--merge-into takes one Secret, but the input holds ${secrets.length}`);
   const secret = secrets[0] as SecretInput;
   if (secret.data.size === 0) throw new KsealError('EMPTY_DATA', 'the Secret has no data or stringData to merge', secret.location);
-  const { bytes } = await readInput(io, file);
-  const target = openSealedFile(bytes.toString('utf8'), file);
-  const [document, ...more] = target.documents;
-  const sealed = document?.sealed;
-  if (document === undefined || sealed === undefined || more.length > 0) {
-    throw new KsealError('NOT_A_SEALED_SECRET', `--merge-into needs a file with exactly one SealedSecret, found ${target.documents.length} document${target.documents.length === 1 ? '' : 's'}${document?.kind !== undefined && document.kind !== 'SealedSecret' ? ` (a ${document.kind})` : ''}`, { file });
-  }
+  const { target, document, sealed } = await openOneSealedSecret(io, file, '--merge-into');
   const scope = sealedSecretScope(sealed);
   // Scope, name and namespace come from the target: values sealed any other way could not be opened there.
   const flagScope = scopeFlag(flags.scope);

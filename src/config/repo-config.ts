@@ -6,8 +6,9 @@
  * are errors naming the config file and line. Parsing only; finding the file is the CLI's job.
  */
 import { resolve } from 'node:path';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type Pair } from 'yaml';
+import { isMap, isScalar, isSeq, type Node, type Pair } from 'yaml';
 import { KsealError } from '../errors.js';
+import { parseYamlDocuments } from '../manifest/parse.js';
 import { API_VERSIONS, type SealedApiVersion } from '../model/sealed-secret.js';
 import { SCOPES, type Scope } from '../model/scope.js';
 import { invalidNamespace } from '../model/names.js';
@@ -65,8 +66,8 @@ const LINT_FIELDS = ['warn_expiry_days', 'disable'];
 
 /** Parses the text of a config file at `file` (absolute directory `dir`). Throws CONFIG_INVALID naming the line. */
 export function parseRepoConfig(text: string, file: string, dir: string): RepoConfig {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, version: '1.2' });
+  // The one parse entry (YAML 1.1 as for manifests, duplicate keys refused, limits applied).
+  const { documents, lines } = parseYamlDocuments(text, file);
   const lineOf = (node: Node | Pair | null | undefined): number | undefined => {
     const n = node as { range?: [number, number, number]; key?: { range?: [number, number, number] } } | null | undefined;
     const pos = n?.range?.[0] ?? n?.key?.range?.[0];
@@ -76,13 +77,12 @@ export function parseRepoConfig(text: string, file: string, dir: string): RepoCo
     const line = lineOf(node);
     throw new KsealError('CONFIG_INVALID', `${line === undefined ? '' : `line ${line}: `}${message}`, { file, ...(hint === undefined ? {} : { hint }) });
   };
-  const firstError = doc.errors[0];
-  if (firstError !== undefined) {
-    const line = lines.linePos(firstError.pos[0]).line;
-    throw new KsealError('CONFIG_INVALID', `line ${line}: not valid YAML (${firstError.code.toLowerCase().replace(/_/g, ' ')})`, { file });
-  }
+  const [first, second] = documents;
+  if (second !== undefined) throw new KsealError('CONFIG_INVALID', `line ${lineOf(second.doc.contents) ?? 1}: the config holds more than one YAML document`, { file });
+  if (first === undefined) return { file, dir, certificates: [], rules: [], lint: { warnExpiryDays: undefined, disable: [] } };
+  if (first.problem !== undefined) throw new KsealError('CONFIG_INVALID', `line ${first.problem.line}: not valid YAML (${first.problem.message})`, { file });
+  const doc = first.doc;
   const root = doc.contents;
-  if (root === null || (isScalar(root) && root.value === null)) return { file, dir, certificates: [], rules: [], lint: { warnExpiryDays: undefined, disable: [] } };
   const top = mapping(root, 'the config', TOP_FIELDS, fail);
 
   const certificates: KnownCertificate[] = [];

@@ -6,7 +6,9 @@
  * `# kseal-lint-ignore KS101` on the line of a finding or the line above it, or
  * `# kseal-lint-ignore-file KS101` anywhere for the whole file.
  */
-import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node } from 'yaml';
+import { isMap, isScalar, isSeq, type Document, type LineCounter, type Node } from 'yaml';
+import { isKsealError } from '../errors.js';
+import { parseYamlDocuments, YAML_TO_JS_OPTIONS, type ParsedYamlStream } from '../manifest/parse.js';
 import { decodeBase64 } from '../crypto/base64.js';
 import { splitSealed } from '../crypto/hybrid.js';
 import { BITNAMI_CLUSTER_WIDE, BITNAMI_NAMESPACE_WIDE, KEY_ID_ANNOTATION, SCOPE_ANNOTATION } from '../wire.js';
@@ -68,20 +70,29 @@ export function lintFile(text: string, file: string, context: FileContext): File
     }
     return { findings, ciphertexts, ignored };
   }
-  const lines = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter: lines, version: '1.1', prettyErrors: false, uniqueKeys: true });
-  const list = Array.isArray(docs) ? docs : [];
-  let index = 0;
-  for (const doc of list) {
-    if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) continue;
-    const document = ++index;
-    const error = doc.errors[0];
-    if (error !== undefined) {
-      add('KS001', lines.linePos(error.pos[0]).line, `document ${document} is not valid YAML (${error.code.toLowerCase().replace(/_/g, ' ')})`, { document });
+  let stream: ParsedYamlStream;
+  try {
+    stream = parseYamlDocuments(text, file);
+  } catch (e) {
+    // A stream beyond the parse limits (documents, depth, entries, aliases): one finding for the file.
+    if (!isKsealError(e)) throw e;
+    add('KS001', 1, `the file cannot be read: ${e.message}`, e.document === undefined ? {} : { document: e.document });
+    return { findings, ciphertexts, ignored };
+  }
+  const lines = stream.lines;
+  for (const { doc, document, problem } of stream.documents) {
+    if (problem !== undefined) {
+      add('KS001', problem.line, `document ${document} is not valid YAML (${problem.message})`, { document });
       continue;
     }
     const line = (path: ReadonlyArray<string | number>): number => lineOf(doc, path, lines);
-    const value: unknown = doc.toJS({ maxAliasCount: 100 });
+    let value: unknown;
+    try {
+      value = doc.toJS(YAML_TO_JS_OPTIONS);
+    } catch {
+      add('KS001', 1, `document ${document} cannot be read (it expands too many aliases or nests too deeply)`, { document });
+      continue;
+    }
     if (!isRecord(value)) continue;
     const kind = value.kind;
     const isKustomization = kind === 'Kustomization' || /(^|\/)kustomization\.ya?ml$/.test(file);

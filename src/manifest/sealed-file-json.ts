@@ -4,6 +4,7 @@ import { KsealError } from '../errors.js';
 import { mergedKeyIdHint, readSealedSecret, type SealedSecret } from '../model/sealed-secret.js';
 import { compareKeys } from '../model/secret.js';
 import { describeKind } from '../model/fields.js';
+import { parseJsonValues } from './parse-json.js';
 import type { RecipientEntry } from '../model/recipients.js';
 import { checkRename, kindOf, renamed, replacesAll, trackHint, trackRemoved, trackRenamed, trackValues, type SealedFile, type SealedFileDocument } from './sealed-file.js';
 
@@ -12,13 +13,11 @@ type Editor = Omit<SealedFileDocument, 'sealed' | 'kind' | 'location' | 'raw'>;
 /** Opens a JSON SealedSecret file for editing. */
 export function openJson(text: string, source: string): SealedFile {
   const location = { file: source, document: 1 };
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw new KsealError('INVALID_JSON', 'not valid JSON (in-place editing takes one JSON object per file)', location);
-  }
-  const raw: unknown = JSON.parse(text);
+  // The one parse entry (duplicate keys and limits checked); in-place editing takes one object per file.
+  const values = parseJsonValues(text, source);
+  if (values.length !== 1) throw new KsealError('INVALID_JSON', `in-place editing takes one JSON object per file, not ${values.length}`, location);
+  const parsed: unknown = values[0];
+  const raw: unknown = parseJsonValues(text, source)[0];
   const kind = kindOf(parsed);
   const sealed = kind === 'SealedSecret' ? readSealedSecret(parsed, location) : undefined;
   const indent = /\n( +|\t)"/.exec(text)?.[1] ?? '  ';

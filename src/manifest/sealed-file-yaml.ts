@@ -6,13 +6,13 @@
  * stream, which keeps comments and order but may normalise spacing.
  */
 import { KEY_ID_ANNOTATION } from '../wire.js';
-import { isMap, isScalar, isSeq, parseAllDocuments, type Document, type YAMLMap } from 'yaml';
+import { isMap, isScalar, isSeq, type Document, type YAMLMap } from 'yaml';
 import { KsealError } from '../errors.js';
 import { describeKind } from '../model/fields.js';
 import type { RecipientEntry } from '../model/recipients.js';
 import { mergedKeyIdHint, readSealedSecret, type SealedSecret } from '../model/sealed-secret.js';
 import { compareKeys } from '../model/secret.js';
-import { MAX_ALIAS_COUNT } from './read.js';
+import { documentValue, parseYamlDocuments } from './parse.js';
 import { checkRename, kindOf, replacesAll, trackHint, trackRemoved, trackRenamed, trackValues, type HeaderEdit, type SealedFile, type SealedFileDocument } from './sealed-file.js';
 import { applyEdits, headerEdits, removeEntriesEdits, renameEntryEdits, setEntriesEdits, type TextEdit } from './yaml-text-edit.js';
 
@@ -22,15 +22,12 @@ const isSorted = (keys: readonly string[]): boolean => keys.every((k, i) => i ==
 /** Opens a YAML stream for editing. */
 export function openYaml(text: string, source: string): SealedFile {
   let current = text;
-  const parse = (): Document[] => {
-    const docs = parseAllDocuments(current, { version: '1.1', prettyErrors: false, uniqueKeys: true });
-    return Array.isArray(docs) ? docs : [];
-  };
-  const withContent = (all: Document[]): Document[] => all.filter((doc) => !(doc.contents === null && doc.errors.length === 0));
+  // Every parse, the first and the one before each edit, goes through the one parse entry.
+  const parse = (): ReturnType<typeof parseYamlDocuments> => parseYamlDocuments(current, source);
   /** Applies one edit to document `index`: as text splices when every part allows it, else through the tree and a re-print. */
   const edit = (index: number, splice: (doc: Document, text: string) => TextEdit[] | undefined, fallback: (doc: Document) => void): void => {
-    const all = parse();
-    const doc = withContent(all)[index];
+    const { all, documents: parsed } = parse();
+    const doc = parsed[index]?.doc;
     if (doc === undefined) return;
     const edits = splice(doc, current);
     if (edits !== undefined) current = applyEdits(current, edits);
@@ -40,11 +37,10 @@ export function openYaml(text: string, source: string): SealedFile {
     }
   };
   const documents: SealedFileDocument[] = [];
-  withContent(parse()).forEach((doc, i) => {
-    const location = { file: source, document: i + 1 };
-    const error = doc.errors[0];
-    if (error !== undefined) throw new KsealError('INVALID_YAML', `not valid YAML (${error.code.toLowerCase().replace(/_/g, ' ')})`, location);
-    const value: unknown = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  parse().documents.forEach((parsed, i) => {
+    const location = { file: source, document: parsed.document };
+    const value = documentValue(parsed, source);
+    const doc = parsed.doc;
     const kind = kindOf(value);
     const sealed = kind === 'SealedSecret' ? readSealedSecret(value, location) : undefined;
     const need = (): SealedSecret => {

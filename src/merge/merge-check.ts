@@ -5,25 +5,33 @@
  * the new recipient has no ciphertext for the new key. Only the plaintext can mend that, so it is
  * reported as a conflict with what to run, never papered over.
  */
-import { isScalar, parseAllDocuments } from 'yaml';
 import { isKsealError } from '../errors.js';
-import { MAX_ALIAS_COUNT } from '../manifest/read.js';
+import { parseYamlDocuments, YAML_TO_JS_OPTIONS, type ParsedYamlDocument } from '../manifest/parse.js';
 import { readSealedSecret } from '../model/sealed-secret.js';
 import type { MergeConflict } from './sealed-merge.js';
 
 /** Conflicts that make the merged `text` unusable (empty when it is fine). */
 export function checkMerged(text: string): MergeConflict[] {
-  const docs = parseAllDocuments(text, { version: '1.1', prettyErrors: false, uniqueKeys: true });
   const out: MergeConflict[] = [];
-  let document = 0;
-  for (const doc of Array.isArray(docs) ? docs : []) {
-    if (doc.errors.length === 0 && (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null))) continue;
-    document++;
-    if (doc.errors.length > 0) {
-      out.push({ document, reason: `the merged file is not valid YAML (${(doc.errors[0]?.code ?? 'error').toLowerCase().replace(/_/g, ' ')})` });
+  let documents: readonly ParsedYamlDocument[];
+  try {
+    documents = parseYamlDocuments(text, 'merged').documents;
+  } catch (e) {
+    // Beyond the parse limits (documents, depth, entries, aliases).
+    return [{ reason: `the merged file cannot be read: ${isKsealError(e) ? e.message : 'it cannot be parsed'}` }];
+  }
+  for (const { doc, document, problem } of documents) {
+    if (problem !== undefined) {
+      out.push({ document, reason: `the merged file is not valid YAML (${problem.message})` });
       continue;
     }
-    const value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) as Record<string, unknown> | null;
+    let value: Record<string, unknown> | null;
+    try {
+      value = doc.toJS(YAML_TO_JS_OPTIONS) as Record<string, unknown> | null;
+    } catch {
+      out.push({ document, reason: 'the merged file cannot be read (it expands too many aliases)' });
+      continue;
+    }
     if (value === null || typeof value !== 'object' || value.kind !== 'SealedSecret') continue;
     const missing = missingRecipientKeys(value);
     const object = objectName(value);

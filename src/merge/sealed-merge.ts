@@ -14,7 +14,8 @@
  * file that does not parse, gets git's plain line merge of the whole file.
  */
 import { randomBytes } from 'node:crypto';
-import { isMap, isScalar, isSeq, parseAllDocuments, type Document } from 'yaml';
+import { isMap, isSeq, type Document } from 'yaml';
+import { parseYamlDocuments, type ParsedYamlStream } from '../manifest/parse.js';
 import { KEY_ID_ANNOTATION } from '../wire.js';
 import { blockEntries, type Entry } from '../manifest/yaml-text-edit.js';
 import { mergeBlock, sameValues, type BlockSide, type MarkerOptions } from './block-merge.js';
@@ -121,15 +122,19 @@ export function mergeSealedText(base: string, ours: string, theirs: string, opti
 
 /** Every mergeable mapping of every SealedSecret in `text`, by identity; undefined when it does not parse. */
 function sitesOf(text: string): Sides | undefined {
-  const docs = parseAllDocuments(text, { version: '1.1', prettyErrors: false, uniqueKeys: true });
-  const list = Array.isArray(docs) ? docs : [];
+  let parsed: ParsedYamlStream;
+  try {
+    parsed = parseYamlDocuments(text, 'merge');
+  } catch {
+    return undefined; // beyond the parse limits
+  }
+  if (parsed.documents.some((d) => d.problem !== undefined)) return undefined;
+  const list = parsed.documents.map((d) => d.doc);
   const sites = new Map<string, Site>();
   const complex = new Set<string>();
   const seen = new Map<string, number>();
   let document = 0;
   for (const doc of list) {
-    if (doc.errors.length > 0) return undefined;
-    if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) continue;
     document++;
     if (str(doc, ['kind']) !== 'SealedSecret') continue;
     const object = `${str(doc, ['metadata', 'namespace']) ?? ''}/${str(doc, ['metadata', 'name']) ?? ''}`;

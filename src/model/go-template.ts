@@ -110,6 +110,7 @@ function tokenize(action: string): Token[] {
       let j = i + 1;
       while (j < action.length && action[j] !== '"') j += action[j] === '\\' ? 2 : 1;
       if (j >= action.length) throw unsupported('an unterminated string');
+      // A Go string literal inside a template action (already scanned to its end), not a document.
       tokens.push({ kind: 'string', text: JSON.parse(action.slice(i, j + 1)) as string });
       i = j + 1;
       continue;

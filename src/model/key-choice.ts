@@ -7,6 +7,9 @@
  * - Within one object, the key that opened the previous value is tried first for the next one (the
  *   values of one object are nearly always sealed with the same key), so a missing or stale hint costs
  *   extra private-key operations only on the first value.
+ * - Keys from several sources (Bitnami adoption: Bitnami's active keys, its compromised ones, then
+ *   kseal's own) are tried source by source, each newest first, each key once (`trialOrderOfSources`):
+ *   Bitnami's first, because kubeseal objects carry no key-id hint.
  * - A new key is due when there is none, when the newest is older than the renewal period, or when
  *   a cut-off time has passed and the newest key predates it.
  */
@@ -88,4 +91,22 @@ export function renewalDueInMs(keys: readonly DatedKey[], now: Date, renewPeriod
   const newest = keys[0];
   if (newest === undefined || renewPeriodMs <= 0) return undefined;
   return newest.notBefore.getTime() + renewPeriodMs - now.getTime();
+}
+
+/**
+ * The keys of `sources` in trial order: source by source as given, each newest first, a key that
+ * appears in several sources only at its first place. The one rule behind the adoption mode's
+ * combined key list (controller/bitnami-keys.ts).
+ */
+export function trialOrderOfSources<T extends DatedKey>(sources: readonly (readonly T[])[]): T[] {
+  const seen = new Set<string>();
+  const out: T[] = [];
+  for (const source of sources) {
+    for (const key of [...source].sort(newestFirst)) {
+      if (seen.has(key.keyId)) continue;
+      seen.add(key.keyId);
+      out.push(key);
+    }
+  }
+  return out;
 }

@@ -17,40 +17,51 @@ export type Scope = (typeof SCOPES)[number];
 /** Every annotation that carries scope; they belong on the sealed object, never in its template. */
 export const SCOPE_ANNOTATIONS: readonly string[] = [SCOPE_ANNOTATION, BITNAMI_CLUSTER_WIDE, BITNAMI_NAMESPACE_WIDE];
 
+/** Why `value` is not a scope name (UNKNOWN_SCOPE naming the accepted values), or undefined when it is one. */
+export function scopeNameError(value: string): KsealError | undefined {
+  if ((SCOPES as readonly string[]).includes(value)) return undefined;
+  return new KsealError('UNKNOWN_SCOPE', `unknown scope ${JSON.stringify(value)}`, { hint: `use one of: ${SCOPES.join(', ')}` });
+}
+
 /** Parses a scope name; throws UNKNOWN_SCOPE naming the accepted values. */
 export function parseScope(value: string): Scope {
-  if ((SCOPES as readonly string[]).includes(value)) return value as Scope;
-  throw new KsealError('UNKNOWN_SCOPE', `unknown scope ${JSON.stringify(value)}`, {
-    hint: `use one of: ${SCOPES.join(', ')}`,
-  });
+  const error = scopeNameError(value);
+  if (error !== undefined) throw error;
+  return value as Scope;
 }
 
 /**
  * Reads the scope from an object's annotations: `kseal.dev/scope`, else Bitnami's cluster-wide, else
- * Bitnami's namespace-wide (value "true"). Returns undefined when none is set. Contradicting
- * annotations are an error rather than a silent pick, since the wrong pick seals undecryptable values.
+ * Bitnami's namespace-wide (value "true"). `scope` is undefined when none is set. Contradicting
+ * annotations give an `error` rather than a silent pick, since the wrong pick seals undecryptable
+ * values; callers that only check (the controller's InvalidSpec) read the error, not a throw.
  */
-export function scopeFromAnnotations(annotations: Readonly<Record<string, string>> | undefined): Scope | undefined {
-  if (annotations === undefined) return undefined;
+export function readScopeAnnotations(annotations: Readonly<Record<string, string>> | undefined): { readonly scope?: Scope; readonly error?: KsealError } {
+  if (annotations === undefined) return {};
   const own = annotations[SCOPE_ANNOTATION];
   const clusterWide = annotations[BITNAMI_CLUSTER_WIDE] === 'true';
   const namespaceWide = annotations[BITNAMI_NAMESPACE_WIDE] === 'true';
   const bitnami: Scope | undefined = clusterWide ? 'cluster-wide' : namespaceWide ? 'namespace-wide' : undefined;
   if (clusterWide && namespaceWide) {
-    throw new KsealError('SCOPE_CONFLICT', `both ${BITNAMI_CLUSTER_WIDE} and ${BITNAMI_NAMESPACE_WIDE} are "true"`, {
-      hint: 'keep only the annotation for the scope you mean',
-    });
+    return { error: new KsealError('SCOPE_CONFLICT', `both ${BITNAMI_CLUSTER_WIDE} and ${BITNAMI_NAMESPACE_WIDE} are "true"`, { hint: 'keep only the annotation for the scope you mean' }) };
   }
   if (own !== undefined) {
-    const scope = parseScope(own);
+    const error = scopeNameError(own);
+    if (error !== undefined) return { error };
+    const scope = own as Scope;
     if (bitnami !== undefined && bitnami !== scope) {
-      throw new KsealError('SCOPE_CONFLICT', `${SCOPE_ANNOTATION} says ${scope} but a Bitnami annotation says ${bitnami}`, {
-        hint: 'keep only one scope annotation',
-      });
+      return { error: new KsealError('SCOPE_CONFLICT', `${SCOPE_ANNOTATION} says ${scope} but a Bitnami annotation says ${bitnami}`, { hint: 'keep only one scope annotation' }) };
     }
-    return scope;
+    return { scope };
   }
-  return bitnami;
+  return bitnami === undefined ? {} : { scope: bitnami };
+}
+
+/** The scope from an object's annotations (readScopeAnnotations); throws its error. */
+export function scopeFromAnnotations(annotations: Readonly<Record<string, string>> | undefined): Scope | undefined {
+  const { scope, error } = readScopeAnnotations(annotations);
+  if (error !== undefined) throw error;
+  return scope;
 }
 
 /**

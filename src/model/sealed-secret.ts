@@ -12,7 +12,7 @@ import { decodeBase64, encodeBase64 } from '../crypto/base64.js';
 import { unsealBytes } from '../crypto/hybrid.js';
 import type { SealingCertificate } from '../crypto/certificate.js';
 import type { PrivateKeyEntry } from '../crypto/private-key.js';
-import { SCOPE_ANNOTATIONS, scopeFromAnnotations, scopeLabel, type Scope } from './scope.js';
+import { readScopeAnnotations, SCOPE_ANNOTATIONS, scopeFromAnnotations, scopeLabel, type Scope } from './scope.js';
 import { checkSecretContent, checkSecretNames, compareKeys, sortedRecord, type SecretInput } from './secret.js';
 import { asRecord, describeKind, optionalBoolean, optionalString, stringMap, userRecord } from './fields.js';
 import { invalidSecretKey } from './names.js';
@@ -257,6 +257,25 @@ export function sealedSecretScope(sealed: SealedSecret): Scope {
   return scopeFromAnnotations(sealed.metadata.annotations) ?? 'strict';
 }
 
+/**
+ * Why a SealedSecret cannot become a Secret although it was read (contradicting or unknown scope
+ * annotations, a Go template in `spec.template.data`), or undefined when it can: the controller's
+ * InvalidSpec check, returned rather than thrown.
+ */
+export function sealedSecretSpecError(sealed: SealedSecret): KsealError | undefined {
+  const scope = readScopeAnnotations(sealed.metadata.annotations);
+  if (scope.error !== undefined) return scope.error;
+  return templateDataError(sealed.spec.template?.data);
+}
+
+/** The UNSUPPORTED_TEMPLATE error for the first template value holding a Go template, or undefined. */
+function templateDataError(data: Readonly<Record<string, string>> | undefined, location: ErrorLocation = {}): KsealError | undefined {
+  for (const [key, value] of Object.entries(data ?? {})) {
+    if (value.includes('{{')) return new KsealError('UNSUPPORTED_TEMPLATE', 'spec.template.data uses a Go template, which kseal does not evaluate', { ...location, key, hint: 'seal the final value instead' });
+  }
+  return undefined;
+}
+
 /** The OAEP label of a SealedSecret's values, from its own scope, namespace and name. */
 export function sealedSecretLabel(sealed: SealedSecret): Buffer {
   return scopeLabel(sealedSecretScope(sealed), sealed.metadata.namespace, sealed.metadata.name);
@@ -374,13 +393,10 @@ export function secretFromTemplate(sealed: SealedSecret, data: ReadonlyMap<strin
   const annotations = template.metadata?.annotations;
   if (labels !== undefined && Object.keys(labels).length > 0) metadata.labels = sortedRecord(labels);
   if (annotations !== undefined && Object.keys(annotations).length > 0) metadata.annotations = sortedRecord(annotations);
+  const templateError = templateDataError(template.data, location);
+  if (templateError !== undefined) throw templateError;
   const out = userRecord();
-  for (const [key, value] of Object.entries(template.data ?? {})) {
-    if (value.includes('{{')) {
-      throw new KsealError('UNSUPPORTED_TEMPLATE', 'spec.template.data uses a Go template, which kseal does not evaluate', { ...location, key, hint: 'seal the final value instead' });
-    }
-    out[key] = encodeBase64(Buffer.from(value, 'utf8'));
-  }
+  for (const [key, value] of Object.entries(template.data ?? {})) out[key] = encodeBase64(Buffer.from(value, 'utf8'));
   for (const [key, bytes] of data) out[key] = encodeBase64(bytes);
   const secret: SecretObject = { apiVersion: 'v1', kind: 'Secret', metadata, type: template.type ?? 'Opaque', data: sortedRecord(out) };
   if (template.immutable !== undefined) secret.immutable = template.immutable;

@@ -106,38 +106,48 @@ export function readSecret(value: unknown, location: ErrorLocation): SecretInput
   };
 }
 
-/** Checks a Secret's name and namespace syntax (when present). */
-export function checkSecretNames(name: string | undefined, namespace: string | undefined, location: ErrorLocation): void {
-  if (name !== undefined) {
-    const why = invalidObjectName(name);
-    if (why) throw new KsealError('INVALID_NAME', `the name ${JSON.stringify(name)} is not valid: it ${why}`, location);
-  }
-  if (namespace !== undefined) {
-    const why = invalidNamespace(namespace);
-    if (why) throw new KsealError('INVALID_NAMESPACE', `the namespace ${JSON.stringify(namespace)} is not valid: it ${why}`, location);
-  }
+/** Why a Secret's name or namespace (when present) is not valid, or undefined when both are. */
+export function secretNamesError(name: string | undefined, namespace: string | undefined, location: ErrorLocation): KsealError | undefined {
+  const badName = name === undefined ? undefined : invalidObjectName(name);
+  if (badName !== undefined) return new KsealError('INVALID_NAME', `the name ${JSON.stringify(name)} is not valid: it ${badName}`, location);
+  const badNamespace = namespace === undefined ? undefined : invalidNamespace(namespace);
+  if (badNamespace !== undefined) return new KsealError('INVALID_NAMESPACE', `the namespace ${JSON.stringify(namespace)} is not valid: it ${badNamespace}`, location);
+  return undefined;
 }
 
-/** Checks the contents of a Secret: not empty (unless allowed), under 1 MiB, required keys of its type present. */
-export function checkSecretContent(secret: SecretInput, options: { readonly allowEmptyData?: boolean } = {}): void {
+/** Checks a Secret's name and namespace syntax (when present); throws secretNamesError's error. */
+export function checkSecretNames(name: string | undefined, namespace: string | undefined, location: ErrorLocation): void {
+  const error = secretNamesError(name, namespace, location);
+  if (error !== undefined) throw error;
+}
+
+/** Why a Secret's contents cannot be sealed (empty unless allowed, over 1 MiB, a required key of its type missing), or undefined. */
+export function secretContentError(secret: SecretInput, options: { readonly allowEmptyData?: boolean } = {}): KsealError | undefined {
   const location = secret.location;
   if (secret.data.size === 0 && options.allowEmptyData !== true) {
-    throw new KsealError('EMPTY_DATA', 'the Secret has no data or stringData to seal', { ...location, hint: 'add values, or pass --allow-empty-data to seal it empty on purpose' });
+    return new KsealError('EMPTY_DATA', 'the Secret has no data or stringData to seal', { ...location, hint: 'add values, or pass --allow-empty-data to seal it empty on purpose' });
   }
   let total = 0;
   for (const value of secret.data.values()) total += value.length;
   if (total > MAX_SECRET_BYTES) {
-    throw new KsealError('SECRET_TOO_LARGE', `the Secret's values add up to ${total} bytes; Kubernetes allows at most ${MAX_SECRET_BYTES} (1 MiB)`, { ...location, hint: 'split it into several Secrets' });
+    return new KsealError('SECRET_TOO_LARGE', `the Secret's values add up to ${total} bytes; Kubernetes allows at most ${MAX_SECRET_BYTES} (1 MiB)`, { ...location, hint: 'split it into several Secrets' });
   }
   const required = Object.hasOwn(REQUIRED_KEYS, secret.type) ? REQUIRED_KEYS[secret.type] : undefined;
   if (required !== undefined) {
     for (const key of required.all ?? []) {
-      if (!secret.data.has(key)) throw new KsealError('MISSING_REQUIRED_KEY', `a ${secret.type} Secret needs the key ${JSON.stringify(key)}`, { ...location, hint: `add ${key} under data or stringData` });
+      if (!secret.data.has(key)) return new KsealError('MISSING_REQUIRED_KEY', `a ${secret.type} Secret needs the key ${JSON.stringify(key)}`, { ...location, hint: `add ${key} under data or stringData` });
     }
     if (required.oneOf !== undefined && !required.oneOf.some((k) => secret.data.has(k))) {
-      throw new KsealError('MISSING_REQUIRED_KEY', `a ${secret.type} Secret needs at least one of the keys ${required.oneOf.map((k) => JSON.stringify(k)).join(', ')}`, location);
+      return new KsealError('MISSING_REQUIRED_KEY', `a ${secret.type} Secret needs at least one of the keys ${required.oneOf.map((k) => JSON.stringify(k)).join(', ')}`, location);
     }
   }
+  return undefined;
+}
+
+/** Checks the contents of a Secret; throws secretContentError's error. */
+export function checkSecretContent(secret: SecretInput, options: { readonly allowEmptyData?: boolean } = {}): void {
+  const error = secretContentError(secret, options);
+  if (error !== undefined) throw error;
 }
 
 function checkKey(key: string, location: ErrorLocation): void {

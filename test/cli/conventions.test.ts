@@ -350,4 +350,17 @@ describe('kseal --help', () => {
     expect(help.indexOf('Sealing:')).toBeLessThan(help.indexOf('Keys and recovery:'));
     expect(help).toContain('kseal encrypt --cert cert.pem < secret.yaml > sealed.yaml');
   });
+
+  it('puts create with the sealing commands and lint with the offline checks, not under "Other commands"', async () => {
+    const help = (await runCli(['--help'])).stdout;
+    // The header line of the blank-line-separated section that lists `command`.
+    const group = (command: string): string | undefined =>
+      help
+        .split(/\n\s*\n/)
+        .find((section) => section.split('\n').slice(1).some((line) => line.trimStart().startsWith(`${command} `) || line.trim() === command))
+        ?.split('\n')[0]
+        ?.replace(/:$/, '');
+    expect(group('create')).toBe('Sealing');
+    expect(group('lint')).toBe('Checking files offline');
+  });
 });

@@ -130,6 +130,24 @@ describe('kseal set', () => {
     expect(run.stderr).toMatch(/warning: .*sealed with key [0-9a-f]{12}…, the new ones with/);
   });
 
+  it('edits the one SealedSecret of a file that also holds other documents, keeping them byte for byte', async () => {
+    const path = await sealedFile();
+    const other = '---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: app}   # beside it\n';
+    dir.write('db.sealed.yaml', `${readFileSync(path, 'utf8')}${other}`);
+    const run = await runCli(['set', 'db.sealed.yaml', 'token', '--cert', 'cert.pem'], { stdin: 't0ken', cwd: dir.path });
+    expect(run.code, run.stderr).toBe(0);
+    expect(readFileSync(path, 'utf8').endsWith(other)).toBe(true);
+  });
+
+  it('refuses a file with two SealedSecrets, saying how many it found', async () => {
+    const path = await sealedFile();
+    const text = readFileSync(path, 'utf8');
+    dir.write('two.yaml', `${text}---\n${text.replace('name: db', 'name: db2')}`);
+    const run = await runCli(['set', 'two.yaml', 'token', '--cert', 'cert.pem'], { stdin: 't0ken', cwd: dir.path });
+    expect(run.code).toBe(3);
+    expect(run.stderr).toContain('kseal set needs a file with exactly one SealedSecret, found 2 among 2 documents');
+  });
+
   it('refuses a file that is not one SealedSecret, a bad key name, and a missing KEY', async () => {
     dir.write('plain.yaml', SECRET);
     expect((await runCli(['set', 'plain.yaml', 'k', '--cert', 'cert.pem'], { stdin: 'x', cwd: dir.path })).stderr).toContain('kseal set needs a file with exactly one SealedSecret');

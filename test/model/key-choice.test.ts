@@ -1,6 +1,6 @@
 /** Key choice (src/model/key-choice.ts): the one module for newest-seals, hint-first, sticky order and renewal. */
 import { describe, expect, it } from 'vitest';
-import { keyDue, KeyTrialOrder, newestFirst, orderKeysByHint, renewalDueInMs, type DatedKey } from '../../src/model/key-choice.js';
+import { keyDue, KeyTrialOrder, newestFirst, orderKeysByHint, renewalDueInMs, trialOrderOfSources, type DatedKey } from '../../src/model/key-choice.js';
 import { KEY_ID_ANNOTATION } from '../../src/wire.js';
 
 const DAY = 86_400_000;
@@ -14,6 +14,16 @@ describe('newestFirst', () => {
 
   it('breaks a NotBefore tie by Secret name, so every replica picks the same key', () => {
     expect([k('x', 5, 'key-b'), k('y', 5, 'key-a')].sort(newestFirst).map((x) => x.keyId)).toEqual(['y', 'x']);
+  });
+});
+
+describe('trialOrderOfSources', () => {
+  it('tries the sources in the order given, each newest first, and a key found in two sources once', () => {
+    const bitnamiActive = [k('b1', 0), k('b2', 10)];
+    const bitnamiCompromised = [k('c1', 20)];
+    const own = [k('o1', 30), k('b1', 0)];
+    expect(trialOrderOfSources([bitnamiActive, bitnamiCompromised, own]).map((x) => x.keyId)).toEqual(['b2', 'b1', 'c1', 'o1']);
+    expect(trialOrderOfSources([[], [], own]).map((x) => x.keyId)).toEqual(['o1', 'b1']);
   });
 });
 

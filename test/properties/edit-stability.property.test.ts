@@ -1,11 +1,14 @@
 /**
  * Byte stability of write-only edits (fast-check): over SealedSecret files with arbitrary keys,
  * orders, comments and other documents, `set`, `unset` and `rename-key` change exactly the lines of
- * the keys they name and nothing else, byte for byte.
+ * the keys they name and nothing else, byte for byte, and the result still parses and validates.
+ * The same through the CLI with real sealing: cli-edit.property.test.ts.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { readManifests } from '../../src/manifest/read.js';
 import { openSealedFile } from '../../src/manifest/sealed-file.js';
+import { readSealedSecret } from '../../src/model/sealed-secret.js';
 import { compareKeys } from '../../src/model/secret.js';
 
 const RUNS = { numRuns: 150 };
@@ -48,6 +51,13 @@ const file: fc.Arbitrary<FileCase> = fc
 
 const lineOf = (key: string) => (l: string) => l.startsWith(`    ${key}: `);
 
+/** The edited text still reads as manifests and its SealedSecret validates, holding exactly `keys`. */
+function validates(text: string, keys: readonly string[]): void {
+  const [sealed, ...rest] = readManifests(text, 'f.yaml');
+  expect(Object.keys(readSealedSecret(sealed?.value, {}).spec.encryptedData).sort(compareKeys)).toEqual([...keys].sort(compareKeys));
+  expect(rest.length).toBeLessThanOrEqual(1);
+}
+
 describe('write-only edit byte stability', () => {
   it('set of an existing key changes only that key\'s line', () => {
     fc.assert(
@@ -59,6 +69,7 @@ describe('write-only edit byte stability', () => {
         const after = f.render().split('\n');
         expect(after.length).toBe(before.length);
         after.forEach((line, i) => expect(line).toBe(lineOf(key)(before[i] ?? '') ? `    ${key}: ${value}` : before[i]));
+        validates(f.render(), keys);
       }),
       RUNS,
     );
@@ -78,6 +89,7 @@ describe('write-only edit byte stability', () => {
         const order = after.filter((l) => /^ {4}[^# ]/.test(l) && !l.startsWith('    kseal.dev/') && !l.startsWith('    type:')).map((l) => l.trim().split(': ')[0] ?? '');
         if (sorted) expect(order).toEqual([...order].sort(compareKeys));
         else expect(order.at(-1)).toBe(key);
+        validates(f.render(), [...keys, key]);
       }),
       RUNS,
     );
@@ -92,6 +104,7 @@ describe('write-only edit byte stability', () => {
         const f = openSealedFile(text, 'f.yaml');
         f.documents[0]?.removeKeys(gone);
         expect(f.render()).toBe(text.split('\n').filter((l) => !gone.some((k) => lineOf(k)(l))).join('\n'));
+        validates(f.render(), keys.filter((k) => !gone.includes(k)));
       }),
       RUNS,
     );
@@ -109,6 +122,7 @@ describe('write-only edit byte stability', () => {
         const old = before.find(lineOf(from)) as string;
         expect(after.filter(lineOf(to))).toEqual([`    ${to}: ${old.slice(`    ${from}: `.length)}`]);
         expect(after.filter((l) => !lineOf(to)(l))).toEqual(before.filter((l) => !lineOf(from)(l)));
+        validates(f.render(), keys.map((k) => (k === from ? to : k)));
       }),
       RUNS,
     );
