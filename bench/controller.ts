@@ -34,7 +34,7 @@ async function guarded(workload: string, run: () => Promise<Figure[]>): Promise<
   }
 }
 
-/** Every controller figure; `only` selects groups by name (cold, fanout, memory, startup, sharding, scale), empty for all. */
+/** Every controller figure; `only` selects groups by name (cold, fanout, memory, startup, sharding, scale, real), empty for all. */
 export async function controllerFigures(limits: Limits, only: readonly string[] = []): Promise<Figure[]> {
   const wants = (name: string): boolean => only.length === 0 || only.includes(name);
   const keyPem = readFileSync(KEY_PEM, 'utf8');
@@ -55,6 +55,7 @@ export async function controllerFigures(limits: Limits, only: readonly string[] 
       })),
     );
   }
+  if (wants('real')) figures.push(...(await guarded('13 real control plane', async () => (await import('./real-control-plane.js')).realControlPlaneFigures(limits.privateOpsPerSecond, log))));
   if (keys !== undefined) figures.push(...(await guarded('4 key fan-out', () => fanOutFigures(limits.privateOpsPerSecond, log, keys))));
   return figures;
 }

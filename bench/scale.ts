@@ -30,7 +30,7 @@ import { parse } from 'yaml';
 import { parseCertificate, type SealingCertificate } from '../src/crypto/certificate.js';
 import { generateSealingKey } from '../src/crypto/keygen.js';
 import { keySecretManifest } from '../src/model/key-secret.js';
-import { sealSecret } from '../src/model/sealed-secret.js';
+import { sealSecret, type SealedApiVersion } from '../src/model/sealed-secret.js';
 import { readSecret } from '../src/model/secret.js';
 import { startKubeApi, type JsonObject, type KubeApiServer, type StatsSnapshot } from '../kube-api/server.js';
 import { KEY_ID_ANNOTATION } from '../src/wire.js';
@@ -121,6 +121,8 @@ export interface SealSpec {
   readonly hint?: boolean;
   /** Object names are `${prefix}-${i}` (default `s`). */
   readonly prefix?: string;
+  /** apiVersion of the SealedSecrets (default kseal.dev/v1alpha1; bitnami.com/v1alpha1 for the Bitnami peer). */
+  readonly apiVersion?: SealedApiVersion;
 }
 
 /** An object the bench sealed: where it is and which key sealed it. */
@@ -143,7 +145,7 @@ export function sealObjects(spec: SealSpec): { objects: JsonObject[]; refs: Seal
     const stringData: Record<string, string> = {};
     for (let v = 0; v < spec.values; v++) stringData[`key-${v}`] = plainValue(prefix, i, v);
     const input = readSecret({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace }, stringData }, {});
-    const obj = JSON.parse(JSON.stringify(sealSecret(input, key.certificate, { scope: 'strict' }))) as JsonObject & { metadata: { annotations?: Record<string, string> } };
+    const obj = JSON.parse(JSON.stringify(sealSecret(input, key.certificate, { scope: 'strict', ...(spec.apiVersion === undefined ? {} : { apiVersion: spec.apiVersion }) }))) as JsonObject & { metadata: { annotations?: Record<string, string> } };
     if (spec.hint === false) delete obj.metadata.annotations?.[KEY_ID_ANNOTATION];
     objects.push(obj);
     refs.push({ namespace, name, index: i, keyName: key.name });

@@ -21,7 +21,7 @@ import type { AdminClients } from './admin.js';
 import { freePort, startProcess, waitHealthy, type ManagedProcess } from './processes.js';
 
 /** Where `npm run peer:build` installs `controller` and `kubeseal`. */
-export const BITNAMI_BIN_DIR = fileURLToPath(new URL('../bench/peer/bin', import.meta.url));
+const BITNAMI_BIN_DIR = fileURLToPath(new URL('../bench/peer/bin', import.meta.url));
 const MODULE_PATH = 'github.com/bitnami-labs/sealed-secrets';
 const SERVICE_ACCOUNT = 'sealed-secrets-controller';
 
@@ -46,7 +46,7 @@ export function bitnamiUnavailable(): string {
 }
 
 /** Bitnami's CRD (bitnami.com/v1alpha1 SealedSecret) from the module source in the Go module cache. */
-export function bitnamiCrd(): KubernetesObject {
+function bitnamiCrd(): KubernetesObject {
   const version = bitnamiVersion();
   const cache = execFileSync('go', ['env', 'GOMODCACHE'], { encoding: 'utf8' }).trim();
   const path = join(cache, `${MODULE_PATH}@${version}`, 'helm', 'sealed-secrets', 'crds', 'bitnami.com_sealedsecrets.yaml');
