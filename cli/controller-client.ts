@@ -101,6 +101,14 @@ function unreachable(description: string, e: unknown, namespace: string | undefi
 /** Throws CONTROLLER_ERROR for a non-2xx answer, quoting at most a short, single-line reason. */
 export function expectOk(response: ControllerResponse, what: string, client: Pick<ControllerClient, 'description' | 'namespace'>): Buffer {
   if (response.status >= 200 && response.status < 300) return response.body;
+  // A bound of the controller's (413 INPUT_TOO_LARGE / TOO_MANY_VALUES): its one-line message names
+  // the limit and the controller flag (the API never puts a value in a message).
+  const refusal = response.status === 413 ? apiError(response.body) : undefined;
+  if (refusal !== undefined) {
+    throw new KsealError('CONTROLLER_ERROR', `${client.description} refused ${what} (${response.status} ${refusal.code}): ${refusal.message}`, {
+      hint: refusal.code === 'TOO_MANY_VALUES' ? 'split the SealedSecret into smaller ones, or ask the cluster admin to raise --http-max-values' : 'ask the cluster admin to raise --http-max-body',
+    });
+  }
   const ns = client.namespace ?? DEFAULT_CONTROLLER_NAMESPACE;
   throw new KsealError('CONTROLLER_ERROR', `${client.description} answered ${response.status} to ${what}`, {
     hint:
@@ -110,6 +118,17 @@ export function expectOk(response: ControllerResponse, what: string, client: Pic
           : `is the kseal controller installed and running? (kubectl -n ${ns} get pods,svc)`
         : 'see the controller logs',
   });
+}
+
+/** The `{code, message}` error body of the controller's API, when that is what `body` is. */
+function apiError(body: Buffer): { code: string; message: string } | undefined {
+  try {
+    const parsed = JSON.parse(body.toString('utf8')) as { code?: unknown; message?: unknown };
+    if (typeof parsed.code === 'string' && typeof parsed.message === 'string' && /^[A-Z_]{1,40}$/.test(parsed.code)) return { code: parsed.code, message: parsed.message.slice(0, 300) };
+  } catch {
+    // Not the API's JSON: the caller reports the status only.
+  }
+  return undefined;
 }
 
 /** GETs a URL given by the user (`--cert https://...`): messages speak of that URL, not of "the controller". */

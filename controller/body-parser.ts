@@ -19,7 +19,7 @@ import { BODY_PARSE_WORKER_MARKER, parseBody, type ParseFailure, type ParseReply
 /** Bodies up to this size are parsed on the main thread (well under a millisecond on an idle core). */
 export const INLINE_PARSE_BYTES = 4 * 1024;
 /** Time a body may take to parse, queueing included, before it is refused with PARSE_TIMEOUT. */
-export const DEFAULT_PARSE_DEADLINE_MS = 2000;
+const DEFAULT_PARSE_DEADLINE_MS = 2000;
 /** Heap of the parse worker: a 1 MiB body of the worst shapes needs well under this. */
 const WORKER_HEAP_MB = 256;
 /** What the errors name as the file. */

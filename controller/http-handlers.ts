@@ -17,10 +17,12 @@ import { ERROR_CODES, isKsealError } from '../src/errors.js';
 import { HTTP_PATHS } from '../src/wire.js';
 import { pageRoutes } from '../ui/server/page-routes.js';
 import type { KeyView } from './contracts.js';
-import type { TokenBucket } from './rate-limit.js';
+import { type HttpLimits, IN_FLIGHT_RETRY_AFTER_SECONDS } from './http-limits.js';
+import type { ControllerMetrics } from './metrics.js';
 import {
   ACCEPTED_CONTENT_TYPES,
   acceptableMediaType,
+  clientGoneSignal,
   declaredLength,
   ensureNewline,
   expectsContinue,
@@ -47,62 +49,95 @@ export interface HandlerDeps {
   readonly service: VerifyRotateService;
   /** True once the controller is ready to serve (informers synced); /readyz also needs a key. */
   readonly ready: () => boolean;
-  /** One token bucket per endpoint, as Bitnami. */
-  readonly buckets: { readonly verify: TokenBucket; readonly rotate: TokenBucket };
-  readonly maxBodyBytes: number;
+  /** The verify/rotate bounds: body size, values, in flight, private operations per second. */
+  readonly limits: HttpLimits;
+  readonly metrics: ControllerMetrics;
 }
+
+/** The work of one verify or rotate request once it passed every bound. */
+type SealedWork = (req: IncomingMessage, res: ServerResponse, input: ParsedSealed, signal: AbortSignal) => Promise<void>;
 
 const UNSEAL_FAILED_BODY = { code: 'DECRYPT_FAILED', message: 'the SealedSecret cannot be unsealed by this controller' } as const;
 const TEXT = 'text/plain; charset=utf-8';
 
 /** The API port's route table, by exact path. */
 export function apiRoutes(deps: HandlerDeps): Map<string, Route> {
-  const { keys, service } = deps;
+  const { keys, service, limits } = deps;
+  const maxBody = limits.config.maxBodyBytes;
+
+  const rateLimited = (res: ServerResponse, retryAfterMs: number): void => {
+    res.setHeader('Retry-After', String(Math.max(1, Math.ceil(retryAfterMs / 1000))));
+    sendError(res, 429, 'RATE_LIMITED', `too many private-key operations asked for (at most ${limits.config.valuesPerSecond} sealed values a second, kseal-controller --http-values-per-second); retry after the Retry-After seconds`);
+  };
 
   /** Reads, parses and checks the one SealedSecret of a POST; answers the error and returns undefined when it is not usable. */
-  const readSealedBody = async (req: IncomingMessage, res: ServerResponse, bucket: TokenBucket): Promise<ParsedSealed | undefined> => {
-    if (!acceptableMediaType(req)) {
-      sendError(res, 415, 'UNSUPPORTED_MEDIA_TYPE', `send the SealedSecret as ${ACCEPTED_CONTENT_TYPES.join(', ')}`);
+  const readSealedBody = async (req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<ParsedSealed | undefined> => {
+    // Before the body: a refused client uploads nothing (Expect: 100-continue is answered only below).
+    const early = limits.peek();
+    if (!early.ok) {
+      rateLimited(res, early.retryAfterMs);
       return undefined;
     }
-    if (declaredLength(req) > deps.maxBodyBytes) {
-      sendTooLarge(res, deps.maxBodyBytes);
-      return undefined;
-    }
-    const taken = bucket.take();
-    if (!taken.ok) {
-      res.setHeader('Retry-After', String(Math.max(1, Math.ceil(taken.retryAfterMs / 1000))));
-      sendError(res, 429, 'RATE_LIMITED', 'too many requests; retry later');
-      return undefined;
-    }
-    // Expect: 100-continue (curl and Go send it before large bodies): ask for the body only now.
     if (expectsContinue(req)) res.writeContinue();
-    const body = await readBody(req, deps.maxBodyBytes);
+    const body = await readBody(req, maxBody);
     if (body === 'too-large') {
-      sendTooLarge(res, deps.maxBodyBytes);
+      sendTooLarge(res, maxBody);
       return undefined;
     }
     if (body === 'aborted') {
       sendError(res, 400, 'REQUEST_ABORTED', 'the request body did not arrive');
       return undefined;
     }
+    let input: ParsedSealed;
     try {
       // Parsed off the main thread when large (body-parser.ts); a client that leaves cancels it.
-      const gone = new AbortController();
-      res.once('close', () => gone.abort());
-      return await service.parse(body, { signal: gone.signal });
+      input = await service.parse(body, { signal });
+      limits.checkValues(input.values);
     } catch (e) {
+      if (isKsealError(e, 'TOO_MANY_VALUES')) {
+        sendError(res, 413, e.code, e.message);
+        return undefined;
+      }
       if (isKsealError(e)) {
         sendError(res, 400, e.code, e.message);
         return undefined;
       }
-      if (res.destroyed || res.writableEnded) return undefined;
+      if (signal.aborted || res.destroyed || res.writableEnded) return undefined;
       throw e;
+    }
+    const charged = limits.take(input.values);
+    if (!charged.ok) {
+      rateLimited(res, charged.retryAfterMs);
+      return undefined;
+    }
+    return input;
+  };
+
+  /** Wraps verify/rotate work in the bounds, cheapest check first; the work gets a signal that fires when the client goes away. */
+  const sealedPost = (work: SealedWork) => async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    if (!acceptableMediaType(req)) return sendError(res, 415, 'UNSUPPORTED_MEDIA_TYPE', `send the SealedSecret as ${ACCEPTED_CONTENT_TYPES.join(', ')}`);
+    if (declaredLength(req) > maxBody) return sendTooLarge(res, maxBody);
+    if (!limits.tryEnter()) {
+      res.setHeader('Retry-After', String(IN_FLIGHT_RETRY_AFTER_SECONDS));
+      return sendError(res, 503, 'BUSY', `the controller is already handling ${limits.config.maxInFlight} verify/rotate requests (kseal-controller --http-max-in-flight); retry after the Retry-After seconds`);
+    }
+    deps.metrics.httpInFlight.inc();
+    const signal = clientGoneSignal(res);
+    try {
+      const input = await readSealedBody(req, res, signal);
+      if (input !== undefined && !signal.aborted) await work(req, res, input, signal);
+    } finally {
+      limits.leave();
+      deps.metrics.httpInFlight.dec();
     }
   };
 
   /** Answers a failed verify/rotate: 409 without a reason when it cannot be unsealed, 400 for bad input; rethrows the rest. */
-  const answerFailure = (res: ServerResponse, e: unknown): void => {
+  const answerFailure = (res: ServerResponse, e: unknown, signal: AbortSignal): void => {
+    // The client is gone: nobody to answer, the pool dropped or stopped the work.
+    if (signal.aborted) return;
+    // A value no key opened cost one operation per key; the first was charged already.
+    if (isKsealError(e, 'DECRYPT_FAILED')) limits.charge(keys.list().length - 1);
     if (isUnsealFailure(e)) return sendJson(res, 409, UNSEAL_FAILED_BODY);
     if (isKsealError(e) && ERROR_CODES[e.code] === 'input') return sendError(res, 400, e.code, e.message);
     throw e;
@@ -141,16 +176,14 @@ export function apiRoutes(deps: HandlerDeps): Map<string, Route> {
       {
         label: HTTP_PATHS.verify,
         methods: ['POST'],
-        handle: async (req, res) => {
-          const input = await readSealedBody(req, res, deps.buckets.verify);
-          if (input === undefined) return;
+        handle: sealedPost(async (_req, res, input, signal) => {
           try {
-            await service.verify(input.sealed);
+            limits.charge((await service.verify(input.sealed, { signal })) - input.values);
           } catch (e) {
-            return answerFailure(res, e);
+            return answerFailure(res, e, signal);
           }
           sendText(res, 200, TEXT, '');
-        },
+        }),
       },
     ],
     [
@@ -158,19 +191,19 @@ export function apiRoutes(deps: HandlerDeps): Map<string, Route> {
       {
         label: HTTP_PATHS.rotate,
         methods: ['POST'],
-        handle: async (req, res) => {
-          const input = await readSealedBody(req, res, deps.buckets.rotate);
-          if (input === undefined) return;
+        handle: sealedPost(async (req, res, input, signal) => {
           if (!service.hasKey()) return noKey(res);
           const format = responseFormat(req.headers.accept, input.format);
           let body: string;
           try {
-            ({ body } = await service.rotate(input.sealed, format));
+            const done = await service.rotate(input.sealed, format, { signal });
+            limits.charge(done.privateOps - input.values);
+            body = done.body;
           } catch (e) {
-            return answerFailure(res, e);
+            return answerFailure(res, e, signal);
           }
           sendText(res, 200, format === 'json' ? 'application/json' : 'application/yaml', body);
-        },
+        }),
       },
     ],
   ]);

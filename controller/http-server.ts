@@ -4,9 +4,10 @@
  * This module wires them: options and defaults, the per-request log line and metrics, the error
  * boundary, listening and a graceful close.
  *
- * Hardening: verify and rotate spend RSA private-key operations, so each has a token bucket (Bitnami's
- * 2/s burst 2) answering 429 with Retry-After; bodies over 1 MiB get 413 without being read further;
- * header and request timeouts cut slow clients; one object per request. Responses, log lines and
+ * Hardening: verify and rotate spend RSA private-key operations, so they are bounded (http-limits.ts:
+ * body size, values per request, requests in flight, a token bucket charged per sealed value) and
+ * cancelled when the client goes away; their unseals run after every reconcile in the pool. Header and
+ * request timeouts cut slow clients; one object per request. Responses, log lines and
  * metrics carry codes, paths, statuses and durations, never a value, a message from a parser, or a
  * stack trace.
  */
@@ -15,17 +16,14 @@ import { isKsealError } from '../src/errors.js';
 import { HTTP_PATHS } from '../src/wire.js';
 import type { KeyView, Unsealer } from './contracts.js';
 import { apiRoutes, type Route } from './http-handlers.js';
-import { closeServer, createHttpServer, DEFAULT_MAX_BODY_BYTES, listen, pathOf, sendError } from './http-transport.js';
+import { HttpLimits, type HttpLimitsConfig } from './http-limits.js';
+import { closeServer, createHttpServer, listen, pathOf, sendError } from './http-transport.js';
 import type { Logger } from './logger.js';
 import type { ControllerMetrics } from './metrics.js';
 import { createMetricsServer } from './metrics-server.js';
-import { TokenBucket } from './rate-limit.js';
 import { VerifyRotateService } from './verify-rotate-service.js';
 
 export type { HttpErrorCode } from './http-transport.js';
-
-/** Bitnami's limit on verify and rotate: 2 requests a second, burst 2. */
-const DEFAULT_VERIFY_RATE = { perSecond: 2, burst: 2 } as const;
 
 export interface HttpServerOptions {
   /** Interface to bind; all interfaces by default. */
@@ -40,7 +38,9 @@ export interface HttpServerOptions {
   readonly logger: Logger;
   /** True once the controller is ready to serve (informers synced); /readyz also needs a key. */
   readonly ready: () => boolean;
-  /** Token bucket for each of verify and rotate (one bucket per endpoint, as Bitnami). */
+  /** The verify/rotate bounds (http-limits.ts DEFAULT_HTTP_LIMITS for what is not given). */
+  readonly limits?: Partial<HttpLimitsConfig>;
+  /** Shorthand for limits.valuesPerSecond / valuesBurst: the token bucket, one token per sealed value. */
   readonly verifyRate?: { readonly perSecond: number; readonly burst: number };
   /** Whole-request receive deadline (node's `requestTimeout`); 10 s by default. */
   readonly requestTimeoutMs?: number;
@@ -48,7 +48,7 @@ export interface HttpServerOptions {
   readonly headersTimeoutMs?: number;
   /** Idle keep-alive socket lifetime; 5 s by default. */
   readonly keepAliveTimeoutMs?: number;
-  /** Largest body accepted; 1 MiB by default. */
+  /** Largest body accepted; 1 MiB by default (shorthand for limits.maxBodyBytes). */
   readonly maxBodyBytes?: number;
   /** How long close() waits for in-flight requests before cutting their sockets; 5 s by default. */
   readonly closeGraceMs?: number;
@@ -70,14 +70,12 @@ const API_PATH_LIST = `${HTTP_PATHS.cert}, ${HTTP_PATHS.verify}, ${HTTP_PATHS.ro
 /** Starts the API server on `port` and the metrics server on `metricsPort`; resolves with the bound ports. */
 export async function startHttpServer(options: HttpServerOptions): Promise<HttpServerHandle> {
   const { keys, unsealer, metrics, logger } = options;
-  const rate = options.verifyRate ?? DEFAULT_VERIFY_RATE;
-  const routes = apiRoutes({
-    keys,
-    service: new VerifyRotateService({ keys, unsealer, metrics }),
-    ready: options.ready,
-    buckets: { verify: new TokenBucket(rate), rotate: new TokenBucket(rate) },
-    maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+  const limits = new HttpLimits({
+    ...options.limits,
+    ...(options.verifyRate === undefined ? {} : { valuesPerSecond: options.verifyRate.perSecond, valuesBurst: options.verifyRate.burst }),
+    ...(options.maxBodyBytes === undefined ? {} : { maxBodyBytes: options.maxBodyBytes }),
   });
+  const routes = apiRoutes({ keys, service: new VerifyRotateService({ keys, unsealer, metrics }), ready: options.ready, limits, metrics });
   let closing = false;
 
   const api = createHttpServer(

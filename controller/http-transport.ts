@@ -16,7 +16,7 @@ export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 export const ACCEPTED_CONTENT_TYPES: readonly string[] = ['application/json', 'application/yaml', 'application/x-yaml', 'text/yaml', 'text/plain'];
 
 /** Error codes of the HTTP layer itself (the rest are KsealError codes). */
-export type HttpErrorCode = 'NOT_FOUND' | 'METHOD_NOT_ALLOWED' | 'UNSUPPORTED_MEDIA_TYPE' | 'RATE_LIMITED' | 'NO_KEY' | 'REQUEST_ABORTED';
+export type HttpErrorCode = 'NOT_FOUND' | 'METHOD_NOT_ALLOWED' | 'UNSUPPORTED_MEDIA_TYPE' | 'RATE_LIMITED' | 'BUSY' | 'NO_KEY' | 'REQUEST_ABORTED';
 
 /** The two serialisations of a SealedSecret the API reads and writes. */
 export type Format = 'json' | 'yaml';

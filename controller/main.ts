@@ -13,6 +13,7 @@ import { invalidNamespace } from '../src/model/names.js';
 import { SEALING_KEY_SOURCES, type SealingKeySource } from './bitnami-keys.js';
 import { Controller } from './controller.js';
 import { parseDuration } from './durations.js';
+import { DEFAULT_HTTP_LIMITS } from './http-limits.js';
 import { startHttpServer } from './http-server.js';
 import { loadKubeConfig } from '../net/kube-config-client.js';
 import { ClientNodeApi, type KubeApi } from './kube-client.js';
@@ -50,6 +51,11 @@ export interface ControllerFlags {
   adoptBitnami: boolean;
   bitnamiKeyNamespace: string;
   sealingKeySource: SealingKeySource;
+  httpMaxBody: number;
+  httpMaxValues: number;
+  httpMaxInFlight: number;
+  httpValuesPerSecond: number;
+  httpValuesBurst: number;
   /** Namespaces to watch (--watch-namespaces); undefined: every namespace. */
   watchNamespaces?: string[];
 }
@@ -65,6 +71,18 @@ function duration(value: string): number {
 function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`expected a whole number, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+function atLeastOne(value: string): number {
+  const n = positiveInt(value);
+  if (n < 1) throw new InvalidArgumentError(`expected at least 1, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expected a number above 0, got ${JSON.stringify(value)}`);
   return n;
 }
 
@@ -123,6 +141,11 @@ function controllerCommand(env: NodeJS.ProcessEnv = process.env): Command {
     .option('--adopt-bitnami', "also reconcile Bitnami's bitnami.com/v1alpha1 SealedSecrets in every namespace, with Bitnami's semantics, and open them with Bitnami's keys (read-only)", false)
     .option('--bitnami-key-namespace <ns>', "namespace of Bitnami's key Secrets (sealedsecrets.bitnami.com/sealed-secrets-key), read with --adopt-bitnami", 'kube-system')
     .addOption(new Option('--sealing-key-source <source>', "which key seals and is served: kseal's own (renewed by kseal) or Bitnami's newest active one (needs --adopt-bitnami)").choices([...SEALING_KEY_SOURCES]).default('kseal'))
+    .option('--http-max-body <bytes>', 'largest verify/rotate request body; larger ones get 413 unread', atLeastOne, DEFAULT_HTTP_LIMITS.maxBodyBytes)
+    .option('--http-max-values <n>', 'most sealed values in one verify/rotate request; more get 413 TOO_MANY_VALUES', atLeastOne, DEFAULT_HTTP_LIMITS.maxValues)
+    .option('--http-max-in-flight <n>', 'verify/rotate requests handled at once; more get 503 with Retry-After', atLeastOne, DEFAULT_HTTP_LIMITS.maxInFlight)
+    .option('--http-values-per-second <n>', 'sealed values (RSA private-key operations) verify/rotate may spend per second; beyond it 429 with Retry-After', positiveNumber, DEFAULT_HTTP_LIMITS.valuesPerSecond)
+    .option('--http-values-burst <n>', 'sealed values verify/rotate may spend at once before --http-values-per-second applies', atLeastOne, DEFAULT_HTTP_LIMITS.valuesBurst)
     .exitOverride()
     .allowExcessArguments(false);
 }
@@ -200,6 +223,13 @@ export async function runController(flags: ControllerFlags, options: { readonly 
       metrics,
       logger: logger.child({ component: 'http' }),
       ready: () => controller.ready(),
+      limits: {
+        maxBodyBytes: flags.httpMaxBody,
+        maxValues: flags.httpMaxValues,
+        maxInFlight: flags.httpMaxInFlight,
+        valuesPerSecond: flags.httpValuesPerSecond,
+        valuesBurst: flags.httpValuesBurst,
+      },
     });
   } catch (e) {
     await controller.stop();

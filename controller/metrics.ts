@@ -33,6 +33,8 @@ export class ControllerMetrics {
   /** Writes to the API server by verb and resource. */
   readonly apiWrites: Counter<'verb' | 'resource'>;
   readonly httpRequests: Counter<'path' | 'method' | 'code'>;
+  /** verify/rotate requests being handled now (bounded by --http-max-in-flight). */
+  readonly httpInFlight: Gauge;
   readonly httpDuration: Histogram<'path' | 'method'>;
 
   constructor(options: { readonly defaultMetrics?: boolean } = {}) {
@@ -57,6 +59,7 @@ export class ControllerMetrics {
     this.queueDepth = new Gauge({ name: 'kseal_queue_depth', help: 'Items waiting in the work queue', registers });
     this.apiWrites = new Counter({ name: 'kseal_api_writes_total', help: 'Writes to the Kubernetes API by verb and resource', labelNames: ['verb', 'resource'], registers });
     this.httpRequests = new Counter({ name: 'kseal_http_requests_total', help: 'HTTP API requests', labelNames: ['path', 'method', 'code'], registers });
+    this.httpInFlight = new Gauge({ name: 'kseal_http_in_flight', help: 'verify and rotate requests being handled (at most --http-max-in-flight)', registers });
     this.httpDuration = new Histogram({
       name: 'kseal_http_request_duration_seconds',
       help: 'HTTP API latency',

@@ -1,6 +1,9 @@
 /**
  * A token bucket: `burst` tokens to start with, refilled at `perSecond` tokens a second up to
- * `burst`. Each request takes one token or is refused with the time until the next one is due.
+ * `burst`. A request takes as many tokens as it costs (the HTTP API: one per sealed value, each an
+ * RSA private-key operation) or is refused with the time until they are due. A cost above `burst`
+ * is served once the bucket is full and leaves it in debt, so no request is refused forever; work
+ * found to cost more than charged (extra keys tried) is charged afterwards with `charge`.
  * The clock is injectable so tests are deterministic.
  */
 
@@ -34,14 +37,28 @@ export class TokenBucket {
     this.last = this.now();
   }
 
-  /** Takes one token if there is one; otherwise says how long until one is available. */
-  take(): TakeResult {
+  /**
+   * Takes `cost` tokens (1 by default) if there are that many (or the bucket is full, for a cost above
+   * the burst); otherwise takes nothing and says how long until there will be.
+   */
+  take(cost = 1): TakeResult {
+    const result = this.check(cost);
+    if (result.ok) this.tokens -= cost;
+    return result;
+  }
+
+  /** What `take(cost)` would answer now, taking nothing. */
+  check(cost = 1): TakeResult {
     this.refill();
-    if (this.tokens >= 1) {
-      this.tokens -= 1;
-      return { ok: true };
-    }
-    return { ok: false, retryAfterMs: Math.ceil((1 - this.tokens) / this.perMs) };
+    const needed = Math.min(cost, this.burst);
+    if (this.tokens >= needed) return { ok: true };
+    return { ok: false, retryAfterMs: Math.ceil((needed - this.tokens) / this.perMs) };
+  }
+
+  /** Charges `cost` tokens unconditionally (the balance may go below zero: later takes wait longer). */
+  charge(cost: number): void {
+    this.refill();
+    if (cost > 0) this.tokens -= cost;
   }
 
   /** Tokens available now (fractional), for tests and diagnostics. */

@@ -7,7 +7,9 @@
  * Protocol (see WorkerRequest/WorkerReply): the pool sends the key PEMs once and again on every key
  * change, then requests carrying the scope label, the wrapped session keys and the key order; the
  * worker answers with the session keys and the id of the key that opened each, or the index of the
- * first value no key opens. The key that opened one value is tried first for the next one (the values
+ * first value no key opens. A request whose cell in the shared cancel array (workerData.cancel) is set
+ * to its id stops before its next value and answers `aborted` (the client went away). The key that
+ * opened one value is tried first for the next one (the values
  * of one object are nearly always sealed with the same key), so a missing hint costs extra private
  * operations only on the first value. The worker never sees a payload or a plaintext.
  */
@@ -25,16 +27,31 @@ export type WorkerRequest =
 /** Replies to `unwrap`. */
 export type WorkerReply =
   | { readonly id: number; readonly ok: true; readonly sessionKeys: Uint8Array[]; readonly keyIds: string[]; readonly ops: number }
-  | { readonly id: number; readonly ok: false; readonly failedIndex: number; readonly ops: number };
+  | { readonly id: number; readonly ok: false; readonly failedIndex: number; readonly ops: number; readonly aborted?: true };
 
-/** Unwraps every session key, trying `order` with the key that opened the previous value first (src/model/key-choice.ts). */
-export function unwrapAll(keys: ReadonlyMap<string, KeyObject>, label: Uint8Array, wrapped: readonly Uint8Array[], order: readonly string[], id: number): WorkerReply {
+/**
+ * Unwraps every session key, trying `order` with the key that opened the previous value first
+ * (src/model/key-choice.ts). `cancelled` is asked before each value; when it says yes the loop stops
+ * there and answers `aborted` with the operations spent so far.
+ */
+export function unwrapAll(
+  keys: ReadonlyMap<string, KeyObject>,
+  label: Uint8Array,
+  wrapped: readonly Uint8Array[],
+  order: readonly string[],
+  id: number,
+  cancelled: () => boolean = () => false,
+): WorkerReply {
   const trials = new KeyTrialOrder(order.filter((keyId) => keys.has(keyId)));
   const labelBuffer = Buffer.from(label);
   const sessionKeys: Uint8Array[] = [];
   const keyIds: string[] = [];
   let ops = 0;
   for (let i = 0; i < wrapped.length; i++) {
+    if (cancelled()) {
+      for (const k of sessionKeys) k.fill(0);
+      return { id, ok: false, failedIndex: i, ops, aborted: true };
+    }
     const value = wrapped[i] as Uint8Array;
     let opened: Buffer | undefined;
     let opener: string | undefined;
@@ -79,14 +96,23 @@ function loadKeys(list: ReadonlyArray<{ readonly keyId: string; readonly pem: st
 /** Marker in `workerData` so that importing this module anywhere else starts nothing. */
 export const UNSEAL_WORKER_MARKER = 'kseal-unseal-worker';
 
+/** What the pool passes as workerData. */
+export interface UnsealWorkerData {
+  readonly marker: typeof UNSEAL_WORKER_MARKER;
+  /** Cell 0 holds the id of a request to stop (Int32Array over a SharedArrayBuffer). */
+  readonly cancel: Int32Array;
+}
+
 if (parentPort !== null && (workerData as { marker?: unknown } | null)?.marker === UNSEAL_WORKER_MARKER) {
   lowerThreadPriority();
   const port = parentPort;
+  const cancel = (workerData as UnsealWorkerData).cancel;
   let keys = new Map<string, KeyObject>();
   port.on('message', (message: WorkerRequest) => {
     if (message.type === 'keys') keys = loadKeys(message.keys);
     else {
-      const reply = unwrapAll(keys, message.label, message.wrapped, message.order, message.id);
+      const id = message.id;
+      const reply = unwrapAll(keys, message.label, message.wrapped, message.order, id, () => Atomics.load(cancel, 0) === id);
       port.postMessage(reply, reply.ok && reply.sessionKeys[0] !== undefined ? [reply.sessionKeys[0].buffer as ArrayBuffer] : []);
     }
   });

@@ -16,6 +16,7 @@ export const ERROR_CODES = {
   INVALID_YAML: 'input',
   INVALID_JSON: 'input',
   INPUT_TOO_LARGE: 'input',
+  TOO_MANY_VALUES: 'input',
   INPUT_LIMIT: 'input',
   PARSE_TIMEOUT: 'input',
   NO_DOCUMENTS: 'input',

@@ -36,7 +36,7 @@ export const PARSE_LIMITS = {
 } as const;
 
 /** The parse options every caller uses (YAML 1.1, no timestamp tag, duplicate keys checked by duplicateKey). */
-export const YAML_PARSE_OPTIONS: ParseOptions & DocumentOptions & SchemaOptions = {
+const YAML_PARSE_OPTIONS: ParseOptions & DocumentOptions & SchemaOptions = {
   version: '1.1',
   prettyErrors: false,
   strict: true,
@@ -99,7 +99,7 @@ export function parseYamlDocuments(text: string, source: string): ParsedYamlStre
 }
 
 /** Throws INVALID_YAML for a document's problem: `file: document N: not valid YAML at line L (why)`. */
-export function throwIfProblem(parsed: ParsedYamlDocument, source: string): void {
+function throwIfProblem(parsed: ParsedYamlDocument, source: string): void {
   const p = parsed.problem;
   if (p === undefined) return;
   throw new KsealError('INVALID_YAML', `not valid YAML at line ${p.line} (${p.message})`, {
@@ -130,7 +130,7 @@ const shownKey = (key: string): string => (key.length > SHOWN_KEY ? `${key.slice
  * Keys are compared as the object keys they become (`1` and `"1"` are the same key), so no value is
  * ever silently replaced by a later one. `<<` merge keys may repeat, as YAML 1.1 allows.
  */
-export function duplicateKey(doc: Document, lines: LineCounter): DocumentProblem | undefined {
+function duplicateKey(doc: Document, lines: LineCounter): DocumentProblem | undefined {
   const stack: unknown[] = [doc.contents];
   while (stack.length > 0) {
     const node = stack.pop();

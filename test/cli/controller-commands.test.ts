@@ -92,6 +92,32 @@ describe('kseal validate', () => {
   });
 });
 
+describe('the controller bounds, as the CLI shows them', () => {
+  it("says which bound and which controller flag when an object holds more values than --http-max-values", async () => {
+    const capped = await startHttpServer({ host: '127.0.0.1', port: 0, metricsPort: 0, keys: keyView, unsealer, metrics: new ControllerMetrics(), logger: silentLogger, ready: () => true, limits: { maxValues: 1 } });
+    try {
+      const run = await runCli(['validate', '--controller-url', `http://127.0.0.1:${capped.port}`], { stdin: await sealWithOld('one') });
+      expect(run.code).toBe(6);
+      expect(run.stderr + run.stdout).toContain('TOO_MANY_VALUES');
+      expect(run.stderr + run.stdout).toContain('--http-max-values');
+    } finally {
+      await capped.close();
+    }
+  });
+
+  it('waits out a 503 BUSY and finishes every object when the controller allows one request in flight', async () => {
+    const busy = await startHttpServer({ host: '127.0.0.1', port: 0, metricsPort: 0, keys: keyView, unsealer, metrics: new ControllerMetrics(), logger: silentLogger, ready: () => true, limits: { maxInFlight: 1 } });
+    try {
+      const sealed = await sealWithOld('one');
+      const run = await runCli(['validate', '--concurrency', '4', '--controller-url', `http://127.0.0.1:${busy.port}`], { stdin: [sealed, sealed, sealed, sealed].join('---\n') });
+      expect(run.stdout.match(/^ok/gm)).toHaveLength(4);
+      expect(run.code).toBe(0);
+    } finally {
+      await busy.close();
+    }
+  });
+});
+
 describe('kseal reencrypt', () => {
   it('re-seals stdin with the newest key, keeping name, namespace, scope and template', async () => {
     const sealed = await sealWithOld('one', 'type: example.com/custom\n');

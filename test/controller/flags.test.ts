@@ -64,4 +64,16 @@ describe('parseFlags', () => {
     expect(() => parseFlags(['--key-cutoff-time', 'yesterday'], {})).toThrow();
     expect(() => parseFlags(['--lease-duration', '5s', '--renew-deadline', '5s'], {})).toThrow(/renew-deadline/);
   });
+
+  it('bounds verify/rotate by default: 1 MiB bodies, 500 values, 8 in flight, 50 values/s burst 500', () => {
+    expect(parseFlags([], {})).toMatchObject({ httpMaxBody: 1024 * 1024, httpMaxValues: 500, httpMaxInFlight: 8, httpValuesPerSecond: 50, httpValuesBurst: 500 });
+  });
+
+  it('reads the HTTP limit flags and refuses zero or negative limits', () => {
+    const flags = parseFlags(['--http-max-body', '2048', '--http-max-values', '10', '--http-max-in-flight', '2', '--http-values-per-second', '0.5', '--http-values-burst', '20'], {});
+    expect(flags).toMatchObject({ httpMaxBody: 2048, httpMaxValues: 10, httpMaxInFlight: 2, httpValuesPerSecond: 0.5, httpValuesBurst: 20 });
+    for (const bad of [['--http-max-values', '0'], ['--http-max-in-flight', '0'], ['--http-values-per-second', '0'], ['--http-values-burst', '-1'], ['--http-max-body', 'big']]) {
+      expect(() => parseFlags(bad, {})).toThrow();
+    }
+  });
 });

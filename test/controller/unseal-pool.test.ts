@@ -118,3 +118,55 @@ describe('unwrapAll (the worker body)', () => {
     expect(reply).toEqual({ id: 7, ok: false, failedIndex: 0, ops: 1 });
   });
 });
+
+describe('UnsealPool scheduling and cancellation', () => {
+  let pool: UnsealPool | undefined;
+  afterEach(async () => {
+    await pool?.close();
+    pool = undefined;
+  });
+  const many = (name: string, n: number) => sealed({ name, namespace: 'app', values: Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, `v${i}`])) });
+
+  it('runs a reconcile before every HTTP job queued ahead of it', async () => {
+    pool = new UnsealPool({ keys: keysView([sealingKey('rsa-2048')]), workers: 1, httpChunkValues: 8 });
+    const done: string[] = [];
+    const http = Array.from({ length: 5 }, (_, i) => pool!.unseal(many(`h${i}`, 24), { priority: 'http' }).then(() => done.push(`http-${i}`)));
+    const reconcile = pool.unseal(many('r', 2)).then(() => done.push('reconcile'));
+    await Promise.all([...http, reconcile]);
+    // The first HTTP job's first chunk was already running; the reconcile went next.
+    expect(done[0]).toBe('reconcile');
+    expect(done).toHaveLength(6);
+  });
+
+  it('drops a queued HTTP job whose signal fires, spending no private operation on it', async () => {
+    pool = new UnsealPool({ keys: keysView([sealingKey('rsa-2048')]), workers: 1 });
+    const first = pool.unseal(many('a', 20));
+    const abort = new AbortController();
+    const second = pool.unseal(many('b', 20), { priority: 'http', signal: abort.signal }).catch((e: unknown) => e);
+    expect(pool.stats().queuedHttp).toBe(1);
+    abort.abort();
+    expect((await second as Error).name).toBe('AbortError');
+    await first;
+    expect(pool.privateOps).toBe(20);
+    expect(pool.stats()).toMatchObject({ queuedHttp: 0, aborted: 1 });
+  });
+
+  it('stops a running HTTP job at the next chunk once its signal fires', async () => {
+    const abort = new AbortController();
+    pool = new UnsealPool({ keys: keysView([sealingKey('rsa-2048')]), workers: 1, httpChunkValues: 8, onPrivateOps: () => abort.abort() });
+    const error = await pool.unseal(many('big', 64), { priority: 'http', signal: abort.signal }).catch((e: unknown) => e);
+    expect((error as Error).name).toBe('AbortError');
+    expect(pool.privateOps).toBe(8);
+  });
+});
+
+describe('unwrapAll cancellation', () => {
+  it('stops between values once cancelled and counts only the operations done', () => {
+    const k = sealingKey('rsa-2048');
+    const o = sealedObject({ name: 'n', namespace: 'ns', values: { a: '1', b: '2', c: '3', d: '4', e: '5' } });
+    const wrapped = Object.values(o.spec.encryptedData).map((v) => Buffer.from(v, 'base64').subarray(2, 2 + 256));
+    let asked = 0;
+    const reply = unwrapAll(new Map([[k.keyId, k.privateKey]]), Buffer.from('ns/n'), wrapped, [k.keyId], 3, () => ++asked > 2);
+    expect(reply).toEqual({ id: 3, ok: false, failedIndex: 2, ops: 2, aborted: true });
+  });
+});

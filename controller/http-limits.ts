@@ -1,0 +1,90 @@
+/**
+ * The resource bounds of the verify/rotate endpoints, each a controller flag (controller/main.ts) and
+ * each answered with its own status so a client knows what to do:
+ *
+ * - body size (`--http-max-body`, 1 MiB): 413 INPUT_TOO_LARGE, the rest of the body is not read;
+ * - values per request (`--http-max-values`, 500): 413 TOO_MANY_VALUES, before any private-key work;
+ * - requests in flight (`--http-max-in-flight`, 8, verify and rotate together, from the first byte of
+ *   the body to the answer): 503 with Retry-After, before the body is read;
+ * - RSA private-key operations (`--http-values-per-second` 50, `--http-values-burst` 500): one token
+ *   bucket for both endpoints charged per sealed value before the unseal, and afterwards for every
+ *   extra key tried; 429 with Retry-After when the tokens are not there.
+ *
+ * A request's work is also cancelled when its client goes away (http-transport.ts clientGoneSignal),
+ * and runs after every reconcile in the unseal pool (unseal-pool.ts).
+ */
+import { KsealError } from '../src/errors.js';
+import { DEFAULT_MAX_BODY_BYTES } from './http-transport.js';
+import { TokenBucket, type TakeResult } from './rate-limit.js';
+
+/** The bounds; see the module comment for the defaults and flags. */
+export interface HttpLimitsConfig {
+  readonly maxBodyBytes: number;
+  readonly maxValues: number;
+  readonly maxInFlight: number;
+  readonly valuesPerSecond: number;
+  readonly valuesBurst: number;
+}
+
+/** Safe defaults: ~50 RSA-4096 operations a second is a fifth of one core. */
+export const DEFAULT_HTTP_LIMITS: HttpLimitsConfig = { maxBodyBytes: DEFAULT_MAX_BODY_BYTES, maxValues: 500, maxInFlight: 8, valuesPerSecond: 50, valuesBurst: 500 };
+
+/** Seconds a client told 503 waits before retrying (requests in flight end within the request timeout). */
+export const IN_FLIGHT_RETRY_AFTER_SECONDS = 1;
+
+/** The live state of the bounds: the in-flight count and the token bucket. */
+export class HttpLimits {
+  readonly config: HttpLimitsConfig;
+  private readonly bucket: TokenBucket;
+  private active = 0;
+
+  constructor(config: Partial<HttpLimitsConfig> = {}, now?: () => number) {
+    this.config = { ...DEFAULT_HTTP_LIMITS, ...definedOnly(config) };
+    this.bucket = new TokenBucket({ perSecond: this.config.valuesPerSecond, burst: this.config.valuesBurst, ...(now === undefined ? {} : { now }) });
+  }
+
+  /** Requests being handled now. */
+  get inFlight(): number {
+    return this.active;
+  }
+
+  /** Takes an in-flight slot; false when all are taken (answer 503). Pair each true with `leave`. */
+  tryEnter(): boolean {
+    if (this.active >= this.config.maxInFlight) return false;
+    this.active++;
+    return true;
+  }
+
+  /** Gives the slot back. */
+  leave(): void {
+    this.active = Math.max(0, this.active - 1);
+  }
+
+  /** Whether at least one token is there (checked before the body is read, so a flood reads nothing). */
+  peek(): TakeResult {
+    return this.bucket.check(1);
+  }
+
+  /** Charges `values` tokens for a request about to be unsealed. */
+  take(values: number): TakeResult {
+    return this.bucket.take(values);
+  }
+
+  /** Charges operations found after the fact (keys tried beyond the first). */
+  charge(ops: number): void {
+    this.bucket.charge(ops);
+  }
+
+  /** TOO_MANY_VALUES when a request holds more values than allowed. */
+  checkValues(values: number): void {
+    if (values > this.config.maxValues) {
+      throw new KsealError('TOO_MANY_VALUES', `the SealedSecret holds ${values} sealed values; this controller accepts at most ${this.config.maxValues} per request (kseal-controller --http-max-values)`, {
+        hint: 'split the SealedSecret, or raise --http-max-values on the controller',
+      });
+    }
+  }
+}
+
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
