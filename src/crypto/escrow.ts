@@ -73,8 +73,25 @@ function deriveEscrowKeys(shared: Uint8Array, ephemeral: Uint8Array, recipient: 
   return { key: okm.subarray(0, KEY_BYTES), check: okm.subarray(KEY_BYTES) };
 }
 
+/** An ephemeral X25519 key and its shared secret with one recipient: one DH, reusable for several labels. */
+export class EscrowEphemeral {
+  readonly publicKey: Buffer;
+  readonly shared: Buffer;
+
+  constructor(
+    readonly recipient: Uint8Array,
+    ephemeralSecret: Uint8Array = randomBytes(KEY_BYTES),
+  ) {
+    this.publicKey = x25519PublicKey(ephemeralSecret);
+    const shared = x25519(ephemeralSecret, recipient);
+    if (shared === undefined) throw new KsealError('CERT_INVALID', 'the escrow recipient is not a usable X25519 public key (low-order point)');
+    this.shared = shared;
+  }
+}
+
 /**
- * Seals values for one escrow recipient under one label with one ephemeral key (one sealing run).
+ * Seals values for one escrow recipient under one label (one object): an ephemeral key (new, or an
+ * EscrowEphemeral shared by the objects of one run) and the keys derived for the label.
  * `ephemeralSecret` and the per-value `nonce` are for test vectors only.
  */
 export class EscrowSealer {
@@ -82,11 +99,10 @@ export class EscrowSealer {
   private readonly key: Buffer;
   private readonly check: Buffer;
 
-  constructor(recipient: Uint8Array, label: Uint8Array, ephemeralSecret: Uint8Array = randomBytes(KEY_BYTES)) {
-    this.ephemeral = x25519PublicKey(ephemeralSecret);
-    const shared = x25519(ephemeralSecret, recipient);
-    if (shared === undefined) throw new KsealError('CERT_INVALID', 'the escrow recipient is not a usable X25519 public key (low-order point)');
-    ({ key: this.key, check: this.check } = deriveEscrowKeys(shared, this.ephemeral, recipient, label));
+  constructor(recipient: Uint8Array | EscrowEphemeral, label: Uint8Array, ephemeralSecret?: Uint8Array) {
+    const e = recipient instanceof EscrowEphemeral ? recipient : new EscrowEphemeral(recipient, ephemeralSecret);
+    this.ephemeral = e.publicKey;
+    ({ key: this.key, check: this.check } = deriveEscrowKeys(e.shared, e.publicKey, e.recipient, label));
   }
 
   /** Seals one value. */

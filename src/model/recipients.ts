@@ -13,7 +13,7 @@ import { createPublicKey, type KeyObject } from 'node:crypto';
 import { KsealError, type ErrorLocation } from '../errors.js';
 import { decodeBase64, encodeBase64 } from '../crypto/base64.js';
 import { sealValues } from '../crypto/seal-value.js';
-import { EscrowSealer } from '../crypto/escrow.js';
+import { EscrowEphemeral, EscrowSealer } from '../crypto/escrow.js';
 import { parseRecipient, type EscrowRecipient } from '../crypto/identity.js';
 import { keyIdOf } from '../crypto/key-id.js';
 import { asRecord, describe, optionalString, stringMap, userRecord } from './fields.js';
@@ -79,11 +79,34 @@ export function sealForRecipients(primary: { readonly publicKey: KeyObject }, ot
   return { primary: sealValues(primary.publicKey, label, values), others: sealForEach(others, label, values) };
 }
 
+/** How long, and for how many objects, one ephemeral escrow key is reused (FORMAT.md §9.3). */
+const EPHEMERAL_REUSE_MS = 60_000;
+const EPHEMERAL_REUSE_OBJECTS = 100_000;
+const ephemerals = new Map<string, { readonly ephemeral: EscrowEphemeral; readonly until: number; uses: number }>();
+
+/**
+ * The ephemeral key for an escrow recipient: one per recipient for the objects sealed within one
+ * command (at most a minute and 100,000 objects), so bulk sealing pays one X25519 operation per
+ * recipient, not two per object. Each object still gets its own keys: the label is in the HKDF info.
+ */
+function ephemeralFor(recipient: Extract<SealingRecipient, { kind: 'escrow' }>): EscrowEphemeral {
+  const now = Date.now();
+  const cached = ephemerals.get(recipient.keyId);
+  if (cached !== undefined && cached.until > now && cached.uses < EPHEMERAL_REUSE_OBJECTS) {
+    cached.uses++;
+    return cached.ephemeral;
+  }
+  const ephemeral = new EscrowEphemeral(recipient.publicKey);
+  if (ephemerals.size >= MAX_RECIPIENTS) ephemerals.clear();
+  ephemerals.set(recipient.keyId, { ephemeral, until: now + EPHEMERAL_REUSE_MS, uses: 1 });
+  return ephemeral;
+}
+
 /** Seals `values` for each recipient under `label` (what `kseal recipients add` needs: no primary). */
 export function sealForEach(recipients: readonly SealingRecipient[], label: Buffer, values: ReadonlyMap<string, Uint8Array>): RecipientValues['others'] {
   return recipients.map((recipient) => {
     if (recipient.kind === 'cluster') return { recipient, encryptedData: sealValues(recipient.publicKey, label, values) };
-    const sealer = new EscrowSealer(recipient.publicKey, label);
+    const sealer = new EscrowSealer(ephemeralFor(recipient), label);
     const encryptedData = userRecord();
     for (const [key, bytes] of values) encryptedData[key] = encodeBase64(sealer.seal(bytes));
     return { recipient, encryptedData };

@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readSealedSecret, unsealSealedSecret } from '../../src/model/sealed-secret.js';
+import { generateIdentity } from '../../src/crypto/identity.js';
+import { openWithIdentities } from '../../src/model/object-recipients.js';
 import { runCli, tempDir, type TempDir } from '../helpers/cli.js';
 import { otherTestKey, testKey } from '../helpers/keys.js';
 
@@ -45,6 +47,21 @@ describe('.kseal.yaml', () => {
     expect(p.apiVersion).toBe('bitnami.com/v1alpha1');
     expect(p.metadata.annotations?.['kseal.dev/key-id']).toBe(prod.certificate.keyId);
     expect(unsealSealedSecret(p, [prod.entry]).secret.data.password).toBe(Buffer.from('hunter2').toString('base64'));
+  });
+
+  it('seals for the escrow recipients and every certificate a rule names', async () => {
+    const escrow = generateIdentity();
+    dir.write('.kseal.yaml', `${CONFIG}  - path_regex: ^apps/multi/\n    certificates: [certs/prod.pem, certs/dev.pem]\n    escrow: [${escrow.recipient}]\n    namespace: multi\n`);
+    mkdirSync(join(dir.path, 'apps/multi'), { recursive: true });
+    const run = await runCli(['encrypt', '-w', 'apps/multi/db.sealed.yaml'], { stdin: SECRET, cwd: dir.path });
+    expect(run.code, run.stderr).toBe(0);
+    const sealed = readSealed('apps/multi/db.sealed.yaml');
+    expect(sealed.metadata.annotations?.['kseal.dev/key-id']).toBe(prod.certificate.keyId);
+    expect(sealed.spec.recipients?.map((r) => [r.kind, r.id])).toEqual([
+      ['cluster', dev.certificate.keyId],
+      ['escrow', escrow.keyId],
+    ]);
+    expect(openWithIdentities(sealed, [escrow]).data.get('password')?.toString()).toBe('hunter2');
   });
 
   it('lets flags win over the rule', async () => {

@@ -66,6 +66,15 @@ describe('sealing for several recipients', () => {
     const nonces = Object.values(sealed.others[0]!.encryptedData).map((v) => Buffer.from(v, 'base64').subarray(49, 73).toString('hex'));
     expect(new Set(nonces).size).toBe(3);
   });
+
+  it('reuses the ephemeral key across objects of one run, each still with its own label-bound keys', () => {
+    const values = new Map([['a', Buffer.from('1')]]);
+    const r = [escrowRecipient(parseRecipient(escrow.recipient))];
+    const first = Buffer.from(Object.values(sealForRecipients(a.certificate, r, Buffer.from('prod/db'), values).others[0]!.encryptedData)[0]!, 'base64');
+    const second = Buffer.from(Object.values(sealForRecipients(a.certificate, r, Buffer.from('prod/cache'), values).others[0]!.encryptedData)[0]!, 'base64');
+    expect(second.subarray(1, 33)).toEqual(first.subarray(1, 33));
+    expect(second.subarray(33, 49)).not.toEqual(first.subarray(33, 49));
+  });
 });
 
 describe('reading spec.recipients', () => {
