@@ -17,6 +17,7 @@ import { checkRecipientsAllowed, checkSealable, sealSecret } from '../../src/mod
 import { readSecret } from '../../src/model/secret.js';
 import { KSEAL_API_VERSION } from '../../src/wire.js';
 import { emit } from '../emit.js';
+import { contextNamespace } from '../../net/kubeconfig.js';
 import { readInput, type CliIo } from '../io.js';
 import { addCertSourceOptions, addOutputOptions, apiVersionFlag, formatFlag, scopeFlag } from '../options.js';
 import { hasExtraRecipients, loadRecipients, type RecipientFlags } from '../recipient-source.js';
@@ -100,7 +101,7 @@ export function createSecretCommand(program: Command, io: CliIo): void {
 /** Options every `create secret` subcommand takes. */
 function common(command: Command): Command {
   command
-    .option('-n, --namespace <namespace>', 'namespace (default: from .kseal.yaml)')
+    .option('-n, --namespace <namespace>', "namespace (default: from .kseal.yaml, else the kubeconfig context's)")
     .option('--scope <scope>', 'strict | namespace-wide | cluster-wide (default: from .kseal.yaml, else strict)')
     .option('--api-version <version>', 'kseal.dev/v1alpha1 (default) or bitnami.com/v1alpha1')
     .option('--sealing-cert <path|url>', 'sealing certificate (env KSEAL_CERT; default: from .kseal.yaml, else the controller); repeat for more clusters', collect)
@@ -163,7 +164,8 @@ function checkKeyPair(cert: Buffer, key: Buffer, flags: CreateFlags): void {
 /** Builds the Secret in memory, checks it as kubectl and the API server would, seals it and writes it. */
 async function sealAndWrite(io: CliIo, name: string, type: string, data: ReadonlyMap<string, Buffer>, flags: CreateFlags): Promise<void> {
   const { rule } = await ruleFor(io, flags.config, flags.write, flags.namespace);
-  const namespace = flags.namespace ?? rule?.namespace;
+  // As kubectl create secret: -n, else the rule's, else the kubeconfig context's namespace.
+  const namespace = flags.namespace ?? rule?.namespace ?? contextNamespace({ kubeconfig: flags.kubeconfig, context: flags.context }, io.env, { cwd: io.cwd });
   const values: Record<string, string> = {};
   for (const [k, v] of data) values[k] = encodeBase64(v);
   const location = { file: flags.write ?? '<stdout>' };

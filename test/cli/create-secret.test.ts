@@ -66,6 +66,16 @@ describe('kseal create secret', () => {
     expect(refused.code).toBe(2);
   });
 
+  it('seals for the kubeconfig context namespace when neither -n nor .kseal.yaml names one, as kubectl create secret does', async () => {
+    dir.write('pw.txt', 'hunter2');
+    const kc = dir.write('kc', 'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]\nusers: [{name: u, user: {}}]\ncontexts: [{name: x, context: {cluster: c, user: u, namespace: team}}]\ncurrent-context: x\n');
+    const run = await runCli(['create', 'secret', 'generic', 'db', '--from-file', 'password=pw.txt', '--sealing-cert', 'cert.pem', '--kubeconfig', kc], { cwd: dir.path });
+    expect(run.code).toBe(0);
+    expect(opened(run.stdout)).toMatchObject({ namespace: 'team', data: { password: 'hunter2' } });
+    const explicit = await runCli(['create', 'secret', 'generic', 'db', '-n', 'app', '--from-file', 'password=pw.txt', '--sealing-cert', 'cert.pem', '--kubeconfig', kc], { cwd: dir.path });
+    expect(opened(explicit.stdout).namespace).toBe('app');
+  });
+
   it('takes the certificate and namespace from .kseal.yaml, so only names are needed', async () => {
     dir.write('.kseal.yaml', 'creation_rules:\n  - path_regex: ^apps/\n    certificate: cert.pem\n    namespace: shop\n');
     mkdirSync(join(dir.path, 'apps'));
