@@ -34,7 +34,7 @@ async function guarded(workload: string, run: () => Promise<Figure[]>): Promise<
   }
 }
 
-/** Every controller figure; `only` selects groups by name (cold, fanout, memory, startup, sharding, scale, real), empty for all. */
+/** Every controller figure; `only` selects groups by name (cold, fanout, memory, startup, sharding, scale, real, abuse), empty for all. */
 export async function controllerFigures(limits: Limits, only: readonly string[] = []): Promise<Figure[]> {
   const wants = (name: string): boolean => only.length === 0 || only.includes(name);
   const keyPem = readFileSync(KEY_PEM, 'utf8');
@@ -56,6 +56,7 @@ export async function controllerFigures(limits: Limits, only: readonly string[] 
     );
   }
   if (wants('real')) figures.push(...(await guarded('13 real control plane', async () => (await import('./real-control-plane.js')).realControlPlaneFigures(limits.privateOpsPerSecond, log))));
+  if (wants('abuse')) figures.push(...(await guarded('22 abuse', async () => (await import('./abuse.js')).abuseFigures(log))));
   if (keys !== undefined) figures.push(...(await guarded('4 key fan-out', () => fanOutFigures(limits.privateOpsPerSecond, log, keys))));
   return figures;
 }

@@ -31,8 +31,8 @@ const figures: Figure[] = [
 if (wants('cli')) figures.push(...cliFigures(certPath, limits.sealsPerSecond));
 if (wants('lint')) figures.push(...(await import('./lint.js')).lintFigures(certPath));
 if (wants('recipients')) figures.push(...(await (await import('./recipients.js')).recipientFigures(keyPem, certPath)));
-// `npm run bench -- controller` runs every controller workload; `cold`, `fanout`, `memory`, `startup`, `sharding`, `scale`, `real` one group.
-const controllerGroups = only.filter((a) => ['cold', 'fanout', 'memory', 'startup', 'sharding', 'scale', 'real'].includes(a));
+// `npm run bench -- controller` runs every controller workload; `cold`, `fanout`, `memory`, `startup`, `sharding`, `scale`, `real`, `abuse` one group.
+const controllerGroups = only.filter((a) => ['cold', 'fanout', 'memory', 'startup', 'sharding', 'scale', 'real', 'abuse'].includes(a));
 if (wants('controller') || controllerGroups.length > 0) {
   const { controllerFigures } = await import('./controller.js');
   figures.push(...(await controllerFigures(limits, controllerGroups)));

@@ -588,6 +588,11 @@ export interface ScaleOptions {
   readonly rssRepeats?: number;
   /** More controller flags (e.g. `--concurrency 16`). */
   readonly args?: readonly string[];
+  /**
+   * Started once the controller serves HTTP (its base URL), stopped when every object is Ready: load
+   * to put on the controller during the cold sync (the abuse workload's flood).
+   */
+  readonly duringCold?: (baseUrl: string) => { stop(): Promise<void> };
   /** Called once the cold sync is measured, before the restart (e.g. to measure a limit next to it). */
   readonly afterCold?: () => Promise<void>;
   readonly log?: (line: string) => void;
@@ -710,7 +715,8 @@ export async function measureControllerScale(options: ScaleOptions = {}): Promis
     }
     const curve: Array<[number, number, number]> = [];
     const sampler = setInterval(() => curve.push([Date.now() - (run as ControllerRun).spawnedAt, cluster.statusPatches(), (run as ControllerRun).rssMiB()]), 250);
-    const readyAt = await cluster.waitReady(refs, count, 600_000);
+    const load = options.duringCold?.(`http://127.0.0.1:${ports.port}`);
+    const readyAt = await cluster.waitReady(refs, count, 600_000).finally(() => load?.stop());
     clearInterval(sampler);
     curve.push([readyAt - run.spawnedAt, count, run.rssMiB()]);
     clearInterval(timeline);
