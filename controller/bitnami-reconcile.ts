@@ -11,12 +11,11 @@
  * object nor its Secret changed, so resyncs cost one GET and nothing else.
  */
 import { isKsealError, type KsealError } from '../src/errors.js';
-import { readSealedSecret, type SealedSecret } from '../src/model/sealed-secret.js';
 import { readScopeAnnotations } from '../src/model/scope.js';
 import { bitnamiDesiredSecret, planBitnamiWrite } from './bitnami-secret.js';
 import type { KeyView, Unsealer } from './contracts.js';
 import type { EventRecorder } from './events.js';
-import { specHash } from './integrity.js';
+import { readSealedSpec } from './integrity.js';
 import { isTransient, splitKey, statusOf, type KubeApi, type KubeObject, type SecretJson } from './kube-client.js';
 import type { Logger } from './logger.js';
 import type { ControllerMetrics } from './metrics.js';
@@ -44,15 +43,9 @@ export type BitnamiConverge =
 /** Brings the Secret of the bitnami.com object `obj` (queue key `key`) to what Bitnami would write. */
 export async function convergeBitnami(deps: BitnamiConvergeDeps, key: string, obj: KubeObject): Promise<BitnamiConverge> {
   const fail = (reason: ReadyReason, message: string, privateOps = 0, requeue: Requeue = 'no'): BitnamiConverge => ({ kind: 'failed', reason, message, requeue, privateOps });
-  let sealed: SealedSecret;
-  let hash: string;
-  try {
-    sealed = readSealedSecret(obj, {});
-    hash = specHash(sealed);
-  } catch (e) {
-    if (!isKsealError(e)) throw e;
-    return fail('InvalidSpec', describe(e));
-  }
+  const spec = readSealedSpec(obj);
+  if ('error' in spec) return fail('InvalidSpec', describe(spec.error));
+  const { sealed, hash } = spec;
   // Go templates are Bitnami's to render (go-template.ts), so only the scope annotations are checked here.
   const scopeError = readScopeAnnotations(sealed.metadata.annotations).error;
   if (scopeError !== undefined) return fail('InvalidSpec', describe(scopeError));

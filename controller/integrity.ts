@@ -12,7 +12,8 @@
  */
 import { createHash, createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import { sortedRecord } from '../src/model/secret.js';
-import { sealedSecretScope, type SealedSecret } from '../src/model/sealed-secret.js';
+import { isKsealError, type KsealError } from '../src/errors.js';
+import { readSealedSecret, sealedSecretScope, type SealedSecret } from '../src/model/sealed-secret.js';
 import type { SealingKey } from './contracts.js';
 
 const HKDF_INFO = 'kseal.dev/secret-integrity/v1';
@@ -92,4 +93,18 @@ export function verifyIntegrity(annotation: string | undefined, keys: readonly S
   const key = keys.find((k) => k.keyId.startsWith(ref));
   if (key === undefined || given.length !== 32) return false;
   return timingSafeEqual(given, mac(integrityKey(key), input));
+}
+
+/**
+ * Reads a watched SealedSecret and its spec hash, returning the input error instead of throwing, so
+ * both reconcilers (kseal's and the Bitnami adoption's) turn a bad spec into InvalidSpec the same way.
+ */
+export function readSealedSpec(obj: unknown): { readonly sealed: SealedSecret; readonly hash: string } | { readonly error: KsealError } {
+  try {
+    const sealed = readSealedSecret(obj, {});
+    return { sealed, hash: specHash(sealed) };
+  } catch (e) {
+    if (!isKsealError(e)) throw e;
+    return { error: e };
+  }
 }

@@ -15,12 +15,12 @@
  */
 import { isKsealError, type KsealError } from '../src/errors.js';
 import { PRIMARY_RECIPIENT } from '../src/model/recipients.js';
-import { clusterCiphertextSets, readSealedSecret, sealedSecretSpecError, type SealedSecret } from '../src/model/sealed-secret.js';
+import { clusterCiphertextSets, sealedSecretSpecError, type SealedSecret } from '../src/model/sealed-secret.js';
 import { convergeBitnami } from './bitnami-reconcile.js';
 import { isStub } from './compact-objects.js';
 import type { KeyView, Unsealer } from './contracts.js';
 import type { EventRecorder } from './events.js';
-import { specHash } from './integrity.js';
+import { readSealedSpec } from './integrity.js';
 import { keyLabelInTemplate } from './key-guard.js';
 import type { KeyUsage } from './key-usage.js';
 import { isTransient, KubeError, splitKey, statusOf, type KubeApi, type KubeObject, type SecretJson } from './kube-client.js';
@@ -140,15 +140,9 @@ export class Reconciler {
   private async converge(key: string, obj: KubeObject): Promise<{ outcome: Outcome; wrote: boolean; privateOps: number }> {
     const { deps } = this;
     const ownerUid = obj.metadata.uid ?? '';
-    let sealed: SealedSecret;
-    let hash: string;
-    try {
-      sealed = readSealedSecret(obj, {});
-      hash = specHash(sealed);
-    } catch (e) {
-      if (!isKsealError(e)) throw e;
-      return { outcome: { reason: 'InvalidSpec', message: describeError(e), requeue: 'no' }, wrote: false, privateOps: 0 };
-    }
+    const spec = readSealedSpec(obj);
+    if ('error' in spec) return { outcome: { reason: 'InvalidSpec', message: describeError(spec.error), requeue: 'no' }, wrote: false, privateOps: 0 };
+    const { sealed, hash } = spec;
     const specError = sealedSecretSpecError(sealed);
     if (specError !== undefined) return { outcome: { reason: 'InvalidSpec', message: describeError(specError), requeue: 'no' }, wrote: false, privateOps: 0 };
     const planted = keyLabelInTemplate(sealed);
