@@ -582,6 +582,11 @@ export interface ScaleOptions {
   /** After a sync, wait this long before reading the steady RSS (default 2000 ms). */
   readonly settleMs?: number;
   /**
+   * After the cold sync, read the steady RSS and heap this long after the last object is Ready
+   * (default `settleMs`). The controller gets there by itself: nothing forces a collection in it.
+   */
+  readonly steadyMs?: number;
+  /**
    * Warm restarts per phase (default 1). An RSS peak depends on when V8 collects during the initial
    * lists and varies by up to ~8% between identical restarts: with several, the median is reported.
    */
@@ -637,8 +642,12 @@ export interface ScaleResult {
     readonly healthz?: ProbeResult;
     readonly certPem?: ProbeResult;
     readonly rssPeakMiB: number;
-    /** RSS `settleMs` after all Ready. */
+    /** RSS `steadyMs` after all Ready. */
     readonly rssSteadyMiB: number;
+    /** The main thread's V8 heap in use at the same moment (kseal_nodejs_heap_size_used_bytes). */
+    readonly heapUsedSteadyMiB: number;
+    /** RSS every second from all Ready to the steady reading: [ms after Ready, MiB]. */
+    readonly rssAfterReady: ReadonlyArray<readonly [number, number]>;
     /** Every 250 ms of the cold sync: [ms since spawn, status patches so far (objects Ready), RSS MiB]. */
     readonly curve: ReadonlyArray<readonly [number, number, number]>;
   };
@@ -735,9 +744,16 @@ export async function measureControllerScale(options: ScaleOptions = {}): Promis
     const coldStats = cluster.stats();
     const privateOps = await run.metric('kseal_private_key_operations_total');
     await options.afterCold?.();
-    await sleep(settleMs);
+    const steadyAt = readyAt + (options.steadyMs ?? settleMs);
+    const rssAfterReady: Array<[number, number]> = [];
+    for (let at = Date.now(); at < steadyAt; at = Date.now()) {
+      rssAfterReady.push([at - readyAt, Math.round(run.rssMiB())]);
+      await sleep(Math.min(1000, steadyAt - at));
+    }
     const rssPeakMiB = rss.stop();
     const rssSteadyMiB = run.rssMiB();
+    const heapUsedSteadyMiB = (await run.metric('kseal_nodejs_heap_size_used_bytes')) / 2 ** 20;
+    rssAfterReady.push([Date.now() - readyAt, Math.round(rssSteadyMiB)]);
     const split = requestSplit(coldStats);
     log(`cold sync: all Ready in ${Math.round(readyMs)} ms, ${privateOps} private ops, RSS peak ${Math.round(rssPeakMiB)} MiB`);
     const cold: ScaleResult['cold'] = {
@@ -759,6 +775,8 @@ export async function measureControllerScale(options: ScaleOptions = {}): Promis
         : { healthz: probeResult(probes[0]?.samples ?? [], probes[0]?.failures ?? 0), certPem: probeResult(probes[1]?.samples ?? [], probes[1]?.failures ?? 0) }),
       rssPeakMiB: Math.round(rssPeakMiB),
       rssSteadyMiB: Math.round(rssSteadyMiB),
+      heapUsedSteadyMiB: round(heapUsedSteadyMiB),
+      rssAfterReady,
     };
 
     // Warm restart: every Secret is current.
