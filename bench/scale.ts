@@ -34,6 +34,7 @@ import { sealSecret, type SealedApiVersion } from '../src/model/sealed-secret.js
 import { readSecret } from '../src/model/secret.js';
 import { startKubeApi, type JsonObject, type KubeApiServer, type StatsSnapshot } from '../kube-api/server.js';
 import { KEY_ID_ANNOTATION } from '../src/wire.js';
+import { imageEnv, imageNodeFlags } from './image-runtime.js';
 import { otherThreadsCpu, processCpu, rssMiBOf, samplePeak, scrapeMetrics } from './process-stats.js';
 
 /** The repository root: the working directory (run from there; the bundle lives elsewhere). */
@@ -338,17 +339,6 @@ function machineBusySeconds(): number {
   }
 }
 
-/**
- * The node flags the image starts the controller with (the Dockerfile's ENTRYPOINT, between node and
- * the script), so a measurement runs what ships. KSEAL_SCALE_NODE_ARGS replaces them.
- */
-function imageNodeFlags(): string[] {
-  const line = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(readFileSync(`${ROOT}Dockerfile`, 'utf8'))?.[1];
-  if (line === undefined) return [];
-  const argv = JSON.parse(line) as string[];
-  return argv.slice(1, argv.findIndex((a) => a.endsWith('.mjs')));
-}
-
 /** Controllers still running, killed if this process exits first (a failed or interrupted run). */
 const running = new Set<ChildProcess>();
 process.once('exit', () => {
@@ -371,7 +361,7 @@ export class ControllerRun {
   private closed = false;
 
   constructor(kubeconfigPath: string, options: ControllerRunOptions = {}) {
-    const nodeArgs = process.env.KSEAL_SCALE_NODE_ARGS === undefined ? imageNodeFlags() : process.env.KSEAL_SCALE_NODE_ARGS.split(' ').filter((a) => a !== '');
+    const nodeArgs = process.env.KSEAL_SCALE_NODE_ARGS === undefined ? imageNodeFlags(ROOT) : process.env.KSEAL_SCALE_NODE_ARGS.split(' ').filter((a) => a !== '');
     const args = [
       ...nodeArgs,
       BIN,
@@ -392,7 +382,8 @@ export class ControllerRun {
     this.logDir = mkdtempSync(join(tmpdir(), 'kseal-scale-'));
     this.logFd = openSync(join(this.logDir, 'controller.log'), 'w+');
     this.spawnedAt = Date.now();
-    this.child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', this.logFd] });
+    // The image's environment (MALLOC_ARENA_MAX...) under this process's own (which wins, for A/B runs).
+    this.child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', this.logFd], env: { ...imageEnv(ROOT), ...process.env } });
     running.add(this.child);
     this.child.once('exit', (code, signal) => {
       running.delete(this.child);
