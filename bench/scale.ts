@@ -217,21 +217,51 @@ export class ScaleCluster {
   /**
    * Waits until every ref is Ready and returns the time (Date.now()) it was first seen so.
    * Cheap while it waits: it counts status patches (a counter) and reads the objects only once
-   * `expectedPatches` have been sent, then every 250 ms.
+   * `expectedPatches` have been sent, then every 250 ms. It gives up after `timeoutMs`, after
+   * `stallMs` without a new status patch (a controller that hangs), or when `alive` says the
+   * controller is gone; the error says how many objects are Ready and how many status patches were
+   * counted, so "not Ready" and "not counted yet" cannot be confused. `progress` is called every
+   * `progressEveryMs` with the patches counted so far.
    */
-  async waitReady(refs: readonly SealedRef[], expectedPatches: number, timeoutMs: number): Promise<number> {
-    const deadline = Date.now() + timeoutMs;
+  async waitReady(
+    refs: readonly SealedRef[],
+    expectedPatches: number,
+    timeoutMs: number,
+    watch: { readonly stallMs?: number; readonly progressEveryMs?: number; readonly progress?: (patches: number, elapsedMs: number) => void; readonly alive?: () => string | undefined } = {},
+  ): Promise<number> {
+    const started = Date.now();
+    const deadline = started + timeoutMs;
     let pending = [...refs];
+    let lastPatches = -1;
+    let lastChange = started;
+    let nextProgress = started + (watch.progressEveryMs ?? Number.POSITIVE_INFINITY);
+    const failure = (why: string): Error => {
+      pending = this.notReady(pending);
+      const patches = this.statusPatches();
+      return new Error(`${why}: ${pending.length} of ${refs.length} SealedSecrets not Ready (${refs.length - pending.length} Ready, ${patches} of ${expectedPatches} status patches counted)`);
+    };
     for (;;) {
-      if (this.statusPatches() >= expectedPatches) {
-        const seenAt = Date.now();
+      const patches = this.statusPatches();
+      const now = Date.now();
+      if (patches !== lastPatches) {
+        lastPatches = patches;
+        lastChange = now;
+      }
+      if (now >= nextProgress) {
+        watch.progress?.(patches, now - started);
+        nextProgress = now + (watch.progressEveryMs ?? Number.POSITIVE_INFINITY);
+      }
+      if (patches >= expectedPatches) {
         pending = this.notReady(pending);
-        if (pending.length === 0) return seenAt;
+        if (pending.length === 0) return now;
         await sleep(250);
       } else {
         await sleep(20);
       }
-      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${pending.length} of ${refs.length} SealedSecrets not Ready`);
+      const gone = watch.alive?.();
+      if (gone !== undefined) throw failure(`the controller stopped (${gone})`);
+      if (Date.now() > deadline) throw failure(`timed out after ${timeoutMs} ms`);
+      if (watch.stallMs !== undefined && Date.now() - lastChange > watch.stallMs) throw failure(`no status patch for ${watch.stallMs} ms`);
     }
   }
 
@@ -337,6 +367,7 @@ export class ControllerRun {
   /** Time (the line's own `time`, epoch ms) of the first log line with each message. */
   private readonly firstSeen = new Map<string, number>();
   private exited = false;
+  private exitedWith: string | undefined;
   private closed = false;
 
   constructor(kubeconfigPath: string, options: ControllerRunOptions = {}) {
@@ -363,9 +394,10 @@ export class ControllerRun {
     this.spawnedAt = Date.now();
     this.child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', this.logFd] });
     running.add(this.child);
-    this.child.once('exit', () => {
+    this.child.once('exit', (code, signal) => {
       running.delete(this.child);
       this.exited = true;
+      this.exitedWith = signal === null ? `exit code ${code ?? 0}` : `signal ${signal}`;
       this.poll();
     });
   }
@@ -400,6 +432,12 @@ export class ControllerRun {
       const time = Date.parse(/"time":"([^"]*)"/.exec(line)?.[1] ?? '');
       this.firstSeen.set(msg, Number.isNaN(time) ? Date.now() : time);
     }
+  }
+
+  /** How the controller ended (exit code or signal), with its last log lines; undefined while it runs. */
+  exitStatus(): string | undefined {
+    if (this.exitedWith === undefined) return undefined;
+    return `${this.exitedWith}; last log lines:\n${this.output().slice(-2000)}`;
   }
 
   get pid(): number {
@@ -595,6 +633,17 @@ export interface ScaleOptions {
   readonly duringCold?: (baseUrl: string) => { stop(): Promise<void> };
   /** Called once the cold sync is measured, before the restart (e.g. to measure a limit next to it). */
   readonly afterCold?: () => Promise<void>;
+  /**
+   * Longest wait for the cold sync to reach all Ready (default 600 s). Workloads that scale the count
+   * derive it from the private-key limit measured in the same run (bench/scale-curve.ts).
+   */
+  readonly coldTimeoutMs?: number;
+  /** The cold sync also fails after this long without a new status patch (default: no such check). */
+  readonly coldStallMs?: number;
+  /** Longest wait for "initial sync done" after a warm restart (default 120 s). */
+  readonly warmTimeoutMs?: number;
+  /** Log a progress line (status patches, RSS) every this many ms of the cold sync (default: none). */
+  readonly progressEveryMs?: number;
   readonly log?: (line: string) => void;
 }
 
@@ -716,7 +765,18 @@ export async function measureControllerScale(options: ScaleOptions = {}): Promis
     const curve: Array<[number, number, number]> = [];
     const sampler = setInterval(() => curve.push([Date.now() - (run as ControllerRun).spawnedAt, cluster.statusPatches(), (run as ControllerRun).rssMiB()]), 250);
     const load = options.duringCold?.(`http://127.0.0.1:${ports.port}`);
-    const readyAt = await cluster.waitReady(refs, count, 600_000).finally(() => load?.stop());
+    const coldRun = run;
+    const readyAt = await cluster
+      .waitReady(refs, count, options.coldTimeoutMs ?? 600_000, {
+        ...(options.coldStallMs === undefined ? {} : { stallMs: options.coldStallMs }),
+        ...(options.progressEveryMs === undefined ? {} : { progressEveryMs: options.progressEveryMs }),
+        progress: (patches, ms) => {
+          const cpu = coldRun.cpu();
+          log(`  cold sync ${count}: ${Math.round(ms / 1000)} s, ${patches} status patches counted, RSS ${Math.round(coldRun.rssMiB())} MiB, controller CPU ${cpu.process.toFixed(0)} s (main thread ${cpu.main.toFixed(0)} s)`);
+        },
+        alive: () => coldRun.exitStatus(),
+      })
+      .finally(() => load?.stop());
     clearInterval(sampler);
     curve.push([readyAt - run.spawnedAt, count, run.rssMiB()]);
     clearInterval(timeline);
@@ -767,7 +827,7 @@ export async function measureControllerScale(options: ScaleOptions = {}): Promis
       cluster.resetStats();
       run = new ControllerRun(cluster.kubeconfigPath, { workers, keySize, ...(options.args === undefined ? {} : { args: options.args }) });
       const sampler = run.sampleRss(50);
-      const doneAt = await run.waitForLog('initial sync done', 120_000);
+      const doneAt = await run.waitForLog('initial sync done', options.warmTimeoutMs ?? 120_000);
       const syncMs = doneAt - run.spawnedAt;
       // Anything the controller does after the sync (a late write, an unseal) counts too.
       await sleep(settleMs);
