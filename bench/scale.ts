@@ -716,7 +716,15 @@ export async function measureControllerScale(options: ScaleOptions = {}): Promis
     const curve: Array<[number, number, number]> = [];
     const sampler = setInterval(() => curve.push([Date.now() - (run as ControllerRun).spawnedAt, cluster.statusPatches(), (run as ControllerRun).rssMiB()]), 250);
     const load = options.duringCold?.(`http://127.0.0.1:${ports.port}`);
-    const readyAt = await cluster.waitReady(refs, count, 600_000).finally(() => load?.stop());
+    let readyAt: number;
+    // With a load, the private operations are read at all Ready, before the load's last requests finish.
+    let privateOpsAtReady: number | undefined;
+    try {
+      readyAt = await cluster.waitReady(refs, count, 600_000);
+      if (load !== undefined) privateOpsAtReady = await run.metric('kseal_private_key_operations_total');
+    } finally {
+      await load?.stop();
+    }
     clearInterval(sampler);
     curve.push([readyAt - run.spawnedAt, count, run.rssMiB()]);
     clearInterval(timeline);
@@ -733,7 +741,7 @@ export async function measureControllerScale(options: ScaleOptions = {}): Promis
       }
     }
     const coldStats = cluster.stats();
-    const privateOps = await run.metric('kseal_private_key_operations_total');
+    const privateOps = privateOpsAtReady ?? (await run.metric('kseal_private_key_operations_total'));
     await options.afterCold?.();
     await sleep(settleMs);
     const rssPeakMiB = rss.stop();
