@@ -54,7 +54,7 @@ let httpsRequest: RequestFunction | undefined;
 
 /** node:http's or node:https's `request`, imported on first use and then kept (the controller sends thousands). */
 async function requestFunction(https: boolean): Promise<RequestFunction> {
-  if (https) return (httpsRequest ??= (await import('node:https')).request as RequestFunction);
+  if (https) return (httpsRequest ??= (await import('node:https')).request);
   return (httpRequest ??= (await import('node:http')).request);
 }
 
