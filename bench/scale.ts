@@ -34,6 +34,7 @@ import { sealSecret, type SealedApiVersion } from '../src/model/sealed-secret.js
 import { readSecret } from '../src/model/secret.js';
 import { startKubeApi, type JsonObject, type KubeApiServer, type StatsSnapshot } from '../kube-api/server.js';
 import { KEY_ID_ANNOTATION } from '../src/wire.js';
+import { imageEnv, imageNodeFlags } from './image-runtime.js';
 import { otherThreadsCpu, processCpu, rssMiBOf, samplePeak, scrapeMetrics } from './process-stats.js';
 
 /** The repository root: the working directory (run from there; the bundle lives elsewhere). */
@@ -338,17 +339,6 @@ function machineBusySeconds(): number {
   }
 }
 
-/**
- * The node flags the image starts the controller with (the Dockerfile's ENTRYPOINT, between node and
- * the script), so a measurement runs what ships. KSEAL_SCALE_NODE_ARGS replaces them.
- */
-function imageNodeFlags(): string[] {
-  const line = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(readFileSync(`${ROOT}Dockerfile`, 'utf8'))?.[1];
-  if (line === undefined) return [];
-  const argv = JSON.parse(line) as string[];
-  return argv.slice(1, argv.findIndex((a) => a.endsWith('.mjs')));
-}
-
 /** Controllers still running, killed if this process exits first (a failed or interrupted run). */
 const running = new Set<ChildProcess>();
 process.once('exit', () => {
@@ -371,7 +361,7 @@ export class ControllerRun {
   private closed = false;
 
   constructor(kubeconfigPath: string, options: ControllerRunOptions = {}) {
-    const nodeArgs = process.env.KSEAL_SCALE_NODE_ARGS === undefined ? imageNodeFlags() : process.env.KSEAL_SCALE_NODE_ARGS.split(' ').filter((a) => a !== '');
+    const nodeArgs = process.env.KSEAL_SCALE_NODE_ARGS === undefined ? imageNodeFlags(ROOT) : process.env.KSEAL_SCALE_NODE_ARGS.split(' ').filter((a) => a !== '');
     const args = [
       ...nodeArgs,
       BIN,
@@ -392,7 +382,8 @@ export class ControllerRun {
     this.logDir = mkdtempSync(join(tmpdir(), 'kseal-scale-'));
     this.logFd = openSync(join(this.logDir, 'controller.log'), 'w+');
     this.spawnedAt = Date.now();
-    this.child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', this.logFd] });
+    // The image's environment (MALLOC_ARENA_MAX...) under this process's own (which wins, for A/B runs).
+    this.child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', this.logFd], env: { ...imageEnv(ROOT), ...process.env } });
     running.add(this.child);
     this.child.once('exit', (code, signal) => {
       running.delete(this.child);
@@ -620,6 +611,11 @@ export interface ScaleOptions {
   /** After a sync, wait this long before reading the steady RSS (default 2000 ms). */
   readonly settleMs?: number;
   /**
+   * After the cold sync, read the steady RSS and heap this long after the last object is Ready
+   * (default `settleMs`). The controller gets there by itself: nothing forces a collection in it.
+   */
+  readonly steadyMs?: number;
+  /**
    * Warm restarts per phase (default 1). An RSS peak depends on when V8 collects during the initial
    * lists and varies by up to ~8% between identical restarts: with several, the median is reported.
    */
@@ -686,8 +682,12 @@ export interface ScaleResult {
     readonly healthz?: ProbeResult;
     readonly certPem?: ProbeResult;
     readonly rssPeakMiB: number;
-    /** RSS `settleMs` after all Ready. */
+    /** RSS `steadyMs` after all Ready. */
     readonly rssSteadyMiB: number;
+    /** The main thread's V8 heap in use at the same moment (kseal_nodejs_heap_size_used_bytes). */
+    readonly heapUsedSteadyMiB: number;
+    /** RSS every second from all Ready to the steady reading: [ms after Ready, MiB]. */
+    readonly rssAfterReady: ReadonlyArray<readonly [number, number]>;
     /** Every 250 ms of the cold sync: [ms since spawn, status patches so far (objects Ready), RSS MiB]. */
     readonly curve: ReadonlyArray<readonly [number, number, number]>;
   };
@@ -795,9 +795,16 @@ export async function measureControllerScale(options: ScaleOptions = {}): Promis
     const coldStats = cluster.stats();
     const privateOps = await run.metric('kseal_private_key_operations_total');
     await options.afterCold?.();
-    await sleep(settleMs);
+    const steadyAt = readyAt + (options.steadyMs ?? settleMs);
+    const rssAfterReady: Array<[number, number]> = [];
+    for (let at = Date.now(); at < steadyAt; at = Date.now()) {
+      rssAfterReady.push([at - readyAt, Math.round(run.rssMiB())]);
+      await sleep(Math.min(1000, steadyAt - at));
+    }
     const rssPeakMiB = rss.stop();
     const rssSteadyMiB = run.rssMiB();
+    const heapUsedSteadyMiB = (await run.metric('kseal_nodejs_heap_size_used_bytes')) / 2 ** 20;
+    rssAfterReady.push([Date.now() - readyAt, Math.round(rssSteadyMiB)]);
     const split = requestSplit(coldStats);
     log(`cold sync: all Ready in ${Math.round(readyMs)} ms, ${privateOps} private ops, RSS peak ${Math.round(rssPeakMiB)} MiB`);
     const cold: ScaleResult['cold'] = {
@@ -819,6 +826,8 @@ export async function measureControllerScale(options: ScaleOptions = {}): Promis
         : { healthz: probeResult(probes[0]?.samples ?? [], probes[0]?.failures ?? 0), certPem: probeResult(probes[1]?.samples ?? [], probes[1]?.failures ?? 0) }),
       rssPeakMiB: Math.round(rssPeakMiB),
       rssSteadyMiB: Math.round(rssSteadyMiB),
+      heapUsedSteadyMiB: round(heapUsedSteadyMiB),
+      rssAfterReady,
     };
 
     // Warm restart: every Secret is current.
