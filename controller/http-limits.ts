@@ -11,12 +11,14 @@
  *   extra key tried; 429 with Retry-After when the tokens are not there.
  *
  * - parse time of one body in the worker thread (`--http-parse-timeout`, 2 s): 400 PARSE_TIMEOUT.
+ * - a 503 or early 429 is answered after a 1 s hold, at most 64 held at once (http-refusal-hold.ts).
  *
  * A request's work is also cancelled when its client goes away (http-transport.ts clientGoneSignal),
  * and runs after every reconcile in the unseal pool (unseal-pool.ts).
  */
 import { KsealError } from '../src/errors.js';
 import { DEFAULT_PARSE_DEADLINE_MS } from './body-parser.js';
+import { DEFAULT_MAX_HELD_REFUSALS, DEFAULT_REFUSAL_HOLD_MS } from './http-refusal-hold.js';
 import { DEFAULT_MAX_BODY_BYTES } from './http-transport.js';
 import { TokenBucket, type TakeResult } from './rate-limit.js';
 
@@ -29,10 +31,13 @@ export interface HttpLimitsConfig {
   readonly valuesBurst: number;
   /** Milliseconds one large body may take to parse in the worker thread. */
   readonly parseTimeoutMs: number;
+  /** Milliseconds a 503/429 refusal is held before it is answered (http-refusal-hold.ts), and how many at once. */
+  readonly refusalHoldMs: number;
+  readonly maxHeldRefusals: number;
 }
 
 /** Safe defaults: ~50 RSA-4096 operations a second is a fifth of one core. */
-export const DEFAULT_HTTP_LIMITS: HttpLimitsConfig = { maxBodyBytes: DEFAULT_MAX_BODY_BYTES, maxValues: 500, maxInFlight: 8, valuesPerSecond: 50, valuesBurst: 500, parseTimeoutMs: DEFAULT_PARSE_DEADLINE_MS };
+export const DEFAULT_HTTP_LIMITS: HttpLimitsConfig = { maxBodyBytes: DEFAULT_MAX_BODY_BYTES, maxValues: 500, maxInFlight: 8, valuesPerSecond: 50, valuesBurst: 500, parseTimeoutMs: DEFAULT_PARSE_DEADLINE_MS, refusalHoldMs: DEFAULT_REFUSAL_HOLD_MS, maxHeldRefusals: DEFAULT_MAX_HELD_REFUSALS };
 
 /** Seconds a client told 503 waits before retrying (requests in flight end within the request timeout). */
 export const IN_FLIGHT_RETRY_AFTER_SECONDS = 1;
