@@ -18,7 +18,7 @@ import { ERROR_CODES, isKsealError } from '../src/errors.js';
 import { HTTP_PATHS } from '../src/wire.js';
 import { pageRoutes } from '../ui/server/page-routes.js';
 import type { KeyView } from './contracts.js';
-import { type HttpLimits, IN_FLIGHT_RETRY_AFTER_SECONDS } from './http-limits.js';
+import { type HttpLimits, IN_FLIGHT_RETRY_AFTER_SECONDS, sealedValueBytesOf } from './http-limits.js';
 import { RefusalHold } from './http-refusal-hold.js';
 import type { ControllerMetrics } from './metrics.js';
 import {
@@ -73,10 +73,14 @@ export function apiRoutes(deps: HandlerDeps): Map<string, Route> {
     sendError(res, 429, 'RATE_LIMITED', `too many private-key operations asked for (at most ${limits.config.valuesPerSecond} sealed values a second, kseal-controller --http-values-per-second); retry after the Retry-After seconds`);
   };
 
-  /** Reads, parses and checks the one SealedSecret of a POST; answers the error and returns undefined when it is not usable. */
+  /**
+   * Reads, parses and checks the one SealedSecret of a POST; answers the error and returns undefined
+   * when it is not usable. Before the body, the token bucket must hold the values the declared
+   * length likely holds (HttpLimits.admits): a request it cannot pay for is refused unread and unparsed
+   * (a refused client uploads nothing with Expect: 100-continue, answered only after it).
+   */
   const readSealedBody = async (req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<ParsedSealed | undefined> => {
-    // Before the body: a refused client uploads nothing (Expect: 100-continue is answered only below).
-    const early = limits.peek();
+    const early = limits.admits(req.headers['content-length'] === undefined ? undefined : declaredLength(req), sealedValueBytesOf(keys.list()));
     if (!early.ok) {
       hold.refuse(res, () => {
         // Retry-After counted from the answer, after the hold.

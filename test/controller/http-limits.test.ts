@@ -75,6 +75,19 @@ describe('HTTP endpoint bounds', () => {
     expect(pool.privateOps).toBe(3);
   });
 
+  it('refuses a request the token bucket cannot pay for before its body arrives (charged the most values its length can hold)', async () => {
+    const { port, pool } = await start({ verifyRate: { perSecond: 0.001, burst: 10 }, limits: { refusalHoldMs: 0 } });
+    expect((await post(port, body('a', 3))).status).toBe(200);
+    // 200 values declared by their length; only a first part of the body is ever sent.
+    const text = body('big', 200);
+    const socket = await raw(port);
+    let answer = '';
+    socket.on('data', (d: Buffer) => (answer += d.toString('utf8')));
+    socket.write(`POST /v1/verify HTTP/1.1\r\nHost: x\r\nContent-Type: application/yaml\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text.slice(0, 1000)}`);
+    await eventually('the 429 while the body is still missing', () => answer.startsWith('HTTP/1.1 429'));
+    expect(pool.privateOps).toBe(3);
+  });
+
   it('refuses more values than --http-max-values with 413 TOO_MANY_VALUES before any private operation', async () => {
     const { port, pool } = await start({ limits: { maxValues: 4 } });
     const reply = await post(port, body('a', 5));
