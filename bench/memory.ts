@@ -10,8 +10,9 @@
  * warm restart: the controller watches only the Secrets it manages (label selector), so they should
  * cost nothing.
  *
- * When "steady" is read: RSS and heap STEADY_MS after the last object is Ready (idle: after the
- * initial sync), never by forcing a collection in the controller. V8's memory reducer starts its
+ * When "steady" is read: RSS and heap STEADY_MS after the last object is Ready and the bench's
+ * scrape of the private-op count (idle: after the initial sync), never by forcing a collection in
+ * the controller. V8's memory reducer starts its
  * full collections about 8 s after the process goes quiet (V8's kLongDelayMs) and returns the
  * collected pages then; until then RSS still holds the sync's garbage (measured: 145 MiB at 2 s and
  * 5 s after Ready, 131 MiB from 10 s on, unchanged at 60 s). A reading before the reducer has run

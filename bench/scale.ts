@@ -611,8 +611,9 @@ export interface ScaleOptions {
   /** After a sync, wait this long before reading the steady RSS (default 2000 ms). */
   readonly settleMs?: number;
   /**
-   * After the cold sync, read the steady RSS and heap this long after the last object is Ready
-   * (default `settleMs`). The controller gets there by itself: nothing forces a collection in it.
+   * After the cold sync, read the steady RSS and heap this long after the last object is Ready and
+   * the private-op count was scraped (default `settleMs`). The controller gets there by itself:
+   * nothing forces a collection in it.
    */
   readonly steadyMs?: number;
   /**
@@ -801,7 +802,9 @@ export async function measureControllerScale(options: ScaleOptions = {}): Promis
     const coldStats = cluster.stats();
     const privateOps = privateOpsAtReady ?? (await run.metric('kseal_private_key_operations_total'));
     await options.afterCold?.();
-    const steadyAt = readyAt + (options.steadyMs ?? settleMs);
+    // Counted from now, not from Ready: the scrape above (every series of every object) leaves
+    // garbage in the controller, and under load it can take seconds.
+    const steadyAt = Date.now() + (options.steadyMs ?? settleMs);
     const rssAfterReady: Array<[number, number]> = [];
     for (let at = Date.now(); at < steadyAt; at = Date.now()) {
       rssAfterReady.push([at - readyAt, Math.round(run.rssMiB())]);
