@@ -55,7 +55,9 @@ function sha256(data) {
  * Runs `file` (a CommonJS bundle) as a module of this process, with the code cache at `cacheFile`
  * when it fits. `write: true` ignores the cache and writes a new one at exit instead.
  */
-function run(file, cacheFile, options = {}) {
+function run(bundle, cache, options = {}) {
+  const file = resolve(bundle);
+  const cacheFile = resolve(cache);
   const source = readFileSync(file, 'utf8');
   const id = buildIdOf(source);
   let cachedData;
@@ -97,8 +99,7 @@ if (require.main === module) {
     process.stderr.write('usage: node [node flags] code-cache.cjs BUNDLE CACHE [ARGS...]\n');
     process.exit(2);
   }
-  const file = resolve(bundle);
   // The bundle sees the argv it would see when run as itself.
-  process.argv = [process.argv[0], file, ...args];
-  run(file, resolve(cache), { write: true });
+  process.argv = [process.argv[0], resolve(bundle), ...args];
+  run(bundle, cache, { write: true });
 }

@@ -26,12 +26,14 @@ const common = {
   define: { KSEAL_VERSION: JSON.stringify(pkg.version) },
 };
 
-// commander loads node:child_process (and with it net, dgram...) at start-up only to run external
-// sub-commands, which kseal has none of; this shim defers that load until something uses it.
+// node:child_process (and with it net, dgram, socket code...) is needed by few CLI commands (edit's
+// editor, the merge driver's git) and by commander only to run external sub-commands, which kseal has
+// none of, yet an import loads it at every start; this shim defers the load until something uses it.
+// It serves property reads (`cp.spawn`, named imports), which is how all of them use it.
 const lazyChildProcess = {
   name: 'lazy-child-process',
   setup(b) {
-    b.onResolve({ filter: /^(node:)?child_process$/ }, (args) => (args.importer.includes('commander') ? { path: 'lazy-child-process', namespace: 'kseal-shim' } : undefined));
+    b.onResolve({ filter: /^(node:)?child_process$/ }, () => ({ path: 'lazy-child-process', namespace: 'kseal-shim' }));
     b.onLoad({ filter: /.*/, namespace: 'kseal-shim' }, () => ({
       contents: "let m; const load = () => (m ??= require('node:child_process')); module.exports = new Proxy({}, { get: (_t, p) => load()[p] });",
       loader: 'js',
