@@ -34,6 +34,7 @@ import { sealSecret, type SealedApiVersion } from '../src/model/sealed-secret.js
 import { readSecret } from '../src/model/secret.js';
 import { startKubeApi, type JsonObject, type KubeApiServer, type StatsSnapshot } from '../kube-api/server.js';
 import { KEY_ID_ANNOTATION } from '../src/wire.js';
+import { imageEnv, imageNodeFlags } from './image-runtime.js';
 import { otherThreadsCpu, processCpu, rssMiBOf, samplePeak, scrapeMetrics } from './process-stats.js';
 
 /** The repository root: the working directory (run from there; the bundle lives elsewhere). */
@@ -217,21 +218,51 @@ export class ScaleCluster {
   /**
    * Waits until every ref is Ready and returns the time (Date.now()) it was first seen so.
    * Cheap while it waits: it counts status patches (a counter) and reads the objects only once
-   * `expectedPatches` have been sent, then every 250 ms.
+   * `expectedPatches` have been sent, then every 250 ms. It gives up after `timeoutMs`, after
+   * `stallMs` without a new status patch (a controller that hangs), or when `alive` says the
+   * controller is gone; the error says how many objects are Ready and how many status patches were
+   * counted, so "not Ready" and "not counted yet" cannot be confused. `progress` is called every
+   * `progressEveryMs` with the patches counted so far.
    */
-  async waitReady(refs: readonly SealedRef[], expectedPatches: number, timeoutMs: number): Promise<number> {
-    const deadline = Date.now() + timeoutMs;
+  async waitReady(
+    refs: readonly SealedRef[],
+    expectedPatches: number,
+    timeoutMs: number,
+    watch: { readonly stallMs?: number; readonly progressEveryMs?: number; readonly progress?: (patches: number, elapsedMs: number) => void; readonly alive?: () => string | undefined } = {},
+  ): Promise<number> {
+    const started = Date.now();
+    const deadline = started + timeoutMs;
     let pending = [...refs];
+    let lastPatches = -1;
+    let lastChange = started;
+    let nextProgress = started + (watch.progressEveryMs ?? Number.POSITIVE_INFINITY);
+    const failure = (why: string): Error => {
+      pending = this.notReady(pending);
+      const patches = this.statusPatches();
+      return new Error(`${why}: ${pending.length} of ${refs.length} SealedSecrets not Ready (${refs.length - pending.length} Ready, ${patches} of ${expectedPatches} status patches counted)`);
+    };
     for (;;) {
-      if (this.statusPatches() >= expectedPatches) {
-        const seenAt = Date.now();
+      const patches = this.statusPatches();
+      const now = Date.now();
+      if (patches !== lastPatches) {
+        lastPatches = patches;
+        lastChange = now;
+      }
+      if (now >= nextProgress) {
+        watch.progress?.(patches, now - started);
+        nextProgress = now + (watch.progressEveryMs ?? Number.POSITIVE_INFINITY);
+      }
+      if (patches >= expectedPatches) {
         pending = this.notReady(pending);
-        if (pending.length === 0) return seenAt;
+        if (pending.length === 0) return now;
         await sleep(250);
       } else {
         await sleep(20);
       }
-      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${pending.length} of ${refs.length} SealedSecrets not Ready`);
+      const gone = watch.alive?.();
+      if (gone !== undefined) throw failure(`the controller stopped (${gone})`);
+      if (Date.now() > deadline) throw failure(`timed out after ${timeoutMs} ms`);
+      if (watch.stallMs !== undefined && Date.now() - lastChange > watch.stallMs) throw failure(`no status patch for ${watch.stallMs} ms`);
     }
   }
 
@@ -308,17 +339,6 @@ function machineBusySeconds(): number {
   }
 }
 
-/**
- * The node flags the image starts the controller with (the Dockerfile's ENTRYPOINT, between node and
- * the script), so a measurement runs what ships. KSEAL_SCALE_NODE_ARGS replaces them.
- */
-function imageNodeFlags(): string[] {
-  const line = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(readFileSync(`${ROOT}Dockerfile`, 'utf8'))?.[1];
-  if (line === undefined) return [];
-  const argv = JSON.parse(line) as string[];
-  return argv.slice(1, argv.findIndex((a) => a.endsWith('.mjs')));
-}
-
 /** Controllers still running, killed if this process exits first (a failed or interrupted run). */
 const running = new Set<ChildProcess>();
 process.once('exit', () => {
@@ -337,10 +357,11 @@ export class ControllerRun {
   /** Time (the line's own `time`, epoch ms) of the first log line with each message. */
   private readonly firstSeen = new Map<string, number>();
   private exited = false;
+  private exitedWith: string | undefined;
   private closed = false;
 
   constructor(kubeconfigPath: string, options: ControllerRunOptions = {}) {
-    const nodeArgs = process.env.KSEAL_SCALE_NODE_ARGS === undefined ? imageNodeFlags() : process.env.KSEAL_SCALE_NODE_ARGS.split(' ').filter((a) => a !== '');
+    const nodeArgs = process.env.KSEAL_SCALE_NODE_ARGS === undefined ? imageNodeFlags(ROOT) : process.env.KSEAL_SCALE_NODE_ARGS.split(' ').filter((a) => a !== '');
     const args = [
       ...nodeArgs,
       BIN,
@@ -361,11 +382,13 @@ export class ControllerRun {
     this.logDir = mkdtempSync(join(tmpdir(), 'kseal-scale-'));
     this.logFd = openSync(join(this.logDir, 'controller.log'), 'w+');
     this.spawnedAt = Date.now();
-    this.child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', this.logFd] });
+    // The image's environment (MALLOC_ARENA_MAX...) under this process's own (which wins, for A/B runs).
+    this.child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', this.logFd], env: { ...imageEnv(ROOT), ...process.env } });
     running.add(this.child);
-    this.child.once('exit', () => {
+    this.child.once('exit', (code, signal) => {
       running.delete(this.child);
       this.exited = true;
+      this.exitedWith = signal === null ? `exit code ${code ?? 0}` : `signal ${signal}`;
       this.poll();
     });
   }
@@ -400,6 +423,12 @@ export class ControllerRun {
       const time = Date.parse(/"time":"([^"]*)"/.exec(line)?.[1] ?? '');
       this.firstSeen.set(msg, Number.isNaN(time) ? Date.now() : time);
     }
+  }
+
+  /** How the controller ended (exit code or signal), with its last log lines; undefined while it runs. */
+  exitStatus(): string | undefined {
+    if (this.exitedWith === undefined) return undefined;
+    return `${this.exitedWith}; last log lines:\n${this.output().slice(-2000)}`;
   }
 
   get pid(): number {
@@ -582,6 +611,11 @@ export interface ScaleOptions {
   /** After a sync, wait this long before reading the steady RSS (default 2000 ms). */
   readonly settleMs?: number;
   /**
+   * After the cold sync, read the steady RSS and heap this long after the last object is Ready
+   * (default `settleMs`). The controller gets there by itself: nothing forces a collection in it.
+   */
+  readonly steadyMs?: number;
+  /**
    * Warm restarts per phase (default 1). An RSS peak depends on when V8 collects during the initial
    * lists and varies by up to ~8% between identical restarts: with several, the median is reported.
    */
@@ -595,6 +629,17 @@ export interface ScaleOptions {
   readonly duringCold?: (baseUrl: string) => { stop(): Promise<void> };
   /** Called once the cold sync is measured, before the restart (e.g. to measure a limit next to it). */
   readonly afterCold?: () => Promise<void>;
+  /**
+   * Longest wait for the cold sync to reach all Ready (default 600 s). Workloads that scale the count
+   * derive it from the private-key limit measured in the same run (bench/scale-curve.ts).
+   */
+  readonly coldTimeoutMs?: number;
+  /** The cold sync also fails after this long without a new status patch (default: no such check). */
+  readonly coldStallMs?: number;
+  /** Longest wait for "initial sync done" after a warm restart (default 120 s). */
+  readonly warmTimeoutMs?: number;
+  /** Log a progress line (status patches, RSS) every this many ms of the cold sync (default: none). */
+  readonly progressEveryMs?: number;
   readonly log?: (line: string) => void;
 }
 
@@ -637,8 +682,12 @@ export interface ScaleResult {
     readonly healthz?: ProbeResult;
     readonly certPem?: ProbeResult;
     readonly rssPeakMiB: number;
-    /** RSS `settleMs` after all Ready. */
+    /** RSS `steadyMs` after all Ready. */
     readonly rssSteadyMiB: number;
+    /** The main thread's V8 heap in use at the same moment (kseal_nodejs_heap_size_used_bytes). */
+    readonly heapUsedSteadyMiB: number;
+    /** RSS every second from all Ready to the steady reading: [ms after Ready, MiB]. */
+    readonly rssAfterReady: ReadonlyArray<readonly [number, number]>;
     /** Every 250 ms of the cold sync: [ms since spawn, status patches so far (objects Ready), RSS MiB]. */
     readonly curve: ReadonlyArray<readonly [number, number, number]>;
   };
@@ -716,7 +765,18 @@ export async function measureControllerScale(options: ScaleOptions = {}): Promis
     const curve: Array<[number, number, number]> = [];
     const sampler = setInterval(() => curve.push([Date.now() - (run as ControllerRun).spawnedAt, cluster.statusPatches(), (run as ControllerRun).rssMiB()]), 250);
     const load = options.duringCold?.(`http://127.0.0.1:${ports.port}`);
-    const readyAt = await cluster.waitReady(refs, count, 600_000).finally(() => load?.stop());
+    const coldRun = run;
+    const readyAt = await cluster
+      .waitReady(refs, count, options.coldTimeoutMs ?? 600_000, {
+        ...(options.coldStallMs === undefined ? {} : { stallMs: options.coldStallMs }),
+        ...(options.progressEveryMs === undefined ? {} : { progressEveryMs: options.progressEveryMs }),
+        progress: (patches, ms) => {
+          const cpu = coldRun.cpu();
+          log(`  cold sync ${count}: ${Math.round(ms / 1000)} s, ${patches} status patches counted, RSS ${Math.round(coldRun.rssMiB())} MiB, controller CPU ${cpu.process.toFixed(0)} s (main thread ${cpu.main.toFixed(0)} s)`);
+        },
+        alive: () => coldRun.exitStatus(),
+      })
+      .finally(() => load?.stop());
     clearInterval(sampler);
     curve.push([readyAt - run.spawnedAt, count, run.rssMiB()]);
     clearInterval(timeline);
@@ -735,9 +795,16 @@ export async function measureControllerScale(options: ScaleOptions = {}): Promis
     const coldStats = cluster.stats();
     const privateOps = await run.metric('kseal_private_key_operations_total');
     await options.afterCold?.();
-    await sleep(settleMs);
+    const steadyAt = readyAt + (options.steadyMs ?? settleMs);
+    const rssAfterReady: Array<[number, number]> = [];
+    for (let at = Date.now(); at < steadyAt; at = Date.now()) {
+      rssAfterReady.push([at - readyAt, Math.round(run.rssMiB())]);
+      await sleep(Math.min(1000, steadyAt - at));
+    }
     const rssPeakMiB = rss.stop();
     const rssSteadyMiB = run.rssMiB();
+    const heapUsedSteadyMiB = (await run.metric('kseal_nodejs_heap_size_used_bytes')) / 2 ** 20;
+    rssAfterReady.push([Date.now() - readyAt, Math.round(rssSteadyMiB)]);
     const split = requestSplit(coldStats);
     log(`cold sync: all Ready in ${Math.round(readyMs)} ms, ${privateOps} private ops, RSS peak ${Math.round(rssPeakMiB)} MiB`);
     const cold: ScaleResult['cold'] = {
@@ -759,6 +826,8 @@ export async function measureControllerScale(options: ScaleOptions = {}): Promis
         : { healthz: probeResult(probes[0]?.samples ?? [], probes[0]?.failures ?? 0), certPem: probeResult(probes[1]?.samples ?? [], probes[1]?.failures ?? 0) }),
       rssPeakMiB: Math.round(rssPeakMiB),
       rssSteadyMiB: Math.round(rssSteadyMiB),
+      heapUsedSteadyMiB: round(heapUsedSteadyMiB),
+      rssAfterReady,
     };
 
     // Warm restart: every Secret is current.
@@ -767,7 +836,7 @@ export async function measureControllerScale(options: ScaleOptions = {}): Promis
       cluster.resetStats();
       run = new ControllerRun(cluster.kubeconfigPath, { workers, keySize, ...(options.args === undefined ? {} : { args: options.args }) });
       const sampler = run.sampleRss(50);
-      const doneAt = await run.waitForLog('initial sync done', 120_000);
+      const doneAt = await run.waitForLog('initial sync done', options.warmTimeoutMs ?? 120_000);
       const syncMs = doneAt - run.spawnedAt;
       // Anything the controller does after the sync (a late write, an unseal) counts too.
       await sleep(settleMs);

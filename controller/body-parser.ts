@@ -5,7 +5,10 @@
  * to a worker thread (body-parse-worker.ts) with a deadline, and an AbortSignal (the client went
  * away) cancels them. A parse that overruns or is cancelled kills its worker, since a synchronous
  * parse cannot be interrupted otherwise; the next body starts a fresh one. Worker memory is capped,
- * and a worker that runs out answers INPUT_LIMIT.
+ * and a worker that runs out answers INPUT_LIMIT. The worker starts on the first large body and exits
+ * after IDLE_EXIT_MS without one, which returns its heap (measured: about 5 MiB of RSS after ordinary
+ * bodies, up to its cap after a flood of large ones); the next large body starts a fresh one (its
+ * start-up is not counted in the deadline).
  *
  * One async function for the handlers: `parseRequestBody(body, { signal, deadlineMs })`.
  */
@@ -23,6 +26,8 @@ export const INLINE_PARSE_BYTES = 4 * 1024;
 export const DEFAULT_PARSE_DEADLINE_MS = 2000;
 /** Heap of the parse worker: a 1 MiB body of the worst shapes needs well under this. */
 const WORKER_HEAP_MB = 256;
+/** An idle parse worker exits after this long without a body (`idleExitMs` option). */
+export const IDLE_EXIT_MS = 30_000;
 /** What the errors name as the file. */
 const SOURCE = '<request>';
 
@@ -77,10 +82,16 @@ export class BodyParser {
   private running: Job | undefined;
   private nextId = 1;
   private closed = false;
+  private idleTimer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly options: { readonly workerUrl?: URL; readonly inlineBytes?: number; readonly deadlineMs?: number } = {},
+    private readonly options: { readonly workerUrl?: URL; readonly inlineBytes?: number; readonly deadlineMs?: number; readonly idleExitMs?: number } = {},
   ) {}
+
+  /** The worker's thread id while one is running (started on the first large body, gone after an idle exit). */
+  get workerThreadId(): number | undefined {
+    return this.worker?.threadId;
+  }
 
   /** Parses `body` (UTF-8 YAML or JSON) into its objects; rejects with a KsealError, or the signal's reason when aborted. */
   parse(body: Uint8Array, options: BodyParseOptions = {}): Promise<ManifestObject[]> {
@@ -109,6 +120,7 @@ export class BodyParser {
   /** Stops the worker; queued and running parses reject. */
   async close(): Promise<void> {
     this.closed = true;
+    clearTimeout(this.idleTimer);
     for (const job of this.queue.splice(0)) this.settle(job, new Error('the body parser is closed'));
     if (this.running !== undefined) this.settle(this.running, new Error('the body parser is closed'));
     this.running = undefined;
@@ -145,8 +157,10 @@ export class BodyParser {
     const job = this.queue.shift();
     if (job === undefined) {
       this.worker?.unref();
+      this.exitWhenIdle();
       return;
     }
+    clearTimeout(this.idleTimer);
     this.running = job;
     const fresh = this.worker === undefined;
     const worker = this.worker ?? this.spawn();
@@ -158,6 +172,19 @@ export class BodyParser {
     // Copy into an exact-size buffer (a small Buffer is a view into a shared pool) and transfer it.
     const copy = new Uint8Array(job.body);
     worker.postMessage({ id: job.id, body: copy, source: SOURCE } satisfies ParseRequest, [copy.buffer]);
+  }
+
+  /** Terminates the worker if no body arrives for `idleExitMs`. */
+  private exitWhenIdle(): void {
+    clearTimeout(this.idleTimer);
+    const worker = this.worker;
+    if (worker === undefined) return;
+    this.idleTimer = setTimeout(() => {
+      if (this.worker !== worker || this.running !== undefined) return;
+      this.worker = undefined;
+      void worker.terminate();
+    }, this.options.idleExitMs ?? IDLE_EXIT_MS);
+    this.idleTimer.unref();
   }
 
   private startDeadline(job: Job): void {

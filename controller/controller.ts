@@ -129,6 +129,9 @@ export class Controller {
   private term = 0;
   private reporting = false;
   private initialSyncLogged = false;
+  private haltedDone: () => void = () => undefined;
+  /** Resolves when `stop()` begins: a start-up step waiting for lists that never come (refused, say) ends. */
+  private readonly halted = new Promise<void>((resolve) => (this.haltedDone = resolve));
   private keysFirstDone: () => void = () => undefined;
   /** Resolves once the key Secrets were listed (or after KEYS_FIRST_MS): see `start()`. */
   private readonly keysFirst = new Promise<void>((resolve) => (this.keysFirstDone = resolve));
@@ -330,6 +333,7 @@ export class Controller {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    this.haltedDone();
     this.setLeading(false);
     await this.transition;
     await this.coordinator?.stop(true);
@@ -338,6 +342,14 @@ export class Controller {
     await this.events.flush();
     await Promise.all([this.sealedSecrets.stop(), this.secrets.stop(), this.keySecrets.stop(), this.adoption?.stop()]);
     await this.pool?.close();
+  }
+
+  /**
+   * Resolves when every cache has its first list, or when the controller stops: without the latter a
+   * replica whose lists are refused (RBAC, a bad --watch-namespaces) could never be stopped.
+   */
+  private async untilSynced(caches: Array<{ waitForSync(): Promise<void> } | undefined>): Promise<void> {
+    await Promise.race([Promise.all(caches.map((c) => c?.waitForSync() ?? Promise.resolve())), this.halted]);
   }
 
   private setLeading(leading: boolean): void {
@@ -360,7 +372,7 @@ export class Controller {
     if (this.coordinator !== undefined) return;
     // Reconcile only with every cache filled: a reconcile that missed a managed Secret or a key
     // would unseal (and try to write) what a restart should get for free.
-    await Promise.all([this.sealedSecrets.waitForSync(), this.secrets.waitForSync(), this.keySecrets.waitForSync(), this.adoption?.waitForSync()]);
+    await this.untilSynced([this.sealedSecrets, this.secrets, this.keySecrets, this.adoption]);
     if (!this.leading || term !== this.term) return;
     // Every key is queued before the queue starts: a key the informer queued already is then not
     // also added while it is being processed (which would reconcile it, and unseal it, twice).
@@ -395,7 +407,7 @@ export class Controller {
     this.options.metrics.shardsHeld.set(this.heldShards.size);
     const term = this.term;
     this.transition = this.transition.then(async () => {
-      await Promise.all([this.sealedSecrets.waitForSync(), this.secrets.waitForSync(), this.keySecrets.waitForSync()]);
+      await this.untilSynced([this.sealedSecrets, this.secrets, this.keySecrets]);
       if (!this.heldShards.has(shard) || this.stopped) return;
       const inShard = (key: string): boolean => shardOf(key, this.shardCount) === shard;
       for (const key of this.sealedSecrets.keys()) if (inShard(key)) this.queue.add(key);

@@ -90,9 +90,14 @@ export class SupervisedInformer<T extends KubeObject> {
     this.watchdog.unref();
   }
 
-  /** Stops watching; the cache is kept. */
+  /**
+   * Stops watching; the cache is kept. Whoever waits for the first list is released too (see
+   * `waitForSync`): an informer whose lists are refused would otherwise hold its waiters, and so the
+   * controller's `stop()`, forever.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.releaseSyncWaiters();
     this.stopController.abort();
     this.current?.abort();
     if (this.watchdog !== undefined) clearInterval(this.watchdog);
@@ -105,9 +110,12 @@ export class SupervisedInformer<T extends KubeObject> {
     return this.syncedFlag;
   }
 
-  /** Resolves when the first list has been applied (or at once if it has). */
+  /**
+   * Resolves when the first list has been applied (at once if it has), or when the informer stops
+   * before that: callers check `synced` or their own stop flag after it.
+   */
   waitForSync(): Promise<void> {
-    if (this.syncedFlag) return Promise.resolve();
+    if (this.syncedFlag || this.stopController.signal.aborted) return Promise.resolve();
     return new Promise((resolve) => this.syncWaiters.push(resolve));
   }
 
@@ -212,10 +220,14 @@ export class SupervisedInformer<T extends KubeObject> {
     this.resourceVersion = resourceVersion;
     if (!this.syncedFlag) {
       this.syncedFlag = true;
-      const waiters = this.syncWaiters;
-      this.syncWaiters = [];
-      for (const w of waiters) w();
+      this.releaseSyncWaiters();
     }
+  }
+
+  private releaseSyncWaiters(): void {
+    const waiters = this.syncWaiters;
+    this.syncWaiters = [];
+    for (const w of waiters) w();
   }
 
   private async watchOnce(): Promise<void> {

@@ -5,13 +5,13 @@
  * tests); `main(argv)` adds the signal handling: on SIGTERM or SIGINT it stops reconciling, waits for
  * reconciles in flight, releases the leader lease, closes the HTTP servers and exits 0.
  */
-import { availableParallelism } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { isKsealError } from '../src/errors.js';
 import { DEFAULT_CONTROLLER_NAMESPACE } from '../src/model/key-secret.js';
 import { invalidNamespace } from '../src/model/names.js';
 import { SEALING_KEY_SOURCES, type SealingKeySource } from './bitnami-keys.js';
 import { Controller } from './controller.js';
+import { defaultUnsealWorkers } from './cpu-quota.js';
 import { parseDuration } from './durations.js';
 import { DEFAULT_HTTP_LIMITS } from './http-limits.js';
 import { startHttpServer } from './http-server.js';
@@ -121,7 +121,7 @@ function controllerCommand(env: NodeJS.ProcessEnv = process.env): Command {
     .option('--key-cutoff-time <time>', 'at start, generate a new key if the newest is older than this RFC 3339 time', time)
     .addOption(new Option('--resync-period <duration>', 're-reconcile every SealedSecret this often (0: never)').argParser(duration).default(parseDuration('10m'), '10m'))
     .option('--watch-namespaces <ns1,ns2>', 'watch and unseal SealedSecrets only in these namespaces, one informer each, so Roles there suffice (controller/deploy/components/watch-namespaces; default: every namespace)', namespaceList)
-    .option('--workers <n>', 'unseal worker threads', positiveInt, availableParallelism())
+    .option('--workers <n>', 'unseal worker threads (default: the cores, capped by the CPU limit)', positiveInt, defaultUnsealWorkers())
     .option('--concurrency <n>', 'SealedSecrets reconciled at a time', positiveInt, 8)
     .option('--listen-host <host>', 'interface of the HTTP API and metrics servers (default: all)')
     .option('--port <port>', 'HTTP API port (0: any free port)', positiveInt, 8080)

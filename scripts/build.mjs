@@ -17,6 +17,25 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
 const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8'));
+// yaml's Parser reads process.env.LOG_TOKENS (a debug switch) once per lexical token: a getenv() each
+// time, ~0.5 µs, which was about a quarter of parsing a SealedSecret (120 tokens) and so of `kseal
+// lint` (profiled). The bundles read it false; the same for the Composer's LOG_STREAM. The build fails
+// if yaml stops having either line, or either file, so the edit cannot silently stop applying.
+const yamlPatched = new Set();
+const yamlDebugSwitches = {
+  name: 'yaml-debug-switches',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]node_modules[\\/]yaml[\\/]dist[\\/](parse[\\/]parser|compose[\\/]composer)\.js$/ }, async (args) => {
+      const source = await readFile(args.path, 'utf8');
+      const name = args.path.endsWith('parser.js') ? 'LOG_TOKENS' : 'LOG_STREAM';
+      const switchRead = `node_process.env.${name}`;
+      if (source.split(switchRead).length !== 2) throw new Error(`yaml's ${args.path} no longer reads ${switchRead} exactly once; check scripts/build.mjs yamlDebugSwitches`);
+      yamlPatched.add(name);
+      return { contents: source.replace(switchRead, 'false'), loader: 'js' };
+    });
+  },
+};
+
 const common = {
   bundle: true,
   platform: 'node',
@@ -24,6 +43,7 @@ const common = {
   sourcemap: false,
   logLevel: 'warning',
   define: { KSEAL_VERSION: JSON.stringify(pkg.version) },
+  plugins: [yamlDebugSwitches],
 };
 
 // node:child_process (and with it net, dgram, socket code...) is needed by few CLI commands (edit's
@@ -46,7 +66,7 @@ const esmRequire = "import { createRequire as __ksealCreateRequire } from 'node:
 
 const entries = [
   // The CLI: client-node and node-forge are loaded only by the commands that need them.
-  { entryPoints: ['bin/kseal.ts'], outfile: 'dist/kseal-cli.cjs', format: 'cjs', external: ['@kubernetes/client-node', 'node-forge'], plugins: [lazyChildProcess],
+  { entryPoints: ['bin/kseal.ts'], outfile: 'dist/kseal-cli.cjs', format: 'cjs', external: ['@kubernetes/client-node', 'node-forge'], plugins: [yamlDebugSwitches, lazyChildProcess],
     // ui/server/page-assets.ts reads __dirname in this bundle and import.meta.url only elsewhere.
     logOverride: { 'empty-import-meta': 'silent' },
     // import() becomes require(): the bundle runs in a vm.Script (for the code cache), where import()
@@ -78,6 +98,8 @@ await Promise.all(
       await chmod(e.outfile, 0o755);
     }),
 );
+
+if (yamlPatched.size !== 2) throw new Error(`the yaml debug switches were not found in yaml's parser and composer (patched: ${[...yamlPatched].join(', ') || 'none'}); check scripts/build.mjs yamlDebugSwitches`);
 
 // The sealing page (ui/page/) for the browser: one ES module, one style sheet, one icon and the HTML,
 // in dist/ui/ beside the bundles that serve it (ui/server/page-assets.ts). The library's model code

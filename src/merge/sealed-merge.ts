@@ -5,21 +5,23 @@
  * Git's line merge conflicts whenever two branches touch neighbouring lines, and kseal keeps keys
  * sorted, so two branches adding `password` and `token` to the same SealedSecret always collided.
  * Here every simple block mapping of every SealedSecret that holds key/value pairs (see
- * MERGED_FIELDS, and each spec.recipients entry's encryptedData) is masked by one placeholder line
- * on all three sides, the rest of the file is merged line by line as git does (`lineMerge`), and
- * each placeholder is then filled with the key-by-key merge of its mapping (block-merge.ts).
- * So: different keys merge cleanly, byte for byte; the same key changed on both sides is a
- * conflict marked as git marks one; edits elsewhere (other documents, comments, template fields)
- * merge as git would merge them. A mapping one side deleted while the other changed its keys, or a
+ * MERGED_FIELDS), and its spec.recipients list, is masked by one placeholder line on all three
+ * sides, the rest of the file is merged line by line as git does (`lineMerge`), and each
+ * placeholder is then filled with the key-by-key merge of its mapping (block-merge.ts) or the
+ * by-id merge of the recipients (recipients-merge.ts, each entry's encryptedData key by key).
+ * So: different keys, and different recipients, merge cleanly, byte for byte; the same key (or
+ * recipient) changed differently on both sides is a conflict marked as git marks one; edits
+ * elsewhere (other documents, comments, template fields) merge as git would merge them. A mapping one side deleted while the other changed its keys, or a
  * file that does not parse, gets git's plain line merge of the whole file.
  */
 import { randomBytes } from 'node:crypto';
-import { isMap, isSeq, type Document } from 'yaml';
+import { isMap, isNode, type Document } from 'yaml';
 import { parseYamlDocuments, type ParsedYamlStream } from '../manifest/parse.js';
 import { KEY_ID_ANNOTATION } from '../wire.js';
 import { blockEntries, type Entry } from '../manifest/yaml-text-edit.js';
 import { mergeBlock, sameValues, type BlockSide, type MarkerOptions } from './block-merge.js';
 import { checkMerged } from './merge-check.js';
+import { mergeRecipients, recipientsSide, sameRecipients, type RecipientsSide } from './recipients-merge.js';
 
 /** A line-based three-way merge (git merge-file): the merged text and how many conflicts it marked. */
 export type LineMerge = (ours: string, base: string, theirs: string) => { readonly text: string; readonly conflicts: number };
@@ -55,11 +57,20 @@ const MERGED_FIELDS: ReadonlyArray<readonly string[]> = [
   ['spec', 'template', 'data'],
 ];
 
-/** One mapping in one side's text. */
-interface Site extends BlockSide {
+/** One mapping, or the recipients list, in one side's text. */
+interface Site {
   readonly document: number;
   readonly object: string;
   readonly field: string;
+  /** Offsets of the first line and just past the last line the placeholder replaces. */
+  readonly start: number;
+  readonly end: number;
+  /** The placeholder's indentation (the first line's). */
+  readonly indent: string;
+  /** What must be equal on every side for the text merge (the recipients list's layout). */
+  readonly layout: string;
+  readonly block?: BlockSide;
+  readonly recipients?: RecipientsSide;
 }
 
 interface Sides {
@@ -77,18 +88,16 @@ export function mergeSealedText(base: string, ours: string, theirs: string, opti
   const parsed = [base, ours, theirs].map(sitesOf);
   const [o, a, b] = parsed;
   if (o === undefined || a === undefined || b === undefined) return plain('lines changed on both sides (one version is not valid YAML, so it was merged line by line)');
-  const ids = [...new Set([...o.sites.keys(), ...a.sites.keys(), ...b.sites.keys()])].filter((id) => !parsed.some((p) => p?.complex.has(id)));
+  const layouts = (id: string): Set<string> => new Set(parsed.map((p) => p?.sites.get(id)?.layout).filter((l) => l !== undefined));
+  const ids = [...new Set([...o.sites.keys(), ...a.sites.keys(), ...b.sites.keys()])].filter((id) => !parsed.some((p) => p?.complex.has(id)) && layouts(id).size <= 1);
   const tag = placeholderTag([base, ours, theirs]);
   const mask = (text: string, sides: Sides): string => {
     const sites = ids.map((id, n) => [n, sides.sites.get(id)] as const).filter((x): x is readonly [number, Site] => x[1] !== undefined);
-    sites.sort(([, x], [, y]) => (y.entries[0]?.lineStart ?? 0) - (x.entries[0]?.lineStart ?? 0));
+    sites.sort(([, x], [, y]) => y.start - x.start);
     let out = text;
     for (const [n, site] of sites) {
-      const first = site.entries[0] as Entry;
-      const last = site.entries[site.entries.length - 1] as Entry;
-      const indent = text.slice(first.lineStart, first.keyNode.range?.[0] ?? first.lineStart);
-      const newline = text.slice(0, last.lineEnd).endsWith('\n') ? '\n' : '';
-      out = `${out.slice(0, first.lineStart)}${indent}${tag}${n}${newline}${out.slice(last.lineEnd)}`;
+      const newline = text.slice(0, site.end).endsWith('\n') ? '\n' : '';
+      out = `${out.slice(0, site.start)}${site.indent}${tag}${n}${newline}${out.slice(site.end)}`;
     }
     return out;
   };
@@ -103,10 +112,15 @@ export function mergeSealedText(base: string, ours: string, theirs: string, opti
     if (!present.has(n)) {
       // Gone from the merge: fine when the side that kept it did not change it.
       const kept = as ?? bs;
-      if (os !== undefined && kept !== undefined && !sameValues(os, kept)) deleted.push({ document: site.document, object: site.object, field: site.field, reason: `${as === undefined ? 'we' : 'they'} deleted it and the other side changed its keys` });
+      if (os !== undefined && kept !== undefined && !sameSite(os, kept)) deleted.push({ document: site.document, object: site.object, field: site.field, reason: `${as === undefined ? 'we' : 'they'} deleted it and the other side changed its keys` });
       return '';
     }
-    const result = mergeBlock(os, as, bs, { ...options, unionKeys: new Set(site.field === 'metadata.annotations' ? [KEY_ID_ANNOTATION] : []) });
+    if (site.recipients !== undefined) {
+      const result = mergeRecipients(os?.recipients, as?.recipients, bs?.recipients, options);
+      for (const c of result.conflicts) conflicts.push({ document: site.document, object: site.object, field: `spec.recipients[${c.id.slice(0, 12)}…]${c.key === undefined ? '' : '.encryptedData'}`, ...(c.key === undefined ? {} : { key: c.key }), reason: c.reason });
+      return result.text;
+    }
+    const result = mergeBlock(os?.block, as?.block, bs?.block, { ...options, unionKeys: new Set(site.field === 'metadata.annotations' ? [KEY_ID_ANNOTATION] : []) });
     for (const key of result.conflicts) conflicts.push({ document: site.document, object: site.object, field: site.field, key, reason: 'changed differently on both sides' });
     return result.text;
   });
@@ -116,6 +130,7 @@ export function mergeSealedText(base: string, ours: string, theirs: string, opti
     return newline === '' ? block.replace(/\n$/, '') : block;
   });
   if (merged.conflicts > 0) conflicts.push({ reason: 'lines outside the sealed values changed on both sides' });
+  conflicts.push(...staleRecipients(o, a, b));
   if (conflicts.length > 0) return { text, conflicts };
   return { text, conflicts: checkMerged(text) };
 }
@@ -140,24 +155,67 @@ function sitesOf(text: string): Sides | undefined {
     const object = `${str(doc, ['metadata', 'namespace']) ?? ''}/${str(doc, ['metadata', 'name']) ?? ''}`;
     const occurrence = (seen.get(object) ?? 0) + 1;
     seen.set(object, occurrence);
-    const paths: Array<[string, string, Array<string | number>]> = MERGED_FIELDS.map((p) => [p.join('.'), p.join('.'), [...p]]);
-    const recipients = doc.getIn(['spec', 'recipients'], true);
-    if (isSeq(recipients)) {
-      recipients.items.forEach((item, i) => {
-        const id = isMap(item) ? item.get('id') : undefined;
-        if (typeof id === 'string') paths.push([`recipient ${id}`, `spec.recipients[${id.slice(0, 12)}…].encryptedData`, ['spec', 'recipients', i, 'encryptedData']]);
-      });
-    }
-    for (const [name, field, path] of paths) {
-      const id = `${object}#${occurrence} ${name}`;
+    for (const path of MERGED_FIELDS) {
+      const field = path.join('.');
+      const id = `${object}#${occurrence} ${field}`;
       const node = doc.getIn(path, true);
       if (node === undefined || node === null) continue;
       const entries = isMap(node) ? blockEntries(text, node) : undefined;
-      if (entries === undefined || entries.length === 0) complex.add(id);
-      else sites.set(id, { text, entries, document, object, field });
+      if (entries === undefined || entries.length === 0) {
+        complex.add(id);
+        continue;
+      }
+      const first = entries[0] as Entry;
+      const indent = text.slice(first.lineStart, first.keyNode.range?.[0] ?? first.lineStart);
+      sites.set(id, { document, object, field, start: first.lineStart, end: (entries[entries.length - 1] as Entry).lineEnd, indent, layout: '', block: { text, entries } });
+    }
+    const node = doc.getIn(['spec', 'recipients'], true);
+    if (node !== undefined && node !== null) {
+      const id = `${object}#${occurrence} spec.recipients`;
+      const recipients = isNode(node) ? recipientsSide(text, node) : undefined;
+      if (recipients === undefined) complex.add(id);
+      else sites.set(id, { document, object, field: 'spec.recipients', start: recipients.start, end: recipients.end, indent: recipients.layout.replace(/-[ ]+$/, ''), layout: recipients.layout, recipients });
     }
   }
   return { sites, complex };
+}
+
+/**
+ * A value changed on one side while the other added a recipient: the new recipient's ciphertext is
+ * of the old value, and only the plaintext can mend that, so it is a conflict (as a key added beside
+ * a new recipient is, in merge-check.ts).
+ */
+function staleRecipients(o: Sides, a: Sides, b: Sides): MergeConflict[] {
+  const out: MergeConflict[] = [];
+  for (const [id, site] of o.sites) {
+    if (site.field !== 'spec.encryptedData') continue;
+    const list = `${id.slice(0, -site.field.length)}spec.recipients`;
+    const entries = (sides: Sides): ReadonlyArray<{ readonly id: string; readonly data: BlockSide | undefined }> => sides.sites.get(list)?.recipients?.entries ?? [];
+    const inBase = new Set(entries(o).map((e) => e.id));
+    for (const [changer, adder] of [[a, b], [b, a]] as const) {
+      const changed = changedKeys(site.block, changer.sites.get(id)?.block);
+      const inChanger = new Set(entries(changer).map((e) => e.id));
+      const place = a.sites.get(id) ?? site;
+      for (const entry of entries(adder).filter((e) => !inBase.has(e.id) && !inChanger.has(e.id))) {
+        const held = new Set(entry.data?.entries.map((e) => e.key) ?? []);
+        for (const key of changed.filter((k) => held.has(k))) {
+          out.push({ document: place.document, object: place.object, field: `spec.recipients[${entry.id.slice(0, 12)}…].encryptedData`, key, reason: 'one side changed this key and the other added this recipient, whose ciphertext is of the old value: seal the key again (kseal set FILE KEY) so every recipient holds the new one' });
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** Keys present in both mappings whose values differ. */
+function changedKeys(base: BlockSide | undefined, side: BlockSide | undefined): string[] {
+  const before = new Map(base?.entries.map((e) => [e.key, String(e.value.value)]) ?? []);
+  return (side?.entries ?? []).filter((e) => before.has(e.key) && before.get(e.key) !== String(e.value.value)).map((e) => e.key);
+}
+
+/** True when a site holds the same keys and values (or the same recipients) on both sides. */
+function sameSite(x: Site, y: Site): boolean {
+  return x.recipients !== undefined || y.recipients !== undefined ? sameRecipients(x.recipients, y.recipients) : sameValues(x.block, y.block);
 }
 
 function str(doc: Document, path: readonly string[]): string | undefined {

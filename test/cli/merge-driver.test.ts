@@ -129,6 +129,68 @@ describe('kseal merge-driver under git merge', () => {
   });
 });
 
+describe('kseal merge-driver under git merge: spec.recipients by id', () => {
+  /** A new escrow identity in FILE; returns its kseal1… public key. */
+  async function identity(file: string): Promise<string> {
+    const run = await runCli(['identity', 'new', '-o', file], { cwd: dir.path });
+    expect(run.code, run.stderr).toBe(0);
+    return run.stdout.trim();
+  }
+  async function addRecipient(recipient: string): Promise<void> {
+    dir.write('key.pem', key.privateKeyPem); // untracked, like the identities: commit -a leaves it out
+    const run = await runCli(['recipients', 'add', 'db.sealed.yaml', '--recipient', recipient, '--key', 'key.pem'], { cwd: dir.path });
+    expect(run.code, run.stderr).toBe(0);
+  }
+  async function openWith(identityFile: string): Promise<string> {
+    const run = await runCli(['decrypt', '--identity', identityFile, '-f', 'db.sealed.yaml'], { cwd: dir.path });
+    expect(run.code, run.stderr).toBe(0);
+    return (parse(run.stdout) as { data: Record<string, string> }).data.password ?? '';
+  }
+
+  it('merges two branches that each add a different recipient cleanly, and each recipient opens the result', async () => {
+    const [alice, bob] = [await identity('alice.txt'), await identity('bob.txt')];
+    let ours = '';
+    let theirs = '';
+    await onBranch('ours', async () => {
+      await addRecipient(alice);
+      ours = read();
+    });
+    await onBranch('theirs', async () => {
+      await addRecipient(bob);
+      theirs = read();
+    });
+    ok('config', '--unset', 'merge.kseal.driver');
+    ok('checkout', '-q', 'ours');
+    expect(git('merge', '--no-edit', 'theirs').status).not.toBe(0); // git alone: both append to spec.recipients
+    ok('merge', '--abort');
+    ok('config', 'merge.kseal.driver', `"${process.execPath}" "${BIN}" merge-driver %O %A %B %L %P`);
+    ok('merge', '-q', '--no-edit', 'theirs');
+    const merged = read();
+    // Ours as it was, then their new entry (the list ends the file) byte for byte.
+    expect(ours.endsWith('\n') && theirs.endsWith('\n')).toBe(true);
+    expect(merged).toBe(`${ours}${theirs.slice(theirs.indexOf('  recipients:\n') + '  recipients:\n'.length)}`);
+    const ids = (readSealedSecret(parse(merged), {}).spec.recipients ?? []).map((r) => r.kind);
+    expect(ids).toEqual(['escrow', 'escrow']);
+    expect(Buffer.from(await openWith('alice.txt'), 'base64').toString()).toBe('hunter2');
+    expect(Buffer.from(await openWith('bob.txt'), 'base64').toString()).toBe('hunter2');
+    expect(values(merged)).toEqual({ password: 'hunter2' });
+  });
+
+  it('reports the same recipient sealed differently on both branches as a conflict, markers around its value only', async () => {
+    const alice = await identity('alice.txt');
+    await onBranch('ours', () => addRecipient(alice));
+    await onBranch('theirs', () => addRecipient(alice));
+    ok('checkout', '-q', 'ours');
+    const merge = git('merge', '--no-edit', 'theirs');
+    expect(merge.status).not.toBe(0);
+    expect(merge.out).toMatch(/kseal: merge conflict in db\.sealed\.yaml, document 1 \(SealedSecret app\/db\), spec\.recipients\[[0-9a-f]{12}…\]\.encryptedData key "password": changed differently on both sides/);
+    expect(git('status', '--porcelain').out).toContain('UU db.sealed.yaml');
+    expect(read()).toMatch(/^ {6}encryptedData:\n<{7} ours\n {8}password: \S+\n={7}\n {8}password: \S+\n>{7} theirs\n/m);
+    ok('checkout', '--theirs', 'db.sealed.yaml');
+    expect(Buffer.from(await openWith('alice.txt'), 'base64').toString()).toBe('hunter2');
+  });
+});
+
 describe('kseal merge-driver as a command', () => {
   it('exits 9 (EXIT.conflict) and writes both sides into OURS on a conflict', async () => {
     const base = read();

@@ -86,3 +86,25 @@ describe('parseRequestBody', () => {
     expect(results.map((r) => Object.keys((r[0]?.value as { spec: { encryptedData: object } }).spec.encryptedData).length)).toEqual([10, 11, 12]);
   });
 });
+
+describe('BodyParser worker lifetime', () => {
+  it('starts no worker until the first large body', async () => {
+    const lazy = new BodyParser();
+    await lazy.parse(bytes(sealed(1)));
+    expect(lazy.workerThreadId).toBeUndefined();
+    await lazy.close();
+  });
+
+  it('lets an idle worker exit and starts a fresh one for the next large body', async () => {
+    const idle = new BodyParser({ idleExitMs: 50 });
+    const text = sealed(200);
+    await idle.parse(bytes(text));
+    const first = idle.workerThreadId;
+    expect(first).toBeDefined();
+    await expect.poll(() => idle.workerThreadId, { timeout: 10_000 }).toBeUndefined();
+    expect(await idle.parse(bytes(text))).toEqual(readManifests(text, '<request>'));
+    expect(idle.workerThreadId).toBeDefined();
+    expect(idle.workerThreadId).not.toBe(first);
+    await idle.close();
+  });
+});

@@ -111,6 +111,18 @@ describe('SupervisedInformer', () => {
     expect(restarts.filter((r) => r === 'http-500').length).toBeGreaterThanOrEqual(1);
   });
 
+  it('releases whoever waits for the first list when it stops before that list came', async () => {
+    const { server, informer } = await start();
+    server.faults.failNext({ method: 'GET', path: 'configmaps', status: 403, count: 1_000_000 });
+    informer.start();
+    let released = false;
+    const waiting = informer.waitForSync().then(() => (released = true));
+    await informer.stop();
+    await waiting;
+    expect(released).toBe(true);
+    expect(informer.synced).toBe(false);
+  });
+
   it('keeps a released object as its stub until a newer version arrives', async () => {
     const stub = (o: KubeObject): KubeObject => ({ metadata: { name: o.metadata.name, namespace: o.metadata.namespace ?? '', resourceVersion: o.metadata.resourceVersion ?? '' }, stub: true });
     const { server, informer, log } = await start({ stub });

@@ -11,13 +11,13 @@ const v = (): string => randomBytes(60).toString('base64');
 const ID1 = 'a'.repeat(64);
 const ID2 = 'b'.repeat(64);
 
-function sealed(data: Record<string, string>, extra: { name?: string; annotations?: Record<string, string>; recipients?: Array<{ id: string; data: Record<string, string> }>; labels?: string } = {}): string {
+function sealed(data: Record<string, string>, extra: { name?: string; annotations?: Record<string, string>; recipients?: Array<{ id: string; data: Record<string, string>; publicKey?: string }>; labels?: string } = {}): string {
   const lines = ['apiVersion: kseal.dev/v1alpha1', 'kind: SealedSecret', 'metadata:', `  name: ${extra.name ?? 'db'}`, '  namespace: app'];
   if (extra.annotations !== undefined) lines.push('  annotations:', ...Object.entries(extra.annotations).map(([k, x]) => `    ${k}: "${x}"`));
   lines.push('spec:', '  encryptedData:', ...Object.entries(data).map(([k, x]) => `    ${k}: ${x}`));
   if (extra.recipients !== undefined) {
     lines.push('  recipients:');
-    for (const r of extra.recipients) lines.push(`    - id: ${r.id}`, '      kind: cluster', '      publicKey: MIIBIjAN', '      encryptedData:', ...Object.entries(r.data).map(([k, x]) => `        ${k}: ${x}`));
+    for (const r of extra.recipients) lines.push(`    - id: ${r.id}`, '      kind: cluster', `      publicKey: ${r.publicKey ?? 'MIIBIjAN'}`, '      encryptedData:', ...Object.entries(r.data).map(([k, x]) => `        ${k}: ${x}`));
   }
   lines.push('  template:', '    metadata:', `      name: ${extra.name ?? 'db'}`, ...(extra.labels === undefined ? [] : ['      labels:', `        team: ${extra.labels}`]), '    type: Opaque');
   return `${lines.join('\n')}\n`;
@@ -116,6 +116,73 @@ describe('mergeSealedText', () => {
     const ours = sealed({ password: a, token: b }, { recipients: [{ id: ID1, data: { password: a, token: b } }] });
     const theirs = sealed({ apikey: c, password: a }, { recipients: [{ id: ID1, data: { apikey: c, password: a } }] });
     expect(merge(base, ours, theirs)).toEqual({ text: sealed({ apikey: c, password: a, token: b }, { recipients: [{ id: ID1, data: { apikey: c, password: a, token: b } }] }), conflicts: [] });
+  });
+
+  it('merges two branches that each add a different recipient, ours then theirs, where git alone conflicts', () => {
+    const [a, b, c] = [v(), v(), v()];
+    const ID3 = 'c'.repeat(64);
+    const base = sealed({ password: a }, { recipients: [{ id: ID1, data: { password: a } }] });
+    const ours = sealed({ password: a }, { recipients: [{ id: ID1, data: { password: a } }, { id: ID2, data: { password: b } }] });
+    const theirs = sealed({ password: a }, { recipients: [{ id: ID1, data: { password: a } }, { id: ID3, data: { password: c } }] });
+    expect(gitMergeFile({ ours: 'ours', theirs: 'theirs' }, 7)(ours, base, theirs).conflicts).toBeGreaterThan(0);
+    expect(merge(base, ours, theirs)).toEqual({ text: sealed({ password: a }, { recipients: [{ id: ID1, data: { password: a } }, { id: ID2, data: { password: b } }, { id: ID3, data: { password: c } }] }), conflicts: [] });
+  });
+
+  it('reports a key changed on one side as a conflict for a recipient the other side added (it holds the old value)', () => {
+    const [a, b, c] = [v(), v(), v()];
+    const base = sealed({ password: a, user: a });
+    const ours = sealed({ password: a, user: a }, { recipients: [{ id: ID1, data: { password: b, user: b } }] });
+    const theirs = sealed({ password: a, user: c });
+    const result = merge(base, ours, theirs);
+    expect(result.conflicts).toEqual([expect.objectContaining({ document: 1, object: 'app/db', field: `spec.recipients[${ID1.slice(0, 12)}…].encryptedData`, key: 'user' })]);
+    expect(result.conflicts[0]?.reason).toContain('kseal set FILE KEY');
+    expect(result.text).toBe(sealed({ password: a, user: c }, { recipients: [{ id: ID1, data: { password: b, user: b } }] }));
+  });
+
+  it('takes a recipient removed on one side and one added on the other', () => {
+    const [a, b, c] = [v(), v(), v()];
+    const ID3 = 'c'.repeat(64);
+    const base = sealed({ password: a }, { recipients: [{ id: ID1, data: { password: a } }, { id: ID2, data: { password: b } }] });
+    const ours = sealed({ password: a }, { recipients: [{ id: ID2, data: { password: b } }] });
+    const theirs = sealed({ password: a }, { recipients: [{ id: ID1, data: { password: a } }, { id: ID2, data: { password: b } }, { id: ID3, data: { password: c } }] });
+    expect(merge(base, ours, theirs)).toEqual({ text: sealed({ password: a }, { recipients: [{ id: ID2, data: { password: b } }, { id: ID3, data: { password: c } }] }), conflicts: [] });
+  });
+
+  it('merges keys added to the same recipient on both sides, and the other fields changed on one side', () => {
+    const [a, b, c] = [v(), v(), v()];
+    const base = sealed({ password: a }, { recipients: [{ id: ID1, data: { password: a } }] });
+    const ours = sealed({ password: a, token: b }, { recipients: [{ id: ID1, data: { password: a, token: b }, publicKey: 'MIIBIjANnew' }] });
+    const theirs = sealed({ apikey: c, password: a }, { recipients: [{ id: ID1, data: { apikey: c, password: a } }] });
+    expect(merge(base, ours, theirs)).toEqual({ text: sealed({ apikey: c, password: a, token: b }, { recipients: [{ id: ID1, data: { apikey: c, password: a, token: b }, publicKey: 'MIIBIjANnew' }] }), conflicts: [] });
+  });
+
+  it('reports a key of the same recipient changed differently on both sides, marking only that key', () => {
+    const [a, b, c] = [v(), v(), v()];
+    const base = sealed({ password: a }, { recipients: [{ id: ID1, data: { password: a } }] });
+    const ours = sealed({ password: a }, { recipients: [{ id: ID1, data: { password: b } }] });
+    const theirs = sealed({ password: a }, { recipients: [{ id: ID1, data: { password: c } }] });
+    const result = merge(base, ours, theirs);
+    expect(result.conflicts).toEqual([{ document: 1, object: 'app/db', field: `spec.recipients[${ID1.slice(0, 12)}…].encryptedData`, key: 'password', reason: 'changed differently on both sides' }]);
+    expect(result.text).toContain(`      encryptedData:\n<<<<<<< ours\n        password: ${b}\n=======\n        password: ${c}\n>>>>>>> theirs\n  template:\n`);
+  });
+
+  it('reports the same recipient added differently on both sides as a conflict around that entry only', () => {
+    const [a, b, c] = [v(), v(), v()];
+    const base = sealed({ password: a }, { recipients: [{ id: ID1, data: { password: a } }] });
+    const ours = sealed({ password: a }, { recipients: [{ id: ID1, data: { password: a } }, { id: ID2, data: { password: b }, publicKey: 'MIIBone' }] });
+    const theirs = sealed({ password: a }, { recipients: [{ id: ID1, data: { password: a } }, { id: ID2, data: { password: c }, publicKey: 'MIIBtwo' }] });
+    const result = merge(base, ours, theirs);
+    expect(result.conflicts).toEqual([{ document: 1, object: 'app/db', field: `spec.recipients[${ID2.slice(0, 12)}…]`, reason: 'this recipient was changed differently on both sides' }]);
+    const entry = (key: string, x: string): string => `    - id: ${ID2}\n      kind: cluster\n      publicKey: ${key}\n      encryptedData:\n        password: ${x}\n`;
+    expect(result.text).toContain(`        password: ${a}\n<<<<<<< ours\n${entry('MIIBone', b)}=======\n${entry('MIIBtwo', c)}>>>>>>> theirs\n  template:\n`);
+  });
+
+  it('conflicts when one side removes a recipient the other changed', () => {
+    const [a, b] = [v(), v()];
+    const base = sealed({ password: a }, { recipients: [{ id: ID1, data: { password: a } }, { id: ID2, data: { password: a } }] });
+    const ours = sealed({ password: a }, { recipients: [{ id: ID1, data: { password: a } }] });
+    const theirs = sealed({ password: a }, { recipients: [{ id: ID1, data: { password: a } }, { id: ID2, data: { password: b } }] });
+    expect(merge(base, ours, theirs).conflicts).toEqual([expect.objectContaining({ field: `spec.recipients[${ID2.slice(0, 12)}…]`, reason: 'we removed this recipient and the other side changed it' })]);
   });
 
   it('merges a file one side cannot parse line by line, as git would', () => {
