@@ -53,9 +53,12 @@ const common = {
 const lazyChildProcess = {
   name: 'lazy-child-process',
   setup(b) {
-    b.onResolve({ filter: /^(node:)?child_process$/ }, () => ({ path: 'lazy-child-process', namespace: 'kseal-shim' }));
+    // Every import but the shim's own, which must reach the real module.
+    b.onResolve({ filter: /^(node:)?child_process$/ }, (args) => (args.namespace === 'kseal-shim' ? undefined : { path: 'lazy-child-process', namespace: 'kseal-shim' }));
+    // One getter per export (names from this node), so that named imports and require() both work.
+    const names = Object.keys(createRequire(import.meta.url)('node:child_process'));
     b.onLoad({ filter: /.*/, namespace: 'kseal-shim' }, () => ({
-      contents: "let m; const load = () => (m ??= require('node:child_process')); module.exports = new Proxy({}, { get: (_t, p) => load()[p] });",
+      contents: `let m; const load = () => (m ??= require('node:child_process'));\n${names.map((n) => `Object.defineProperty(exports, ${JSON.stringify(n)}, { enumerable: true, get: () => load()[${JSON.stringify(n)}] });`).join('\n')}\n`,
       loader: 'js',
     }));
   },
@@ -146,9 +149,10 @@ if (existsSync('ui/page/main.ts')) {
 
 // Each code-cached bundle ends with its build id (a hash of its content), which its cache file
 // starts with: bin/code-cache.cjs uses a cache only for the bundle it was made from.
-const codeCache = createRequire(import.meta.url)('../bin/code-cache.cjs');
+// (The Docker build's first `npm ci` has no bin/ yet, and no bundles.)
+const codeCache = existsSync('bin/code-cache.cjs') ? createRequire(import.meta.url)('../bin/code-cache.cjs') : undefined;
 for (const bundle of ['dist/kseal-cli.cjs', 'dist/kseal-controller.cjs']) {
-  if (!existsSync(bundle)) continue;
+  if (codeCache === undefined || !existsSync(bundle)) continue;
   const text = await readFile(bundle, 'utf8');
   if (codeCache.buildIdOf(text) === undefined) await appendFile(bundle, `${codeCache.ID_PREFIX}${createHash('sha256').update(text).digest('hex').slice(0, 32)}\n`);
 }
