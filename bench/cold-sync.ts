@@ -9,6 +9,7 @@
  * in this process and competes with the controller for the same cores, so the controller's own CPU
  * split (main thread, other threads) and this process's CPU are reported next to it.
  */
+import { availableParallelism } from 'node:os';
 import { measureControllerScale, type ProbeResult } from './scale.js';
 import { privateOpsRate } from './limit.js';
 import { fmt, type Figure } from './report.js';
@@ -16,6 +17,7 @@ import { fmt, type Figure } from './report.js';
 const COUNT = 1000;
 const VALUES = 5;
 const DRIFT = 100;
+const cores = availableParallelism();
 
 function probeFigure(name: string, p: ProbeResult | undefined): Figure {
   const value = p?.p99Ms ?? Number.NaN;
@@ -50,14 +52,17 @@ export async function coldSyncFigures(keyPem: string, startLimit: number, log: (
   const idealMs = (ops / limit) * 1000;
   const cold = r.cold;
   const workersCpu = cold.cpuSeconds - cold.mainThreadCpuSeconds;
+  // The CPU the private ops alone take at the limit: every core busy for the ideal time.
+  const rsaCpuSeconds = (idealMs / 1000) * cores;
+  const controllerOverRsa = cold.cpuSeconds / rsaCpuSeconds;
   const figures: Figure[] = [
     {
       workload: '2 cold sync',
       metric: `1,000 x 5 RSA-4096, start to all Ready / (5,000 ops / limit); API server shares the cores`,
       value: cold.readyMs / idealMs,
       unit: 'x',
-      target: '<= 1.3x',
-      met: cold.readyMs / idealMs <= 1.3,
+      target: '<= 1.15x',
+      met: cold.readyMs / idealMs <= 1.15,
       detail: {
         readyMs: cold.readyMs,
         idealMs: Math.round(idealMs),
@@ -71,6 +76,24 @@ export async function coldSyncFigures(keyPem: string, startLimit: number, log: (
         foreignCpuCores: cold.foreignCpuCores,
         note: 'the in-repo API server runs in the bench process on the same cores',
         ...(cold.foreignCpuCores > 0.2 ? { warning: `other processes kept ${fmt(cold.foreignCpuCores)} cores busy during the cold sync: time ratios are inflated` } : {}),
+      },
+    },
+    {
+      // What the controller alone costs: its CPU over the RSA work's CPU at the limit. With the API
+      // server on other machines (a real cluster) and the controller's cores to itself, a cold sync
+      // takes this ratio of the ideal time; here the in-repo API server takes its share of the same
+      // cores too, which the time ratio above includes and this one leaves out.
+      workload: '2 cold sync',
+      metric: 'controller CPU / CPU of the 5,000 private ops at the limit (API server left out)',
+      value: controllerOverRsa,
+      unit: 'x',
+      target: '<= 1.15x',
+      met: controllerOverRsa <= 1.15,
+      detail: {
+        controllerCpuSeconds: cold.cpuSeconds,
+        rsaCpuSecondsAtLimit: Math.round(rsaCpuSeconds * 10) / 10,
+        apiServerCpuSeconds: cold.apiServerCpuSeconds,
+        bestTimeRatioWithApiServerOnTheseCores: Math.round(((cold.cpuSeconds + cold.apiServerCpuSeconds) / rsaCpuSeconds) * 100) / 100,
       },
     },
     {

@@ -766,8 +766,11 @@ export async function measureControllerScale(options: ScaleOptions = {}): Promis
     const sampler = setInterval(() => curve.push([Date.now() - (run as ControllerRun).spawnedAt, cluster.statusPatches(), (run as ControllerRun).rssMiB()]), 250);
     const load = options.duringCold?.(`http://127.0.0.1:${ports.port}`);
     const coldRun = run;
-    const readyAt = await cluster
-      .waitReady(refs, count, options.coldTimeoutMs ?? 600_000, {
+    let readyAt: number;
+    // With a load, the private operations are read at all Ready, before the load's last requests finish.
+    let privateOpsAtReady: number | undefined;
+    try {
+      readyAt = await cluster.waitReady(refs, count, options.coldTimeoutMs ?? 600_000, {
         ...(options.coldStallMs === undefined ? {} : { stallMs: options.coldStallMs }),
         ...(options.progressEveryMs === undefined ? {} : { progressEveryMs: options.progressEveryMs }),
         progress: (patches, ms) => {
@@ -775,8 +778,11 @@ export async function measureControllerScale(options: ScaleOptions = {}): Promis
           log(`  cold sync ${count}: ${Math.round(ms / 1000)} s, ${patches} status patches counted, RSS ${Math.round(coldRun.rssMiB())} MiB, controller CPU ${cpu.process.toFixed(0)} s (main thread ${cpu.main.toFixed(0)} s)`);
         },
         alive: () => coldRun.exitStatus(),
-      })
-      .finally(() => load?.stop());
+      });
+      if (load !== undefined) privateOpsAtReady = await run.metric('kseal_private_key_operations_total');
+    } finally {
+      await load?.stop();
+    }
     clearInterval(sampler);
     curve.push([readyAt - run.spawnedAt, count, run.rssMiB()]);
     clearInterval(timeline);
@@ -793,7 +799,7 @@ export async function measureControllerScale(options: ScaleOptions = {}): Promis
       }
     }
     const coldStats = cluster.stats();
-    const privateOps = await run.metric('kseal_private_key_operations_total');
+    const privateOps = privateOpsAtReady ?? (await run.metric('kseal_private_key_operations_total'));
     await options.afterCold?.();
     const steadyAt = readyAt + (options.steadyMs ?? settleMs);
     const rssAfterReady: Array<[number, number]> = [];

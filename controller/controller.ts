@@ -54,6 +54,8 @@ export interface ControllerOptions {
   readonly resyncMs: number;
   /** Unseal worker threads (default: the cores). */
   readonly workers?: number | undefined;
+  /** Share of the unseal pool verify/rotate may use while reconciles wait (unseal-scheduler.ts; default 0.1). */
+  readonly httpUnsealShare?: number | undefined;
   /** Reconciles at a time. */
   readonly concurrency: number;
   readonly leaderElection: {
@@ -145,7 +147,17 @@ export class Controller {
     this.usage = new KeyUsage(metrics);
     this.pool =
       options.unsealer === undefined
-        ? new UnsealPool({ keys: this.keys, workers: options.workers, logger, spawnWhen: this.keysFirst, onPrivateOps: (n) => metrics.privateKeyOperations.inc(n), ...(options.workerUrl === undefined ? {} : { workerUrl: options.workerUrl }) })
+        ? new UnsealPool({
+            keys: this.keys,
+            workers: options.workers,
+            logger,
+            spawnWhen: this.keysFirst,
+            onPrivateOps: (n) => metrics.privateKeyOperations.inc(n),
+            // Verify/rotate get only their share of the pool while reconciles wait here, not only in the pool.
+            reconcileBacklog: () => this.queue.busy,
+            ...(options.httpUnsealShare === undefined ? {} : { httpShare: options.httpUnsealShare }),
+            ...(options.workerUrl === undefined ? {} : { workerUrl: options.workerUrl }),
+          })
         : undefined;
     this.unsealer = options.unsealer ?? (this.pool as UnsealPool);
     this.events = new EventRecorder({ api, logger, metrics, instance: this.identity });

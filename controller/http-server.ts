@@ -17,6 +17,7 @@ import { HTTP_PATHS } from '../src/wire.js';
 import type { KeyView, Unsealer } from './contracts.js';
 import { apiRoutes, type Route } from './http-handlers.js';
 import { HttpLimits, type HttpLimitsConfig } from './http-limits.js';
+import { RefusalLog } from './http-refusal-log.js';
 import { closeServer, createHttpServer, listen, pathOf, sendError } from './http-transport.js';
 import type { Logger } from './logger.js';
 import type { ControllerMetrics } from './metrics.js';
@@ -77,12 +78,13 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   });
   const routes = apiRoutes({ keys, service: new VerifyRotateService({ keys, unsealer, metrics }), ready: options.ready, limits, metrics });
   let closing = false;
+  const refusals = new RefusalLog(logger);
 
   const api = createHttpServer(
     { requestTimeoutMs: options.requestTimeoutMs ?? 10_000, headersTimeoutMs: options.headersTimeoutMs ?? 5_000, keepAliveTimeoutMs: options.keepAliveTimeoutMs ?? 5_000 },
     (req, res) => {
       if (closing) res.setHeader('Connection', 'close');
-      dispatch(routes, req, res, metrics, logger);
+      dispatch(routes, req, res, metrics, logger, refusals);
     },
   );
   const metricsServer = createMetricsServer(metrics);
@@ -106,14 +108,17 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     metricsPort,
     close(): Promise<void> {
       closing = true;
-      closed ??= Promise.all([closeServer(api, grace), closeServer(metricsServer, grace)]).then(() => undefined);
+      closed ??= Promise.all([closeServer(api, grace), closeServer(metricsServer, grace)]).then(() => refusals.close());
       return closed;
     },
   };
 }
 
-/** Routes one request, logs it (probes at debug) and counts it; an unexpected failure is a 500 naming nothing. */
-function dispatch(routes: ReadonlyMap<string, Route>, req: IncomingMessage, res: ServerResponse, metrics: ControllerMetrics, logger: Logger): void {
+/**
+ * Routes one request, logs it (probes and refused verify/rotate requests at debug, the refusals also
+ * in `refusals`' summaries) and counts it; an unexpected failure is a 500 naming nothing.
+ */
+function dispatch(routes: ReadonlyMap<string, Route>, req: IncomingMessage, res: ServerResponse, metrics: ControllerMetrics, logger: Logger, refusals: RefusalLog): void {
   const started = process.hrtime.bigint();
   const path = pathOf(req.url);
   const route = routes.get(path);
@@ -125,7 +130,9 @@ function dispatch(routes: ReadonlyMap<string, Route>, req: IncomingMessage, res:
     metrics.httpDuration.observe({ path: label, method }, seconds);
     // Probes (every few seconds from the kubelet) log at debug; everything else at info.
     const probe = (label === HTTP_PATHS.healthz || label === HTTP_PATHS.readyz) && res.statusCode < 400;
-    logger[probe ? 'debug' : 'info']('http request', {
+    const refused = (label === HTTP_PATHS.verify || label === HTTP_PATHS.rotate) && RefusalLog.isRefusal(res.statusCode);
+    if (refused) refusals.add(res.statusCode);
+    logger[probe || refused ? 'debug' : 'info']('http request', {
       method,
       path: path.length > 128 ? `${path.slice(0, 128)}...` : path,
       status: res.statusCode,

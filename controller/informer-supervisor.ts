@@ -199,9 +199,16 @@ export class SupervisedInformer<T extends KubeObject> {
     }
   }
 
-  /** Lists everything (paged) and applies it to the cache as a replace. */
+  /**
+   * Lists everything (paged) and applies it to the cache as a replace, page by page: each page is
+   * applied as it arrives (adds and updates), and once the last page is in, what no page held is
+   * deleted. So only one page of raw objects is alive at a time, not the whole list beside the cache
+   * (at 100,000 objects that was the start-up's transient peak). A list that fails part-way (a 410 for
+   * an expired continue token, a network error) is started again from the first page with a fresh
+   * record of what was seen, so an object only the abandoned list held is deleted by the new one.
+   */
   private async relist(): Promise<void> {
-    const items: KubeObject[] = [];
+    const seen = new Set<string>();
     let continueToken: string | undefined;
     let resourceVersion = '';
     do {
@@ -211,12 +218,13 @@ export class SupervisedInformer<T extends KubeObject> {
       if ((this.options.pageSize ?? 500) > 0) query.limit = String(this.options.pageSize ?? 500);
       if (continueToken !== undefined) query.continue = continueToken;
       const page = await this.options.transport.list(this.options.path, query, controller.signal);
-      items.push(...page.items);
+      if (this.stopped) return;
+      this.applyListed(page.items as T[], seen);
       continueToken = page.continueToken;
       resourceVersion = page.resourceVersion;
     } while (continueToken !== undefined && !this.stopped);
     if (this.stopped) return;
-    this.replace(items as T[]);
+    this.deleteUnseen(seen);
     this.resourceVersion = resourceVersion;
     if (!this.syncedFlag) {
       this.syncedFlag = true;
@@ -323,8 +331,8 @@ export class SupervisedInformer<T extends KubeObject> {
     if (this.deleted.size > 10_000) this.deleted.delete(this.deleted.keys().next().value as string);
   }
 
-  private replace(items: T[]): void {
-    const seen = new Set<string>();
+  /** Applies one page of a list: adds and updates, noting each key in `seen`. */
+  private applyListed(items: readonly T[], seen: Set<string>): void {
     for (const item of items) {
       const value = this.transform(item);
       const key = objectKey(value);
@@ -337,8 +345,13 @@ export class SupervisedInformer<T extends KubeObject> {
       if (previous === undefined) this.options.handlers.add?.(value);
       else this.options.handlers.update?.(previous, value);
     }
-    for (const [key, previous] of [...this.cache]) {
-      if (seen.has(key)) continue;
+  }
+
+  /** After the last page of a list: deletes every cached object no page held. */
+  private deleteUnseen(seen: ReadonlySet<string>): void {
+    const gone: Array<[string, T]> = [];
+    for (const entry of this.cache) if (!seen.has(entry[0])) gone.push(entry);
+    for (const [key, previous] of gone) {
       this.rememberDeleted(key, previous.metadata.uid);
       this.cache.delete(key);
       this.options.handlers.delete?.(previous);

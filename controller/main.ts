@@ -14,6 +14,7 @@ import { Controller } from './controller.js';
 import { defaultUnsealWorkers } from './cpu-quota.js';
 import { parseDuration } from './durations.js';
 import { DEFAULT_HTTP_LIMITS } from './http-limits.js';
+import { DEFAULT_HTTP_UNSEAL_SHARE } from './unseal-scheduler.js';
 import { startHttpServer } from './http-server.js';
 import { loadKubeConfig } from '../net/kube-config-client.js';
 import { ClientNodeApi, type KubeApi } from './kube-client.js';
@@ -57,6 +58,7 @@ export interface ControllerFlags {
   httpValuesPerSecond: number;
   httpValuesBurst: number;
   httpParseTimeout: number;
+  httpUnsealShare: number;
   /** Namespaces to watch (--watch-namespaces); undefined: every namespace. */
   watchNamespaces?: string[];
 }
@@ -78,6 +80,13 @@ function positiveInt(value: string): number {
 function atLeastOne(value: string): number {
   const n = positiveInt(value);
   if (n < 1) throw new InvalidArgumentError(`expected at least 1, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+/** `--http-unseal-share`: a fraction above 0 and at most 1. */
+function shareFraction(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0 || n > 1) throw new InvalidArgumentError(`expected a fraction above 0 and at most 1, got ${JSON.stringify(value)}`);
   return n;
 }
 
@@ -148,6 +157,7 @@ function controllerCommand(env: NodeJS.ProcessEnv = process.env): Command {
     .option('--http-values-per-second <n>', 'sealed values (RSA private-key operations) verify/rotate may spend per second; beyond it 429 with Retry-After', positiveNumber, DEFAULT_HTTP_LIMITS.valuesPerSecond)
     .addOption(new Option('--http-parse-timeout <duration>', 'longest parse of one large verify/rotate body (in a worker thread); beyond it 400 PARSE_TIMEOUT').argParser(duration).default(DEFAULT_HTTP_LIMITS.parseTimeoutMs, '2s'))
     .option('--http-values-burst <n>', 'sealed values verify/rotate may spend at once before --http-values-per-second applies', atLeastOne, DEFAULT_HTTP_LIMITS.valuesBurst)
+    .option('--http-unseal-share <fraction>', 'share of the unseal workers verify/rotate may use while SealedSecrets wait to be reconciled (0 < share <= 1; 1: no bound)', shareFraction, DEFAULT_HTTP_UNSEAL_SHARE)
     .exitOverride()
     .allowExcessArguments(false);
 }
@@ -193,6 +203,7 @@ export async function runController(flags: ControllerFlags, options: { readonly 
     cutoffTime: flags.keyCutoffTime,
     resyncMs: flags.resyncPeriod,
     workers: Math.max(1, flags.workers),
+    httpUnsealShare: flags.httpUnsealShare,
     concurrency: Math.max(1, flags.concurrency),
     leaderElection: {
       enabled: flags.leaderElect,

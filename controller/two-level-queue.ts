@@ -21,6 +21,11 @@ export class TwoLevelQueue<T> {
     return this.levels.first.shift() ?? this.levels.second.shift();
   }
 
+  /** The oldest item of a level, left in place. */
+  peek(level: QueueLevel): T | undefined {
+    return this.levels[level][0];
+  }
+
   /** Removes one item wherever it waits; false when it was not queued. */
   remove(item: T): boolean {
     for (const level of Object.values(this.levels)) {

@@ -100,6 +100,11 @@ export class WorkQueue {
     return this.waiting.length - this.head;
   }
 
+  /** True while keys wait or are being processed (delayed keys not counted): reconciles are pending. */
+  get busy(): boolean {
+    return this.length > 0 || this.running > 0;
+  }
+
   /** True when nothing waits, nothing is delayed and nothing is being processed. */
   get idle(): boolean {
     return this.length === 0 && this.running === 0 && this.timers.size === 0;

@@ -48,13 +48,23 @@ export function abortError(): Error {
   return e;
 }
 
+type RequestFunction = typeof import('node:http').request;
+let httpRequest: RequestFunction | undefined;
+let httpsRequest: RequestFunction | undefined;
+
+/** node:http's or node:https's `request`, imported on first use and then kept (the controller sends thousands). */
+async function requestFunction(https: boolean): Promise<RequestFunction> {
+  if (https) return (httpsRequest ??= (await import('node:https')).request);
+  return (httpRequest ??= (await import('node:http')).request);
+}
+
 /**
  * Sends a request and resolves with the response as soon as its headers arrive (the body is the
  * caller's to read). Aborting after the response completed does nothing: destroying a finished
  * request would kill a keep-alive socket already back in the pool.
  */
 export async function openRequest(request: HttpRequest): Promise<IncomingMessage> {
-  const { request: make } = request.url.protocol === 'https:' ? await import('node:https') : await import('node:http');
+  const make = await requestFunction(request.url.protocol === 'https:');
   const { signal } = request;
   if (signal?.aborted === true) throw abortError();
   const headers: Record<string, string | number> = { ...(request.options?.headers as Record<string, string> | undefined), ...request.headers };

@@ -76,4 +76,11 @@ describe('parseFlags', () => {
       expect(() => parseFlags(bad, {})).toThrow();
     }
   });
+
+  it('gives verify/rotate a tenth of the unseal workers while reconciles wait, and reads --http-unseal-share as a fraction in (0, 1]', () => {
+    expect(parseFlags([], {}).httpUnsealShare).toBe(0.1);
+    expect(parseFlags(['--http-unseal-share', '0.25'], {}).httpUnsealShare).toBe(0.25);
+    expect(parseFlags(['--http-unseal-share', '1'], {}).httpUnsealShare).toBe(1);
+    for (const bad of ['0', '-0.1', '1.5', 'half']) expect(() => parseFlags(['--http-unseal-share', bad], {})).toThrow();
+  });
 });

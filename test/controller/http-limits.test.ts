@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import type { KeyView } from '../../controller/contracts.js';
 import { startHttpServer, type HttpServerHandle, type HttpServerOptions } from '../../controller/http-server.js';
-import { silentLogger } from '../../controller/logger.js';
+import { createLogger, silentLogger } from '../../controller/logger.js';
 import { ControllerMetrics } from '../../controller/metrics.js';
 import { UnsealPool } from '../../controller/unseal-pool.js';
 import { readSealedSecret } from '../../src/model/sealed-secret.js';
@@ -135,5 +135,18 @@ describe('HTTP endpoint bounds', () => {
     const answeredBeforeReconcile = answered;
     expect(await Promise.all(flood)).toEqual([200, 200, 200, 200, 200, 200]);
     expect(answeredBeforeReconcile).toBe(0);
+  });
+
+  it('logs refused requests in one summary line rather than one line each', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const logger = createLogger({ stream: { write: (l: string) => lines.push(JSON.parse(l) as Record<string, unknown>) } as never });
+    const { port } = await start({ logger, verifyRate: { perSecond: 0.001, burst: 1 } });
+    expect((await post(port, body('a', 1))).status).toBe(200);
+    for (let i = 0; i < 5; i++) expect((await post(port, body(`b${i}`, 1))).status).toBe(429);
+    const refusedLines = () => lines.filter((l) => l['msg'] === 'http requests refused');
+    expect(lines.filter((l) => l['msg'] === 'http request').map((l) => l['status'])).toEqual([200]);
+    expect(refusedLines()).toMatchObject([{ refused: 1, rateLimited: 1, unavailable: 0 }]);
+    await server?.close();
+    expect(refusedLines()).toMatchObject([{ refused: 1 }, { refused: 4, rateLimited: 4, unavailable: 0 }]);
   });
 });

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { KubeConfig } from '@kubernetes/client-node';
 import { SupervisedInformer, type InformerOptions } from '../../controller/informer-supervisor.js';
-import { ClientNodeApi, type KubeObject } from '../../controller/kube-client.js';
+import { ClientNodeApi, KubeError, type KubeObject, type ListWatchTransport } from '../../controller/kube-client.js';
 import { silentLogger } from '../../controller/logger.js';
 import type { KubeApiServer } from '../../kube-api/server.js';
 import { eventually } from './fixtures.js';
@@ -20,17 +20,18 @@ function configMap(name: string, data: Record<string, string> = {}) {
   return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'app', labels: { watched: 'yes' } }, data };
 }
 
-async function start(overrides: Partial<InformerOptions<KubeObject>> = {}) {
+async function start(overrides: Partial<InformerOptions<KubeObject>> = {}, wrapTransport?: (api: ListWatchTransport) => ListWatchTransport) {
   server = await startCluster();
   const kc = new KubeConfig();
   kc.loadFromString(server.kubeconfig);
   const log: string[] = [];
   const restarts: string[] = [];
+  const api = new ClientNodeApi(kc);
   informer = new SupervisedInformer<KubeObject>({
     name: 'test',
     path: '/api/v1/namespaces/app/configmaps',
     labelSelector: 'watched=yes',
-    transport: new ClientNodeApi(kc),
+    transport: wrapTransport?.(api) ?? api,
     logger: silentLogger,
     resyncMs: 0,
     idleTimeoutMs: 5000,
@@ -136,5 +137,49 @@ describe('SupervisedInformer', () => {
     server.store.patch('v1', 'ConfigMap', 'x', 'app', { data: { v: '2' } });
     await eventually('v2 cached whole', () => (informer.get('app/x')?.['data'] as { v?: string } | undefined)?.v === '2');
     expect(log).toContain('update x');
+  });
+
+  it('applies each page of a list as it arrives instead of holding the whole list first', async () => {
+    const cachedAtEachPage: number[] = [];
+    const { server, informer, log } = await start({}, (api) => ({
+      list: (path, query, signal) => {
+        cachedAtEachPage.push(informer?.size ?? -1);
+        return api.list(path, query, signal);
+      },
+      watch: (path, query, onEvent, signal) => api.watch(path, query, onEvent, signal),
+    }));
+    for (const n of ['a', 'b', 'c', 'd', 'e']) server.store.create(configMap(n));
+    informer.start();
+    await informer.waitForSync();
+    // Pages of 2: the second page is asked for with the first one already cached, and so on.
+    expect(cachedAtEachPage).toEqual([0, 2, 4]);
+    expect(informer.list().map((o) => o.metadata.name).sort()).toEqual(['a', 'b', 'c', 'd', 'e']);
+    expect(log).toEqual(['add a', 'add b', 'add c', 'add d', 'add e']);
+  });
+
+  it('lists again from the first page when a continue token expires, deleting what only the abandoned list held', async () => {
+    let expired = false;
+    const { server, informer, log, restarts } = await start({}, (api) => ({
+      list: async (path, query, signal) => {
+        if (query['continue'] !== undefined && !expired) {
+          // The first page is applied; before the second, the object of that page is deleted and
+          // the continue token expires (410), as when a list outlives the server's compaction.
+          expired = true;
+          server?.store.delete('v1', 'ConfigMap', 'a', 'app');
+          throw new KubeError('list: 410 Expired', 410, 'Expired');
+        }
+        return api.list(path, query, signal);
+      },
+      watch: (path, query, onEvent, signal) => api.watch(path, query, onEvent, signal),
+    }));
+    for (const n of ['a', 'b', 'c', 'd']) server.store.create(configMap(n));
+    informer.start();
+    await informer.waitForSync();
+    expect(restarts).toContain('expired');
+    expect(informer.list().map((o) => o.metadata.name).sort()).toEqual(['b', 'c', 'd']);
+    expect(log.indexOf('delete a')).toBeGreaterThan(log.indexOf('add a'));
+    // Still watching from the new list's version.
+    server.store.create(configMap('later'));
+    await eventually('later added', () => informer.get('app/later'));
   });
 });

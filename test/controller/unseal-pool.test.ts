@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { isKsealError } from '../../src/errors.js';
 import { readSealedSecret } from '../../src/model/sealed-secret.js';
 import type { SealingKey } from '../../controller/contracts.js';
@@ -102,7 +102,7 @@ describe('UnsealPool', () => {
     pool = new UnsealPool({ keys: keysView([sealingKey('rsa-2048')]), workers: 1 });
     const s = sealed({ name: 'db', namespace: 'app', values: { a: 'x' } });
     await pool.unseal(s);
-    const slot = (pool as unknown as { slots: Array<{ worker: { terminate(): Promise<number> } }> }).slots[0]!;
+    const slot = (pool as unknown as { threads: { slots: Array<{ worker: { terminate(): Promise<number> } }> } }).threads.slots[0]!;
     await slot.worker.terminate();
     await new Promise((r) => setTimeout(r, 50));
     expect((await pool.unseal(s)).data.get('a')?.toString()).toBe('x');
@@ -157,6 +157,52 @@ describe('UnsealPool scheduling and cancellation', () => {
     const error = await pool.unseal(many('big', 64), { priority: 'http', signal: abort.signal }).catch((e: unknown) => e);
     expect((error as Error).name).toBe('AbortError');
     expect(pool.privateOps).toBe(8);
+  });
+});
+
+describe('UnsealPool share of HTTP work while reconciles are pending', () => {
+  let pool: UnsealPool | undefined;
+  afterEach(async () => {
+    await pool?.close();
+    pool = undefined;
+  });
+  const many = (name: string, n: number) => sealed({ name, namespace: 'app', values: Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, `v${i}`])) });
+  // A clock the test moves: one worker at share 0.1 and the initial 4 ms per operation earns 0.025
+  // operations per ms, up to one second's worth (25 operations).
+  const options = (backlog: () => boolean, now: () => number) => ({ keys: keysView([sealingKey('rsa-2048')]), workers: 1, httpChunkValues: 4, httpShare: 0.1, reconcileBacklog: backlog, now });
+
+  it('holds HTTP work past its share while the controller has reconciles waiting, and finishes it once they are done', async () => {
+    let backlog = true;
+    pool = new UnsealPool(options(() => backlog, () => 0));
+    let settled = false;
+    const verify = pool.unseal(many('big', 64), { priority: 'http' }).then((out) => {
+      settled = true;
+      return out;
+    });
+    await vi.waitFor(() => expect(pool!.stats().httpHeld).toBe(true), { timeout: 20_000 });
+    expect(pool.privateOps).toBe(25);
+    expect(settled).toBe(false);
+    backlog = false;
+    expect((await verify).privateOps).toBe(64);
+    expect(pool.stats().httpHeld).toBe(false);
+  });
+
+  it('refills the share with time, so HTTP work finishes even while reconciles keep waiting', async () => {
+    let t = 0;
+    pool = new UnsealPool(options(() => true, () => t));
+    const verify = pool.unseal(many('big', 64), { priority: 'http' });
+    // 25 operations per second of the clock: held after 25, after 50, then the last 14 values run.
+    for (const ops of [25, 50]) {
+      await vi.waitFor(() => expect({ held: pool!.stats().httpHeld, ops: pool!.privateOps }).toEqual({ held: true, ops }), { timeout: 20_000 });
+      t += 1_000;
+    }
+    expect((await verify).privateOps).toBe(64);
+  });
+
+  it('does not bound HTTP work when no reconcile is pending', async () => {
+    pool = new UnsealPool(options(() => false, () => 0));
+    expect((await pool.unseal(many('big', 64), { priority: 'http' })).privateOps).toBe(64);
+    expect(pool.stats().httpHeld).toBe(false);
   });
 });
 

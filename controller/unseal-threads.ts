@@ -1,0 +1,149 @@
+/**
+ * The worker threads of the unseal pool (unseal-pool.ts): starting them, sending one a chunk of
+ * wrapped session keys, telling it to stop, and replacing a thread that dies. Each thread has a slot
+ * that records the job it runs; the pool decides what runs where (unseal-scheduler.ts).
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { SealingKey } from './contracts.js';
+import type { Logger } from './logger.js';
+import { UNSEAL_WORKER_MARKER, type UnsealWorkerData, type WorkerReply, type WorkerRequest } from './unseal-worker.js';
+
+/** One worker thread and what it runs. */
+export interface ThreadSlot<J> {
+  readonly index: number;
+  worker: Worker;
+  /** The key list (by identity) this worker holds. */
+  keys: readonly SealingKey[] | undefined;
+  /** Cell 0: the id of a request the worker must stop. */
+  readonly cancel: Int32Array;
+  /** The job it runs, that request's id, and when it was sent (ms). */
+  job: J | undefined;
+  requestId: number;
+  sentAt: number;
+}
+
+/** One chunk of work for a thread. */
+export interface ThreadRequest {
+  readonly keys: readonly SealingKey[];
+  readonly label: Buffer;
+  readonly wrapped: readonly Buffer[];
+  /** Key ids to try, in order. */
+  readonly order: string[];
+}
+
+export interface UnsealThreadsOptions<J> {
+  readonly count: number;
+  /** The worker script; default: unseal-worker.mjs beside the bundle, or dist/ when running from source. */
+  readonly workerUrl?: URL | undefined;
+  readonly logger: Logger;
+  /** A thread answered the request it runs. */
+  readonly onReply: (slot: ThreadSlot<J>, reply: WorkerReply) => void;
+  /** A thread died with `job` on it (already cleared from the slot); a new thread is started after. */
+  readonly onLost: (slot: ThreadSlot<J>, job: J, why: string) => void;
+  /** A dead thread was replaced and is idle. */
+  readonly onReplaced: () => void;
+}
+
+/** Finds the bundled worker script. */
+function defaultWorkerUrl(): URL {
+  const candidates = [new URL('./unseal-worker.mjs', import.meta.url), new URL('../dist/unseal-worker.mjs', import.meta.url)];
+  const found = candidates.find((url) => existsSync(fileURLToPath(url)));
+  if (found === undefined) throw new Error('unseal-worker.mjs not found beside the controller or in dist/ (run npm run build)');
+  return found;
+}
+
+/** The pool's threads (module comment). */
+export class UnsealThreads<J> {
+  readonly slots: Array<ThreadSlot<J>> = [];
+  private readonly workerUrl: URL;
+  private nextId = 1;
+  private closed = false;
+
+  constructor(private readonly options: UnsealThreadsOptions<J>) {
+    this.workerUrl = options.workerUrl ?? defaultWorkerUrl();
+  }
+
+  /** Starts every thread, once; true when it started them now. */
+  spawnAll(): boolean {
+    if (this.closed || this.slots.length > 0) return false;
+    for (let index = 0; index < this.options.count; index++) {
+      const cancel = new Int32Array(new SharedArrayBuffer(4));
+      const slot: ThreadSlot<J> = { index, worker: this.startWorker(cancel), keys: undefined, cancel, job: undefined, requestId: 0, sentAt: 0 };
+      this.attach(slot);
+      this.slots.push(slot);
+    }
+    return true;
+  }
+
+  /** Sends an idle thread a chunk of `job` (the keys first when its key set changed). */
+  send(slot: ThreadSlot<J>, job: J, request: ThreadRequest, now: number): void {
+    if (slot.keys !== request.keys) {
+      slot.worker.postMessage({ type: 'keys', keys: request.keys.map((k) => ({ keyId: k.keyId, pem: k.privateKeyPem })) } satisfies WorkerRequest);
+      slot.keys = request.keys;
+    }
+    // Small Buffers are views into Node's shared 8 KiB pool, and postMessage copies the whole
+    // underlying ArrayBuffer of a view: pack the values into one exact-size buffer and transfer it.
+    const { label, wrapped } = request;
+    const packed = new Uint8Array(wrapped.reduce((n, w) => n + w.length, label.length));
+    packed.set(label, 0);
+    let offset = label.length;
+    const views: Uint8Array[] = [];
+    for (const w of wrapped) {
+      packed.set(w, offset);
+      views.push(packed.subarray(offset, offset + w.length));
+      offset += w.length;
+    }
+    const id = this.nextId++;
+    slot.job = job;
+    slot.requestId = id;
+    slot.sentAt = now;
+    // A worker keeps the process alive only while it has work.
+    slot.worker.ref();
+    slot.worker.postMessage({ type: 'unwrap', id, label: packed.subarray(0, label.length), wrapped: views, order: request.order } satisfies WorkerRequest, [packed.buffer]);
+  }
+
+  /** The thread answered: it is idle again. */
+  release(slot: ThreadSlot<J>): void {
+    slot.job = undefined;
+    slot.worker.unref();
+  }
+
+  /** Tells the thread to stop the request it runs before its next value. */
+  cancel(slot: ThreadSlot<J>): void {
+    Atomics.store(slot.cancel, 0, slot.requestId);
+  }
+
+  /** Terminates every thread; none is replaced after. */
+  async terminate(): Promise<void> {
+    this.closed = true;
+    await Promise.all(this.slots.map((slot) => slot.worker.terminate()));
+  }
+
+  private startWorker(cancel: Int32Array): Worker {
+    return new Worker(this.workerUrl, { workerData: { marker: UNSEAL_WORKER_MARKER, cancel } satisfies UnsealWorkerData });
+  }
+
+  private attach(slot: ThreadSlot<J>): void {
+    const { worker } = slot;
+    worker.unref();
+    worker.on('message', (reply: WorkerReply) => {
+      if (slot.job !== undefined && reply.id === slot.requestId) this.options.onReply(slot, reply);
+    });
+    const fail = (why: string): void => {
+      if (slot.worker !== worker) return;
+      const job = slot.job;
+      slot.job = undefined;
+      if (job !== undefined) this.options.onLost(slot, job, `unseal worker ${slot.index} ${why}`);
+      if (this.closed) return;
+      this.options.logger.error('unseal worker stopped; starting a new one', { worker: slot.index, why });
+      slot.worker = this.startWorker(slot.cancel);
+      slot.keys = undefined;
+      this.attach(slot);
+      this.options.onReplaced();
+    };
+    worker.on('error', (e: Error) => fail(`failed: ${e.name}`));
+    worker.on('exit', (code) => fail(`exited with code ${code}`));
+  }
+}
