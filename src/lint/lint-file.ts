@@ -43,13 +43,14 @@ export interface CiphertextSeen {
   readonly line: number;
   readonly document: number;
   readonly key: string;
+  /** A KS601 finding here (made later, across files) is silenced by a comment in the file. */
+  readonly silenced: boolean;
 }
 
+/** What linting one file found; plain data, so it can come back from a worker thread. */
 export interface FileResult {
   readonly findings: Finding[];
   readonly ciphertexts: CiphertextSeen[];
-  /** Suppression check for findings made later (duplicates across files). */
-  readonly ignored: (ruleId: string, line: number) => boolean;
 }
 
 const IGNORE = /kseal-lint-ignore(-file)?((?:\s+KS\d{3})+)/g;
@@ -68,7 +69,7 @@ export function lintFile(text: string, file: string, context: FileContext): File
     if (/^\s*kind:\s*["']?Secret["']?\s*$/m.test(text) && /^\s*(data|stringData):\s*$/m.test(text)) {
       add('KS102', lineOfMatch(text, /^\s*kind:\s*["']?Secret/m), 'a Helm template creates a Secret with data or stringData: its values are plaintext in the chart', {});
     }
-    return { findings, ciphertexts, ignored };
+    return { findings, ciphertexts };
   }
   let stream: ParsedYamlStream;
   try {
@@ -77,7 +78,7 @@ export function lintFile(text: string, file: string, context: FileContext): File
     // A stream beyond the parse limits (documents, depth, entries, aliases): one finding for the file.
     if (!isKsealError(e)) throw e;
     add('KS001', 1, `the file cannot be read: ${e.message}`, e.document === undefined ? {} : { document: e.document });
-    return { findings, ciphertexts, ignored };
+    return { findings, ciphertexts };
   }
   const lines = stream.lines;
   for (const { doc, document, problem } of stream.documents) {
@@ -103,9 +104,9 @@ export function lintFile(text: string, file: string, context: FileContext): File
       });
     }
     if (kind === 'Secret') checkSecret(value, line, document, add, '');
-    if (kind === 'SealedSecret') checkSealed(value, line, document, file, context, add, ciphertexts);
+    if (kind === 'SealedSecret') checkSealed(value, line, document, file, context, add, (c) => ciphertexts.push({ ...c, silenced: ignored('KS601', c.line) }));
   }
-  return { findings, ciphertexts, ignored };
+  return { findings, ciphertexts };
 }
 
 type Add = (ruleId: string, line: number, message: string, where?: { document?: number; key?: string }, severity?: 'error' | 'warning') => void;
@@ -139,7 +140,7 @@ function checkKustomization(k: Record<string, unknown>, line: LineOf, document: 
   });
 }
 
-function checkSealed(obj: Record<string, unknown>, line: LineOf, document: number, file: string, context: FileContext, add: Add, seen: CiphertextSeen[]): void {
+function checkSealed(obj: Record<string, unknown>, line: LineOf, document: number, file: string, context: FileContext, add: Add, seen: (c: Omit<CiphertextSeen, 'silenced'>) => void): void {
   const meta = isRecord(obj.metadata) ? obj.metadata : {};
   const name = typeof meta.name === 'string' ? meta.name : undefined;
   const namespace = typeof meta.namespace === 'string' ? meta.namespace : undefined;
@@ -205,7 +206,7 @@ function checkSealed(obj: Record<string, unknown>, line: LineOf, document: numbe
       add('KS202', l, e instanceof Error ? e.message : 'the sealed value is malformed', { document, key });
       continue;
     }
-    seen.push({ value: v as string, object, file, line: l, document, key });
+    seen({ value: v as string, object, file, line: l, document, key });
   }
 }
 
