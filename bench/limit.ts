@@ -3,7 +3,7 @@
  * operations per second on all cores (one worker thread per core, node:crypto, nothing else), and the
  * raw hybrid seal rate on one core (the library's sealBytes, no parsing or I/O).
  */
-import { constants, createPrivateKey, publicEncrypt, randomBytes, type KeyObject } from 'node:crypto';
+import { constants, createPrivateKey, privateDecrypt, publicEncrypt, randomBytes, type KeyObject } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { sealBytes } from '../src/crypto/hybrid.js';
@@ -61,6 +61,27 @@ export async function privateOpsRate(privateKeyPem: string, ms = 2000, threads =
   const privateKey = createPrivateKey(privateKeyPem);
   const wrapped = publicEncrypt({ key: privateKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256', oaepLabel: Buffer.from('ns/name') }, randomBytes(32));
   return decryptRate(privateKeyPem, wrapped, threads, ms);
+}
+
+/**
+ * CPU milliseconds one RSA-OAEP private-key operation takes, measured as CPU time (process.cpuUsage
+ * around a loop on this thread, nothing else running in it), not as a rate: unlike ops per second it
+ * barely moves when other processes take the cores, so a CPU budget can be compared with it on a
+ * loaded machine.
+ */
+export function privateOpCpuMs(privateKeyPem: string, ms = 1000): number {
+  const key = createPrivateKey(privateKeyPem);
+  const label = Buffer.from('ns/name');
+  const wrapped = publicEncrypt({ key, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256', oaepLabel: label }, randomBytes(32));
+  const before = process.cpuUsage();
+  const end = performance.now() + ms;
+  let n = 0;
+  while (performance.now() < end) {
+    privateDecrypt({ key, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256', oaepLabel: label }, wrapped);
+    n++;
+  }
+  const used = process.cpuUsage(before);
+  return (used.user + used.system) / 1000 / n;
 }
 
 /** Measures the limits with the given RSA-4096 private key PEM. */

@@ -29,7 +29,7 @@ import { compactSecret, sealedSecretStub } from './compact-objects.js';
 import { BitnamiKeys, CombinedKeys, type SealingKeySource } from './bitnami-keys.js';
 import { KeyUsage } from './key-usage.js';
 import { objectKey, type KubeApi, type KubeObject, type SecretJson } from './kube-client.js';
-import { LeaderElector } from './leader-election.js';
+import { LeaderElector, SHARDS_ANNOTATION } from './leader-election.js';
 import type { Logger } from './logger.js';
 import type { ControllerMetrics } from './metrics.js';
 import { Reconciler } from './reconciler.js';
@@ -277,6 +277,9 @@ export class Controller {
           logger: logger.child({ component: 'leader-election' }),
           onStartedLeading: () => this.setLeading(true),
           onStoppedLeading: () => this.setLeading(false),
+          // Says on the main Lease whether its holder reconciles everything (1) or only generates keys
+          // (sharded): sharded replicas stand back from an unsharded leader (shard-conflicts.ts).
+          annotations: { [SHARDS_ANNOTATION]: String(this.shardCount) },
         })
       : undefined;
     this.coordinator =

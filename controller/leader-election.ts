@@ -43,7 +43,15 @@ export interface LeaderElectionOptions {
   readonly onStoppedLeading: () => void | Promise<void>;
   /** When set and false, a free or expired Lease is left alone (a held one is still renewed). */
   readonly mayAcquire?: () => boolean;
+  /**
+   * Annotations written on the Lease whenever this replica creates, takes or renews it (what the
+   * holder is: the main Lease carries SHARDS_ANNOTATION, read by controller/shard-conflicts.ts).
+   */
+  readonly annotations?: Readonly<Record<string, string>>;
 }
+
+/** On the main Lease: the holder's --shards value ("1": it reconciles every object itself). */
+export const SHARDS_ANNOTATION = 'kseal.dev/shards';
 
 /** Annotation by which a replica asks the holder of a shard Lease to hand it over. */
 export const WANTED_BY_ANNOTATION = 'kseal.dev/shard-wanted-by';
@@ -176,7 +184,7 @@ export class LeaderElector {
       if (!(this.options.mayAcquire?.() ?? true)) return false;
       try {
         this.observed = await api.createNamespacedLease(namespace, {
-          metadata: { name, namespace },
+          metadata: { name, namespace, ...(this.options.annotations === undefined ? {} : { annotations: { ...this.options.annotations } }) },
           spec: { holderIdentity: identity, leaseDurationSeconds: seconds, acquireTime: new V1MicroTime(now.getTime()), renewTime: new V1MicroTime(now.getTime()), leaseTransitions: 0 },
         });
         this.observedAt = Date.now();
@@ -200,7 +208,7 @@ export class LeaderElector {
     const body: V1Lease = {
       ...current,
       // Taking the Lease answers any hand-over request on it.
-      metadata: ours ? (current.metadata ?? {}) : withoutRequest(current.metadata),
+      metadata: withAnnotations(ours ? (current.metadata ?? {}) : withoutRequest(current.metadata), this.options.annotations),
       spec: {
         holderIdentity: identity,
         leaseDurationSeconds: seconds,
@@ -271,6 +279,12 @@ export class LeaderElector {
       );
     });
   }
+}
+
+/** Lease metadata with `annotations` set over its own (unchanged when there are none). */
+function withAnnotations(metadata: NonNullable<V1Lease['metadata']>, annotations: Readonly<Record<string, string>> | undefined): NonNullable<V1Lease['metadata']> {
+  if (annotations === undefined) return metadata;
+  return { ...metadata, annotations: { ...metadata.annotations, ...annotations } };
 }
 
 /** Lease metadata without the hand-over request annotations. */

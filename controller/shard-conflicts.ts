@@ -7,8 +7,15 @@
  * Leases, so clock skew between nodes does not matter): it does not take a shard that overlaps a live foreign Lease, and it hands
  * over a shard it holds when an overlapping foreign Lease was acquired before its own (the older
  * holder keeps reconciling until it is gone; its Lease then expires or is released).
+ *
+ * An unsharded leader (--shards 1, the default) reconciles every object under the main Lease
+ * `<lease>`, which sharded replicas also use (its holder generates keys). Each holder writes its
+ * shard count on it (SHARDS_ANNOTATION), so a live main Lease marked "1" counts as a foreign
+ * `shard 0 of 1`: it overlaps every shard, and sharded replicas take none until it is gone. A main
+ * Lease without the mark (a controller older than the mark) is not counted.
  */
 import type { V1Lease } from '@kubernetes/client-node';
+import { SHARDS_ANNOTATION } from './leader-election.js';
 
 /** A foreign shard Lease seen live. */
 export interface ForeignShard {
@@ -42,9 +49,10 @@ export function liveForeignShards(leases: readonly V1Lease[], leaseName: string,
   for (const lease of leases) {
     const name = lease.metadata?.name ?? '';
     const m = pattern.exec(name);
-    if (m === null) continue;
-    const shard = Number(m[1]);
-    const of = Number(m[2]);
+    const unshardedLeader = name === leaseName && lease.metadata?.annotations?.[SHARDS_ANNOTATION] === '1';
+    if (m === null && !unshardedLeader) continue;
+    const shard = m === null ? 0 : Number(m[1]);
+    const of = m === null ? 1 : Number(m[2]);
     if (of === shards || of < 1 || shard >= of) continue;
     const holder = lease.spec?.holderIdentity ?? '';
     if (holder === '') continue;
