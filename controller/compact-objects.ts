@@ -13,7 +13,7 @@
  *   share one copy each.
  */
 import type { KubeObject, ObjectMetaJson, OwnerReferenceJson, SecretJson } from './kube-client.js';
-import { UNSEALED_WITH_ANNOTATION } from '../src/wire.js';
+import { OWNER_UID_ANNOTATION, UNSEALED_WITH_ANNOTATION } from '../src/wire.js';
 
 /** Marks a stub: a SealedSecret without its spec (see the module comment). */
 const STUB = 'kseal.dev/stub';
@@ -60,6 +60,19 @@ class Interner {
 
 const strings = new Interner(4096);
 
+/**
+ * One shared copy of a string that repeats across objects (a namespace, a key id, a reason), and a
+ * flat one: a string built by concatenation or slicing would keep its parts or its parent alive.
+ */
+export function intern(s: string): string {
+  return strings.intern(s);
+}
+
+/** A flat copy of a string built by concatenation (e.g. a `namespace/name` key), for a long-lived map key. */
+export function flat(s: string): string {
+  return Buffer.from(s, 'utf8').toString('utf8');
+}
+
 function internRecord(record: Record<string, string> | undefined, values: boolean): Record<string, string> | undefined {
   if (record === undefined) return undefined;
   const out: Record<string, string> = {};
@@ -85,8 +98,10 @@ export function compactSecret(secret: SecretJson): SecretJson {
     metadata.annotations = annotations;
   }
   if (m.ownerReferences !== undefined) {
+    // The owner's uid is also in the owner-uid annotation: one copy for both.
+    const ownerUid = metadata.annotations?.[OWNER_UID_ANNOTATION];
     metadata.ownerReferences = m.ownerReferences.map(
-      (r): OwnerReferenceJson => ({ ...r, apiVersion: strings.intern(r.apiVersion), kind: strings.intern(r.kind), name: r.name === m.name ? m.name : r.name }),
+      (r): OwnerReferenceJson => ({ ...r, apiVersion: strings.intern(r.apiVersion), kind: strings.intern(r.kind), name: r.name === m.name ? m.name : r.name, uid: r.uid === ownerUid ? ownerUid : r.uid }),
     );
   }
   const out: SecretJson = { ...secret, metadata };

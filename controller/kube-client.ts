@@ -26,6 +26,7 @@ import {
   type CoreV1Event,
   type V1Lease,
 } from '@kubernetes/client-node';
+import { flat } from './compact-objects.js';
 import { SEALED_SECRET_GROUP, SEALED_SECRET_PLURAL, SEALED_SECRET_VERSION } from '../src/wire.js';
 import { abortError, openRequest, readBody as readAll, RequestFailed } from '../net/http-client.js';
 
@@ -400,9 +401,12 @@ export function resourcePath(p: { group?: string; version?: string; namespace?: 
   return `${root}${ns}/${p.resource}${name}${sub}`;
 }
 
-/** `namespace/name` of an object (the work-queue key). */
+/**
+ * `namespace/name` of an object (the work-queue key), as a flat string: the key is held in the
+ * caches and queues of every object, and a concatenated one costs a wrapper and its parts as well.
+ */
 export function objectKey(obj: { metadata: { name: string; namespace?: string } }): string {
-  return `${obj.metadata.namespace ?? ''}/${obj.metadata.name}`;
+  return flat(`${obj.metadata.namespace ?? ''}/${obj.metadata.name}`);
 }
 
 /** Splits a `namespace/name` key. */
