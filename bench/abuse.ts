@@ -7,8 +7,11 @@
  * peak RSS against the Deployment's memory limit, GET /healthz p99 during the flood, and the flooded
  * cold sync against the quiet one (issue 9's targets: under the limit, < 50 ms, within 1.2x).
  *
- * The time figure is a ratio of two runs on the same machine one after the other; the flood's clients
- * and the in-repo API server share the cores with the controller, which inflates it.
+ * How the attacker is modelled: the flood runs in its own process (FLOOD_PROCESS), not in this one,
+ * which serves the in-repo API server and must not be slowed by it. It shares this machine's cores
+ * with the controller (in a cluster it would run elsewhere), so its own CPU seconds are printed
+ * beside the figures. Its clients honour no Retry-After and come back as soon as they are answered.
+ * The time figure is a ratio of two runs on the same machine one after the other.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -158,6 +161,7 @@ export async function abuseFigures(log: (line: string) => void): Promise<Figure[
     foreignCpuCores: `${quiet.cold.foreignCpuCores} quiet, ${flooded.cold.foreignCpuCores} flooded (includes the flood process)`,
   };
   log(`abuse: answers ${JSON.stringify(answered)}, bomb ${stats.bombStatus}; cold sync ${quiet.cold.readyMs} ms quiet, ${flooded.cold.readyMs} ms flooded; ${httpPrivateOps} private ops for HTTP`);
+  log(`abuse: /healthz p99 ${fmt(healthz?.p99Ms ?? Number.NaN)} ms flooded, ${fmt(quiet.cold.healthz?.p99Ms ?? Number.NaN)} ms in the quiet cold sync (the machine's own noise)`);
   log(`abuse: the flood process used ${fmt(stats.cpuSeconds)} CPU s in ${fmt(stats.wallSeconds)} s (${fmt(stats.cpuSeconds / stats.wallSeconds)} cores of this machine's ${availableParallelism()}); controller main thread ${flooded.cold.mainThreadCpuSeconds} CPU s flooded vs ${quiet.cold.mainThreadCpuSeconds} quiet`);
   return [
     { workload: '22 abuse', metric: `controller peak RSS during the flood (Deployment limit ${limitMiB} MiB)`, value: flooded.cold.rssPeakMiB, unit: 'MiB', target: `< ${limitMiB} MiB`, met: flooded.cold.rssPeakMiB < limitMiB, detail },
@@ -168,7 +172,7 @@ export async function abuseFigures(log: (line: string) => void): Promise<Figure[
       unit: 'ms',
       target: '< 50 ms',
       met: healthz !== undefined && healthz.failures === 0 && healthz.p99Ms < 50,
-      detail: { samples: healthz?.samples ?? 0, failures: healthz?.failures ?? 0, maxMs: healthz?.maxMs ?? Number.NaN },
+      detail: { samples: healthz?.samples ?? 0, failures: healthz?.failures ?? 0, maxMs: healthz?.maxMs ?? Number.NaN, quietP99Ms: quiet.cold.healthz?.p99Ms ?? Number.NaN },
     },
     { workload: '22 abuse', metric: `cold sync under the flood / quiet cold sync (${fmt(flooded.cold.readyMs / 1000)} s / ${fmt(quiet.cold.readyMs / 1000)} s)`, value: ratio, unit: 'x', target: '<= 1.2x', met: ratio <= 1.2, detail },
   ];

@@ -19,25 +19,45 @@ export function addConfigOption(command: Command): Command {
   return command.addOption(new Option('--config <file>', `repository config (env KSEAL_CONFIG; default: the nearest ${CONFIG_FILE_NAME} above the file)`));
 }
 
-/** Reads the config named by the flag or KSEAL_CONFIG, else the nearest one above `near` (a file path; undefined: the working directory). */
-export async function findRepoConfig(io: CliIo, flag: string | undefined, near: string | undefined): Promise<RepoConfig | undefined> {
+/**
+ * Reads the config named by the flag or KSEAL_CONFIG, else the nearest one above `near` (a file
+ * path; undefined: the working directory). With `cache` (lint: thousands of files in a few
+ * directories), each directory is looked up and each config file parsed once per run, and files
+ * under the same config get the same object.
+ */
+export async function findRepoConfig(io: CliIo, flag: string | undefined, near: string | undefined, cache?: Map<string, RepoConfig | undefined>): Promise<RepoConfig | undefined> {
   const named = flag ?? (io.env.KSEAL_CONFIG === '' ? undefined : io.env.KSEAL_CONFIG);
   if (named !== undefined) {
     const path = resolve(io.cwd, named);
+    if (cache?.has(path) === true) return cache.get(path);
     const text = await readFile(path, 'utf8').catch((e: NodeJS.ErrnoException) => {
       throw new KsealError('FILE_READ', `cannot read the config file: ${e.code === 'ENOENT' ? 'no such file' : (e.code ?? 'error')}`, { file: named, cause: e });
     });
-    return parseRepoConfig(text, named, dirname(path));
+    const config = parseRepoConfig(text, named, dirname(path));
+    cache?.set(path, config);
+    return config;
   }
   let dir = near === undefined ? resolve(io.cwd) : dirname(resolve(io.cwd, near));
+  const visited: string[] = [];
+  let found: RepoConfig | undefined;
   for (;;) {
+    if (cache?.has(dir) === true) {
+      found = cache.get(dir);
+      break;
+    }
+    visited.push(dir);
     const path = resolve(dir, CONFIG_FILE_NAME);
     const text = await readFile(path, 'utf8').catch(() => undefined);
-    if (text !== undefined) return parseRepoConfig(text, path, dir);
+    if (text !== undefined) {
+      found = parseRepoConfig(text, path, dir);
+      break;
+    }
     const parent = dirname(dir);
-    if (parent === dir) return undefined;
+    if (parent === dir) break;
     dir = parent;
   }
+  for (const d of visited) cache?.set(d, found);
+  return found;
 }
 
 /** The config and the rule matching `file` (absolute or relative to cwd; undefined for stdout) and `namespace`. */

@@ -9,7 +9,8 @@
  * - `GET /healthz`, `GET /readyz`; the sealing page at `/` and `/ui/` (ui/server/page-routes.ts).
  *
  * Each POST passes the request bounds (http-limits.ts) in order, cheapest first, so a refused request
- * costs no body read and no private-key work; the verify/rotate service does the rest. Answers carry a
+ * costs no body read and no private-key work (a 503 or an early 429 is answered after a hold,
+ * http-refusal-hold.ts); the verify/rotate service does the rest. Answers carry a
  * code and one line, never a value, a parser's message or a stack trace.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -17,7 +18,8 @@ import { ERROR_CODES, isKsealError } from '../src/errors.js';
 import { HTTP_PATHS } from '../src/wire.js';
 import { pageRoutes } from '../ui/server/page-routes.js';
 import type { KeyView } from './contracts.js';
-import { type HttpLimits, IN_FLIGHT_RETRY_AFTER_SECONDS } from './http-limits.js';
+import { type HttpLimits, IN_FLIGHT_RETRY_AFTER_SECONDS, sealedValueBytesOf } from './http-limits.js';
+import { RefusalHold } from './http-refusal-hold.js';
 import type { ControllerMetrics } from './metrics.js';
 import {
   ACCEPTED_CONTENT_TYPES,
@@ -64,18 +66,27 @@ const TEXT = 'text/plain; charset=utf-8';
 export function apiRoutes(deps: HandlerDeps): Map<string, Route> {
   const { keys, service, limits } = deps;
   const maxBody = limits.config.maxBodyBytes;
+  const hold = new RefusalHold(limits.config.refusalHoldMs, limits.config.maxHeldRefusals, deps.metrics.httpRefusalsHeld);
 
   const rateLimited = (res: ServerResponse, retryAfterMs: number): void => {
     res.setHeader('Retry-After', String(Math.max(1, Math.ceil(retryAfterMs / 1000))));
     sendError(res, 429, 'RATE_LIMITED', `too many private-key operations asked for (at most ${limits.config.valuesPerSecond} sealed values a second, kseal-controller --http-values-per-second); retry after the Retry-After seconds`);
   };
 
-  /** Reads, parses and checks the one SealedSecret of a POST; answers the error and returns undefined when it is not usable. */
+  /**
+   * Reads, parses and checks the one SealedSecret of a POST; answers the error and returns undefined
+   * when it is not usable. Before the body, the token bucket must hold the values the declared
+   * length likely holds (HttpLimits.admits): a request it cannot pay for is refused unread and unparsed
+   * (a refused client uploads nothing with Expect: 100-continue, answered only after it).
+   */
   const readSealedBody = async (req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<ParsedSealed | undefined> => {
-    // Before the body: a refused client uploads nothing (Expect: 100-continue is answered only below).
-    const early = limits.peek();
+    const early = limits.admits(req.headers['content-length'] === undefined ? undefined : declaredLength(req), sealedValueBytesOf(keys.list()));
     if (!early.ok) {
-      rateLimited(res, early.retryAfterMs);
+      hold.refuse(res, () => {
+        // Retry-After counted from the answer, after the hold.
+        const now = limits.peek();
+        rateLimited(res, now.ok ? 0 : now.retryAfterMs);
+      });
       return undefined;
     }
     if (expectsContinue(req)) res.writeContinue();
@@ -118,8 +129,10 @@ export function apiRoutes(deps: HandlerDeps): Map<string, Route> {
     if (!acceptableMediaType(req)) return sendError(res, 415, 'UNSUPPORTED_MEDIA_TYPE', `send the SealedSecret as ${ACCEPTED_CONTENT_TYPES.join(', ')}`);
     if (declaredLength(req) > maxBody) return sendTooLarge(res, maxBody);
     if (!limits.tryEnter()) {
-      res.setHeader('Retry-After', String(IN_FLIGHT_RETRY_AFTER_SECONDS));
-      return sendError(res, 503, 'BUSY', `the controller is already handling ${limits.config.maxInFlight} verify/rotate requests (kseal-controller --http-max-in-flight); retry after the Retry-After seconds`);
+      return hold.refuse(res, () => {
+        res.setHeader('Retry-After', String(IN_FLIGHT_RETRY_AFTER_SECONDS));
+        sendError(res, 503, 'BUSY', `the controller is already handling ${limits.config.maxInFlight} verify/rotate requests (kseal-controller --http-max-in-flight); retry after the Retry-After seconds`);
+      });
     }
     deps.metrics.httpInFlight.inc();
     const signal = clientGoneSignal(res);

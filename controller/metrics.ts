@@ -81,6 +81,8 @@ export class ControllerMetrics {
   readonly httpRequests: Counter<'path' | 'method' | 'code'>;
   /** verify/rotate requests being handled now (bounded by --http-max-in-flight). */
   readonly httpInFlight: Gauge;
+  /** Refused verify/rotate requests held before their answer (http-refusal-hold.ts). */
+  readonly httpRefusalsHeld: Gauge;
   readonly httpDuration: Histogram<'path' | 'method'>;
 
   constructor(options: { readonly defaultMetrics?: boolean } = {}) {
@@ -106,6 +108,7 @@ export class ControllerMetrics {
     this.apiWrites = new Counter({ name: 'kseal_api_writes_total', help: 'Writes to the Kubernetes API by verb and resource', labelNames: ['verb', 'resource'], registers });
     this.httpRequests = new Counter({ name: 'kseal_http_requests_total', help: 'HTTP API requests', labelNames: ['path', 'method', 'code'], registers });
     this.httpInFlight = new Gauge({ name: 'kseal_http_in_flight', help: 'verify and rotate requests being handled (at most --http-max-in-flight)', registers });
+    this.httpRefusalsHeld = new Gauge({ name: 'kseal_http_refusals_held', help: 'refused verify and rotate requests held before their 503 or 429 answer', registers });
     this.httpDuration = new Histogram({
       name: 'kseal_http_request_duration_seconds',
       help: 'HTTP API latency',

@@ -87,7 +87,6 @@ interface LintContext extends FileContext {
  */
 async function plan(io: CliIo, files: readonly string[], flags: LintFlags, disabled: ReadonlySet<string>): Promise<{ tasks: LintTask[]; contexts: LintContext[]; error?: Error }> {
   const configs = new Map<string, RepoConfig | undefined>();
-  const byFile = new Map<string, RepoConfig>();
   const keysOf = new Map<RepoConfig, ReadonlyMap<string, KnownKey>>();
   const contextOf = new Map<RepoConfig | undefined, Map<CreationRule | undefined, number>>();
   const tasks: LintTask[] = [];
@@ -96,13 +95,8 @@ async function plan(io: CliIo, files: readonly string[], flags: LintFlags, disab
   try {
     for (const file of files) {
       const shown = relative(io.cwd, file).split(sep).join('/') || file;
-      const dir = resolve(file, '..');
-      if (!configs.has(dir)) {
-        // One config object per config file, so its certificates are parsed once, not once per directory.
-        const found = await findRepoConfig(io, flags.config, file);
-        configs.set(dir, found === undefined ? undefined : (byFile.get(found.file) ?? byFile.set(found.file, found).get(found.file)));
-      }
-      const config = configs.get(dir);
+      // One lookup per directory and one config object per config file, so its certificates are parsed once.
+      const config = await findRepoConfig(io, flags.config, file, configs);
       const rule = config === undefined ? undefined : matchRule(config, file, undefined).rule;
       let byRule = contextOf.get(config);
       if (byRule === undefined) contextOf.set(config, (byRule = new Map<CreationRule | undefined, number>()));

@@ -75,6 +75,19 @@ describe('HTTP endpoint bounds', () => {
     expect(pool.privateOps).toBe(3);
   });
 
+  it('refuses a request the token bucket cannot pay for before its body arrives (charged the most values its length can hold)', async () => {
+    const { port, pool } = await start({ verifyRate: { perSecond: 0.001, burst: 10 }, limits: { refusalHoldMs: 0 } });
+    expect((await post(port, body('a', 3))).status).toBe(200);
+    // 200 values declared by their length; only a first part of the body is ever sent.
+    const text = body('big', 200);
+    const socket = await raw(port);
+    let answer = '';
+    socket.on('data', (d: Buffer) => (answer += d.toString('utf8')));
+    socket.write(`POST /v1/verify HTTP/1.1\r\nHost: x\r\nContent-Type: application/yaml\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text.slice(0, 1000)}`);
+    await eventually('the 429 while the body is still missing', () => answer.startsWith('HTTP/1.1 429'));
+    expect(pool.privateOps).toBe(3);
+  });
+
   it('refuses more values than --http-max-values with 413 TOO_MANY_VALUES before any private operation', async () => {
     const { port, pool } = await start({ limits: { maxValues: 4 } });
     const reply = await post(port, body('a', 5));
@@ -100,6 +113,27 @@ describe('HTTP endpoint bounds', () => {
     holder.destroy();
     await eventually('the slot is free', async () => (await inFlight(metrics)) === 0);
     expect((await post(port, body('b', 1))).status).toBe(200);
+  });
+
+  it('holds refused requests before answering them, at most maxHeldRefusals at once, and frees the place of a client that leaves', async () => {
+    const { port, metrics } = await start({ limits: { maxInFlight: 1, refusalHoldMs: 600_000, maxHeldRefusals: 2 }, closeGraceMs: 100 });
+    const held = async (): Promise<number> => (await metrics.httpRefusalsHeld.get()).values[0]?.value ?? 0;
+    const holder = await raw(port);
+    holder.write('POST /v1/verify HTTP/1.1\r\nHost: x\r\nContent-Type: application/yaml\r\nContent-Length: 100\r\n\r\nkind: Sea');
+    await eventually('one request in flight', async () => (await inFlight(metrics)) === 1);
+    const waiting: Socket[] = [];
+    for (const name of ['a', 'b']) {
+      const socket = await raw(port);
+      const text = body(name, 1);
+      socket.write(`POST /v1/verify HTTP/1.1\r\nHost: x\r\nContent-Type: application/yaml\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`);
+      waiting.push(socket);
+    }
+    await eventually('two refusals held', async () => (await held()) === 2);
+    // The hold is full: the next refusal is answered at once (the hold here would last ten minutes).
+    expect((await post(port, body('c', 1))).status).toBe(503);
+    waiting[0]?.destroy();
+    await eventually('the place of the client that left is free', async () => (await held()) === 1);
+    expect(await inFlight(metrics)).toBe(1);
   });
 
   it('drops the queued work of a client that disconnects: no private operation is spent on it', async () => {
@@ -140,7 +174,7 @@ describe('HTTP endpoint bounds', () => {
   it('logs refused requests in one summary line rather than one line each', async () => {
     const lines: Array<Record<string, unknown>> = [];
     const logger = createLogger({ stream: { write: (l: string) => lines.push(JSON.parse(l) as Record<string, unknown>) } as never });
-    const { port } = await start({ logger, verifyRate: { perSecond: 0.001, burst: 1 } });
+    const { port } = await start({ logger, verifyRate: { perSecond: 0.001, burst: 1 }, limits: { refusalHoldMs: 0 } });
     expect((await post(port, body('a', 1))).status).toBe(200);
     for (let i = 0; i < 5; i++) expect((await post(port, body(`b${i}`, 1))).status).toBe(429);
     const refusedLines = () => lines.filter((l) => l['msg'] === 'http requests refused');

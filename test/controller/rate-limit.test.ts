@@ -1,5 +1,6 @@
 // The token bucket behind the verify/rotate rate limit, on a fake clock.
 import { describe, expect, it } from 'vitest';
+import { HttpLimits, TYPICAL_SEALED_VALUE_BYTES } from '../../controller/http-limits.js';
 import { TokenBucket } from '../../controller/rate-limit.js';
 
 function bucket(perSecond: number, burst: number): { bucket: TokenBucket; advance: (ms: number) => void } {
@@ -52,5 +53,18 @@ describe('TokenBucket', () => {
   it('rejects a zero rate or a burst below one', () => {
     expect(() => new TokenBucket({ perSecond: 0, burst: 1 })).toThrow(RangeError);
     expect(() => new TokenBucket({ perSecond: 1, burst: 0 })).toThrow(RangeError);
+  });
+});
+
+describe('HttpLimits early check', () => {
+  it('asks for the values a body of the declared length likely holds, capped at --http-max-values, and takes nothing', () => {
+    const limits = new HttpLimits({ valuesPerSecond: 0.001, valuesBurst: 100, maxValues: 50 }, () => 0);
+    expect(limits.take(60).ok).toBe(true);
+    expect(limits.admits(40 * TYPICAL_SEALED_VALUE_BYTES).ok).toBe(true);
+    expect(limits.admits(41 * TYPICAL_SEALED_VALUE_BYTES).ok).toBe(false);
+    expect(limits.admits(undefined).ok).toBe(false);
+    expect(limits.admits(41 * 368, 368).ok).toBe(false);
+    expect(limits.admits(40 * 368, 368).ok).toBe(true);
+    expect(limits.take(40).ok).toBe(true);
   });
 });
