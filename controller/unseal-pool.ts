@@ -46,6 +46,8 @@ export interface UnsealPoolOptions {
    * start-up their isolates would take the cores from loading the keys (issue 15, start-up).
    */
   readonly spawnWhen?: Promise<void>;
+  /** Idle time after which the worker threads exit until the next unseal (default 60 s; 0: never). */
+  readonly idleExitMs?: number | undefined;
 }
 
 /** What the workers gave back for a whole job. */
@@ -111,6 +113,7 @@ export class UnsealPool implements Unsealer {
     this.threads = new UnsealThreads<Job>({
       count: this.workers,
       workerUrl: options.workerUrl,
+      idleExitMs: options.idleExitMs,
       logger: options.logger ?? silentLogger,
       onReply: (slot, reply) => this.received(slot, reply),
       onLost: (_slot, job, why) => {
@@ -132,6 +135,11 @@ export class UnsealPool implements Unsealer {
   /** RSA private-key operations done since start (what kseal_private_key_operations_total must equal). */
   get privateOps(): number {
     return this.opsDone;
+  }
+
+  /** Worker threads running now (0 before the first start and after an idle exit). */
+  get runningThreads(): number {
+    return this.threads.slots.length;
   }
 
   /** Number of worker threads. */

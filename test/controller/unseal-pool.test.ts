@@ -39,6 +39,17 @@ describe('UnsealPool', () => {
     expect(new Set(out.keyIds.values())).toEqual(new Set([testKey('rsa-2048').certificate.keyId]));
   });
 
+  it('lets idle worker threads exit and starts them again for the next unseal', async () => {
+    pool = new UnsealPool({ keys: keysView([sealingKey('rsa-2048')]), workers: 2, idleExitMs: 50 });
+    const s = sealed({ name: 'db', namespace: 'app', values: { user: 'admin' } });
+    await pool.unseal(s);
+    expect(pool.runningThreads).toBe(2);
+    await expect.poll(() => pool?.runningThreads, { timeout: 10_000 }).toBe(0);
+    const again = await pool.unseal(s);
+    expect(again.data.get('user')?.toString()).toBe('admin');
+    expect(pool.runningThreads).toBe(2);
+  });
+
   it('tries the key that opened the previous value first when there is no hint', async () => {
     pool = new UnsealPool({ keys: keysView([sealingKey('rsa-4096'), sealingKey('rsa-2048')]), workers: 1 });
     const s = sealed({ name: 'db', namespace: 'app', values: { a: '1', b: '2', c: '3', d: '4' }, noHint: true });
