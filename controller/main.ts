@@ -249,7 +249,7 @@ export async function runController(flags: ControllerFlags, options: { readonly 
     await controller.stop();
     throw e;
   }
-  logger.info('started', { namespace: flags.namespace, identity: controller.identity, port: http.port, metricsPort: http.metricsPort, leaderElection: flags.leaderElect, shards: flags.shards, workers: flags.workers, adoptBitnami: flags.adoptBitnami, sealingKeySource: flags.sealingKeySource, watchNamespaces: flags.watchNamespaces?.join(',') ?? '*' });
+  logger.info('started', { codeCache: codeCacheState(), namespace: flags.namespace, identity: controller.identity, port: http.port, metricsPort: http.metricsPort, leaderElection: flags.leaderElect, shards: flags.shards, workers: flags.workers, adoptBitnami: flags.adoptBitnami, sealingKeySource: flags.sealingKeySource, watchNamespaces: flags.watchNamespaces?.join(',') ?? '*' });
   let stopping: Promise<void> | undefined;
   return {
     controller,
@@ -264,6 +264,16 @@ export async function runController(flags: ControllerFlags, options: { readonly 
         logger.info('stopped');
       })()),
   };
+}
+
+/**
+ * What bin/code-cache.cjs did with the bundle's V8 code cache (used, missing, stale, rejected...),
+ * logged at start so that an image whose cache does not fit its node is visible; `none` when the
+ * controller was not started through it (tests, the demo).
+ */
+function codeCacheState(): string {
+  const state = (globalThis as Record<symbol, unknown>)[Symbol.for('kseal.codeCache')];
+  return typeof state === 'string' ? state : 'none';
 }
 
 /** The process entry: runs until SIGTERM/SIGINT, then shuts down cleanly and exits 0. */

@@ -2,14 +2,19 @@
 //
 // The CLI is one CommonJS bundle (dist/kseal-cli.cjs) because that starts ~40 ms faster than
 // unbundled ESM; heavy or rarely used packages stay external and are imported lazily where a command
-// needs them. dist/kseal.cjs is a small loader that runs the bundle with a V8 code cache made here at
-// build time from a typical `kseal encrypt` run, which saves most of the bundle's compile time on
-// every start. A cache V8 rejects (another Node version) only costs the normal compile.
+// needs them. The controller is one CommonJS bundle too (dist/kseal-controller.cjs), with everything
+// in it. Both entry points (dist/kseal.cjs, dist/kseal-controller.mjs) are small loaders that run
+// their bundle with a V8 code cache through bin/code-cache.cjs; the caches are made here at build
+// time by a typical run (`kseal encrypt` for the CLI; for the controller a `--version` run with the
+// image's node flags, which V8 requires to match), and again in the image by its own node
+// (Dockerfile). A cache that is missing, stale or rejected (another node binary or flags) only costs
+// the normal compile. Caches are build outputs: never committed.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmod, copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { appendFile, chmod, copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 
 const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8'));
 // yaml's Parser reads process.env.LOG_TOKENS (a debug switch) once per lexical token: a getenv() each
@@ -41,14 +46,19 @@ const common = {
   plugins: [yamlDebugSwitches],
 };
 
-// commander loads node:child_process (and with it net, dgram...) at start-up only to run external
-// sub-commands, which kseal has none of; this shim defers that load until something uses it.
+// node:child_process (and with it net, dgram, socket code...) is needed by few CLI commands (edit's
+// editor, the merge driver's git) and by commander only to run external sub-commands, which kseal has
+// none of, yet an import loads it at every start; this shim defers the load until something uses it.
+// It serves property reads (`cp.spawn`, named imports), which is how all of them use it.
 const lazyChildProcess = {
   name: 'lazy-child-process',
   setup(b) {
-    b.onResolve({ filter: /^(node:)?child_process$/ }, (args) => (args.importer.includes('commander') ? { path: 'lazy-child-process', namespace: 'kseal-shim' } : undefined));
+    // Every import but the shim's own, which must reach the real module.
+    b.onResolve({ filter: /^(node:)?child_process$/ }, (args) => (args.namespace === 'kseal-shim' ? undefined : { path: 'lazy-child-process', namespace: 'kseal-shim' }));
+    // One getter per export (names from this node), so that named imports and require() both work.
+    const names = Object.keys(createRequire(import.meta.url)('node:child_process'));
     b.onLoad({ filter: /.*/, namespace: 'kseal-shim' }, () => ({
-      contents: "let m; const load = () => (m ??= require('node:child_process')); module.exports = new Proxy({}, { get: (_t, p) => load()[p] });",
+      contents: `let m; const load = () => (m ??= require('node:child_process'));\n${names.map((n) => `Object.defineProperty(exports, ${JSON.stringify(n)}, { enumerable: true, get: () => load()[${JSON.stringify(n)}] });`).join('\n')}\n`,
       loader: 'js',
     }));
   },
@@ -69,8 +79,13 @@ const entries = [
   { entryPoints: ['cli/lint-worker.ts'], outfile: 'dist/lint-worker.cjs', format: 'cjs' },
   // The controller bundles its dependencies, client-node included: loading client-node's hundreds of
   // files unbundled cost ~50 MiB of RSS and ~0.8 s of start-up (measured: idle RSS 141 -> 90 MiB,
-  // `--help` 1.0 s -> 0.2 s). CommonJS dependencies inside an ES module bundle need a `require`.
-  { entryPoints: ['bin/kseal-controller.ts'], outfile: 'dist/kseal-controller.mjs', format: 'esm', banner: { js: `#!/usr/bin/env node\n${esmRequire}` } },
+  // `--help` 1.0 s -> 0.2 s). CommonJS, so that it runs with a code cache (a vm.Script); import() is
+  // require() as in the CLI, and import.meta.url (the worker files are found next to the bundle) is
+  // the bundle's own file URL.
+  { entryPoints: ['bin/kseal-controller.ts'], outfile: 'dist/kseal-controller.cjs', format: 'cjs',
+    supported: { 'dynamic-import': false },
+    define: { ...common.define, 'import.meta.url': '__ksealBundleUrl' },
+    banner: { js: "const __ksealBundleUrl = require('node:url').pathToFileURL(__filename).href;" } },
   // The controller's unseal worker thread (loaded by controller/unseal-pool.ts from next to the controller bundle).
   { entryPoints: ['controller/unseal-worker.ts'], outfile: 'dist/unseal-worker.mjs', format: 'esm', banner: { js: esmRequire } },
   // The controller's request-body parse worker (loaded by controller/body-parser.ts from next to the controller bundle).
@@ -135,36 +150,57 @@ if (existsSync('ui/page/main.ts')) {
   await Promise.all([writeFile('dist/ui/app.js', js), writeFile('dist/ui/app.css', css), writeFile('dist/ui/index.html', html), copyFile('ui/page/icon.svg', 'dist/ui/icon.svg')]);
 }
 
-// The loader behind the `kseal` and `kubectl-kseal` bins.
-const LOADER = `#!/usr/bin/env node
-'use strict';
-// kseal: runs kseal-cli.cjs with the V8 code cache made at build time (see scripts/build.mjs).
-const { readFileSync, writeFileSync } = require('node:fs');
-const { join } = require('node:path');
-const { Script } = require('node:vm');
-const Module = require('node:module');
-const file = join(__dirname, 'kseal-cli.cjs');
-const cacheFile = join(__dirname, 'kseal-cli.cache');
-let cachedData;
-try { cachedData = readFileSync(cacheFile); } catch {}
-const script = new Script(Module.wrap(readFileSync(file, 'utf8')), { filename: file, cachedData });
-const mod = { exports: {}, filename: file, id: file, loaded: false };
-const localRequire = Module.createRequire(file);
-script.runInThisContext().call(mod.exports, mod.exports, localRequire, mod, file, __dirname);
-if (process.env.KSEAL_WRITE_CODE_CACHE === '1') process.once('beforeExit', () => writeFileSync(cacheFile, script.createCachedData()));
-`;
+// Each code-cached bundle ends with its build id (a hash of its content), which its cache file
+// starts with: bin/code-cache.cjs uses a cache only for the bundle it was made from.
+// (The Docker build's first `npm ci` has no bin/ yet, and no bundles.)
+const codeCache = existsSync('bin/code-cache.cjs') ? createRequire(import.meta.url)('../bin/code-cache.cjs') : undefined;
+for (const bundle of ['dist/kseal-cli.cjs', 'dist/kseal-controller.cjs']) {
+  if (codeCache === undefined || !existsSync(bundle)) continue;
+  const text = await readFile(bundle, 'utf8');
+  if (codeCache.buildIdOf(text) === undefined) await appendFile(bundle, `${codeCache.ID_PREFIX}${createHash('sha256').update(text).digest('hex').slice(0, 32)}\n`);
+}
 // dist/ may not exist yet: the Docker build's first `npm ci` has only this script, so no bundle was built.
 await mkdir('dist', { recursive: true });
-await writeFile('dist/kseal.cjs', LOADER);
+if (existsSync('bin/code-cache.cjs')) await copyFile('bin/code-cache.cjs', 'dist/code-cache.cjs');
+// The loaders behind the `kseal` and `kubectl-kseal` bins and the `kseal-controller` bin.
+const CLI_LOADER = `#!/usr/bin/env node
+'use strict';
+// kseal: runs kseal-cli.cjs with its V8 code cache (code-cache.cjs; made by scripts/build.mjs).
+const { join } = require('node:path');
+require('./code-cache.cjs').run(join(__dirname, 'kseal-cli.cjs'), join(__dirname, 'kseal-cli.cache'));
+`;
+const CONTROLLER_LOADER = `#!/usr/bin/env node
+// kseal-controller: runs kseal-controller.cjs with its V8 code cache (code-cache.cjs; made by
+// scripts/build.mjs and, in the image, by the Dockerfile with the node and flags that run it).
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+const here = (name) => fileURLToPath(new URL(name, import.meta.url));
+createRequire(import.meta.url)('./code-cache.cjs').run(here('kseal-controller.cjs'), here('kseal-controller.cache'));
+`;
+await writeFile('dist/kseal.cjs', CLI_LOADER);
 await chmod('dist/kseal.cjs', 0o755);
+await writeFile('dist/kseal-controller.mjs', CONTROLLER_LOADER);
+await chmod('dist/kseal-controller.mjs', 0o755);
 
-// Make the cache from a real run over the example Secret (functions compiled lazily are included).
+/** Runs `bundle` once through code-cache.cjs with `nodeFlags` and `args`, writing its cache; no cache if it fails. */
+function makeCache(nodeFlags, bundle, cache, args) {
+  try {
+    execFileSync(process.execPath, [...nodeFlags, 'dist/code-cache.cjs', bundle, cache, ...args], { stdio: 'ignore' });
+  } catch {
+    // No cache: the program still works, only compiles on every start.
+  }
+}
+
+// The CLI's cache from a real run over the example Secret (functions compiled lazily are included).
 await rm('dist/kseal-cli.cache', { force: true });
 const cert = 'test/vectors/keys/test-rsa-2048.crt.pem';
-if (existsSync(cert) && existsSync('examples/secret.yaml')) {
-  try {
-    execFileSync(process.execPath, ['dist/kseal.cjs', 'encrypt', '--cert', cert, '-f', 'examples/secret.yaml'], { env: { ...process.env, KSEAL_WRITE_CODE_CACHE: '1' }, stdio: 'ignore' });
-  } catch {
-    // No cache: kseal still works, only compiles on every start.
-  }
+if (existsSync('dist/kseal-cli.cjs') && existsSync(cert) && existsSync('examples/secret.yaml')) makeCache([], 'dist/kseal-cli.cjs', 'dist/kseal-cli.cache', ['encrypt', '--cert', cert, '-f', 'examples/secret.yaml']);
+
+// The controller's cache, with the node flags of the image's ENTRYPOINT (the benchmarks run it with
+// them too). In the image the Dockerfile makes it again with the image's own node binary.
+await rm('dist/kseal-controller.cache', { force: true });
+const entrypoint = existsSync('Dockerfile') ? /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(readFileSync('Dockerfile', 'utf8'))?.[1] : undefined;
+if (existsSync('dist/kseal-controller.cjs') && entrypoint !== undefined) {
+  const argv = JSON.parse(entrypoint);
+  makeCache(argv.slice(1, argv.findIndex((a) => a.endsWith('.mjs'))), 'dist/kseal-controller.cjs', 'dist/kseal-controller.cache', ['--version']);
 }

@@ -74,7 +74,7 @@ describe('offline commands and @kubernetes/client-node', () => {
     writeFileSync(join(fake, 'package.json'), JSON.stringify({ name: '@kubernetes/client-node', main: 'index.js' }));
     writeFileSync(join(fake, 'index.js'), "require('fs').writeFileSync(process.env.KSEAL_MARKER, 'loaded'); module.exports = {};\n");
     symlinkSync(resolve('node_modules/node-forge'), join(root, 'node_modules', 'node-forge'));
-    for (const file of ['kseal.cjs', 'kseal-cli.cjs', 'kseal-cli.cache']) copyFileSync(resolve('dist', file), join(root, file));
+    for (const file of ['kseal.cjs', 'code-cache.cjs', 'kseal-cli.cjs', 'kseal-cli.cache']) copyFileSync(resolve('dist', file), join(root, file));
     return { bin: join(root, 'kseal.cjs'), marker: join(dir.path, 'client-node-loaded') };
   }
 
