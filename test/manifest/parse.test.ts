@@ -1,21 +1,15 @@
 /** The one parse entry (src/manifest/parse.ts, parse-json.ts) through readManifests: shared options, linear duplicate-key check, limits. */
 import { describe, expect, it } from 'vitest';
-import { KsealError } from '../../src/errors.js';
+import type { KsealError } from '../../src/errors.js';
 import { PARSE_LIMITS } from '../../src/manifest/parse.js';
 import { readManifests } from '../../src/manifest/read.js';
 import { deepBlockNesting, deepFlowNesting, duplicateKeyBomb, duplicateKeyBombJson, manyAliases, manyDocuments, manyKeysSealed } from '../helpers/bombs.js';
+import { ksealErrorOf } from '../helpers/errors.js';
 
 const values = (text: string): unknown[] => readManifests(text, 'in.yaml').map((o) => o.value);
 
-function failure(text: string): KsealError {
-  try {
-    readManifests(text, 'in.yaml');
-  } catch (e) {
-    if (e instanceof KsealError) return e;
-    throw e;
-  }
-  throw new Error('expected readManifests to throw');
-}
+/** The KsealError reading `text` throws. */
+const failure = (text: string): KsealError => ksealErrorOf(() => readManifests(text, 'in.yaml'));
 
 function keys(n: number, json: boolean): string {
   const parts: string[] = [];

@@ -1,21 +1,15 @@
 /** Unit tests of manifest reading (src/manifest/read.ts): YAML streams, JSON streams, Lists and hostile input. */
 import { describe, expect, it } from 'vitest';
-import { KsealError } from '../../src/errors.js';
+import type { KsealError } from '../../src/errors.js';
 import { MAX_DEPTH, MAX_INPUT_BYTES, readManifests } from '../../src/manifest/read.js';
 import { readSecret } from '../../src/model/secret.js';
 import { canaryHits, errorText, newCanary } from '../helpers/canary.js';
+import { ksealErrorOf } from '../helpers/errors.js';
 
 const values = (text: string) => readManifests(text, 'in.yaml').map((o) => o.value);
 
-function failure(text: string): KsealError {
-  try {
-    readManifests(text, 'in.yaml');
-  } catch (e) {
-    if (e instanceof KsealError) return e;
-    throw e;
-  }
-  throw new Error('expected readManifests to throw');
-}
+/** The KsealError reading `text` throws. */
+const failure = (text: string): KsealError => ksealErrorOf(() => readManifests(text, 'in.yaml'));
 
 describe('YAML streams', () => {
   it('reads every document of a multi-document stream with its number', () => {
