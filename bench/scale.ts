@@ -913,6 +913,8 @@ export async function measureControllerScale(options: ScaleOptions = {}): Promis
       ...(unrelated === undefined ? {} : { unrelated }),
     };
   } finally {
+    // A controller run under --cpu-prof writes its profile only on a clean exit: stop it with SIGTERM.
+    if (process.env.KSEAL_SCALE_NODE_ARGS?.includes('--cpu-prof') === true) await run?.stop();
     run?.kill();
     await cluster.close();
   }
