@@ -1,7 +1,7 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Unsealer, UnsealOutcome } from '../../controller/contracts.js';
-import { ClientNodeApi, type KubeApi, type KubeObject, type SecretJson } from '../../controller/kube-client.js';
+import { ClientNodeApi, type KubeApi, type SecretJson } from '../../controller/kube-client.js';
 import type { KubeApiServer } from '../../kube-api/server.js';
 import type { SealedSecret } from '../../src/model/sealed-secret.js';
 import { containsCanary, newCanary } from '../helpers/canary.js';
@@ -12,10 +12,10 @@ import { eventually, sealedObject } from './fixtures.js';
 function countingUnsealer() {
   const state = { calls: 0 };
   const unsealer: Unsealer = {
-    async unseal(sealed: SealedSecret): Promise<UnsealOutcome> {
+    unseal(sealed: SealedSecret): Promise<UnsealOutcome> {
       state.calls++;
       const keys = Object.keys(sealed.spec.encryptedData).sort();
-      return { data: new Map(keys.map((k) => [k, Buffer.from(`plain-${k}`)])), keyIds: new Map(keys.map((k) => [k, 'test-key'])), privateOps: keys.length, recipient: 'spec.encryptedData' };
+      return Promise.resolve({ data: new Map(keys.map((k) => [k, Buffer.from(`plain-${k}`)])), keyIds: new Map(keys.map((k) => [k, 'test-key'])), privateOps: keys.length, recipient: 'spec.encryptedData' });
     },
   };
   return { unsealer, state };
@@ -98,7 +98,7 @@ describe('cold sync pipeline', () => {
     applySealed(server, {
       ...sealed,
       metadata: { ...sealed.metadata, annotations: { ...sealed.metadata.annotations, 'kubectl.kubernetes.io/last-applied-configuration': '{"x":1}' } },
-    } as KubeObject);
+    });
     const api = recordingApi(server, false);
     controller = startController(server, { api: api.api });
     await eventually('Ready', () => readyOf(server!, 'app', 'db')?.status === 'True');
