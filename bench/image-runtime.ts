@@ -32,3 +32,16 @@ export function imageEnv(root: string): Record<string, string> {
   }
   return env;
 }
+
+/**
+ * The environment a benchmark starts the controller with: the image's ENV under the caller's own
+ * (the caller's wins, for A/B runs), less what only the host sets and the image does not:
+ * NODE_EXTRA_CA_CERTS (this machine points it at the system bundle) makes node load ~140 more
+ * root certificates at start, which measured 1.4-1.9 MiB of idle RSS the shipped controller does
+ * not have. A Dockerfile that sets it still gets it (the image's value).
+ */
+export function controllerEnv(root: string, host: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...imageEnv(root) };
+  for (const [name, value] of Object.entries(host)) if (name !== 'NODE_EXTRA_CA_CERTS') env[name] = value;
+  return env;
+}

@@ -12,6 +12,7 @@ import { CustomObjectsApi, Watch, type KubernetesObject } from '@kubernetes/clie
 import { adminClients, applyObjects, controllerIdentity, renderDeploy, waitCrdEstablished, type AdminClients } from '../control-plane/admin.js';
 import { bitnamiUnavailable, installBitnamiCrd } from '../control-plane/bitnami.js';
 import { startControlPlane, type ControlPlane } from '../control-plane/control-plane.js';
+import { summarizeAudit, type AuditSummary } from './audit-summary.js';
 
 /** A custom resource, by group, version and plural. */
 export interface ResourceRef {
@@ -134,6 +135,11 @@ export class RealCluster {
       out[resource] = (out[resource] ?? 0) + 1;
     }
     return out;
+  }
+
+  /** `username`'s completed requests received in [fromMs, toMs]: not-2xx answers and the server's own time (bench/audit-summary.ts). */
+  requestsBy(username: string, fromMs: number, toMs: number): AuditSummary {
+    return summarizeAudit(readFileSync(this.plane.apiServer.auditLogPath, 'utf8'), username, fromMs, toMs);
   }
 
   /** A folder of the control plane (removed with it). */

@@ -34,7 +34,7 @@ import { sealSecret, type SealedApiVersion } from '../src/model/sealed-secret.js
 import { readSecret } from '../src/model/secret.js';
 import { startKubeApi, type JsonObject, type KubeApiServer, type StatsSnapshot } from '../kube-api/server.js';
 import { KEY_ID_ANNOTATION } from '../src/wire.js';
-import { imageEnv, imageNodeFlags } from './image-runtime.js';
+import { controllerEnv, imageNodeFlags } from './image-runtime.js';
 import { machineBusySeconds, otherThreadsCpu, processCpu, rssMiBOf, samplePeak, scrapeMetrics, threadsOf } from './process-stats.js';
 
 /** The repository root: the working directory (run from there; the bundle lives elsewhere). */
@@ -382,8 +382,9 @@ export class ControllerRun {
     this.logDir = mkdtempSync(join(tmpdir(), 'kseal-scale-'));
     this.logFd = openSync(join(this.logDir, 'controller.log'), 'w+');
     this.spawnedAt = Date.now();
-    // The image's environment (MALLOC_ARENA_MAX...) under this process's own (which wins, for A/B runs).
-    this.child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', this.logFd], env: { ...imageEnv(ROOT), ...process.env } });
+    // The image's environment (MALLOC_ARENA_MAX...) under this process's own (which wins, for A/B
+    // runs), without what only the host sets (bench/image-runtime.ts controllerEnv).
+    this.child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', this.logFd], env: controllerEnv(ROOT) });
     running.add(this.child);
     this.child.once('exit', (code, signal) => {
       running.delete(this.child);

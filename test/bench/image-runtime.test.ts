@@ -1,7 +1,7 @@
 /** bench/image-runtime.ts: the benchmarks run the controller as the image does. */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { imageEnv, imageNodeFlags } from '../../bench/image-runtime.js';
+import { controllerEnv, imageEnv, imageNodeFlags } from '../../bench/image-runtime.js';
 
 const ROOT = `${process.cwd()}/`;
 
@@ -17,5 +17,15 @@ describe('image runtime', () => {
     expect(env['MALLOC_ARENA_MAX']).toBe('2');
     expect(env['NODE_ENV']).toBe('production');
     expect(env['npm_config_audit']).toBeUndefined();
+  });
+});
+
+describe('controller environment', () => {
+  it("keeps the caller's variables over the image's and leaves out the host's NODE_EXTRA_CA_CERTS, which the image does not set", () => {
+    const env = controllerEnv(ROOT, { NODE_EXTRA_CA_CERTS: '/etc/ssl/certs/ca-certificates.crt', MALLOC_ARENA_MAX: '4', PATH: '/usr/bin' });
+    expect(env['NODE_EXTRA_CA_CERTS']).toBeUndefined();
+    expect(env['MALLOC_ARENA_MAX']).toBe('4');
+    expect(env['PATH']).toBe('/usr/bin');
+    expect(env['NODE_ENV']).toBe('production');
   });
 });
