@@ -21,6 +21,30 @@ export function processCpu(pid: number): { process: number; main: number } {
   return { process: statCpu(`/proc/${pid}/stat`), main: statCpu(`/proc/${pid}/task/${pid}/stat`) };
 }
 
+/** Seconds a thread spent runnable but waiting for a CPU (/proc/.../schedstat, 2nd field, ns). */
+function schedWait(path: string): number {
+  try {
+    return Number(readFileSync(path, 'utf8').split(' ')[1]) / 1e9 || 0;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Seconds `pid` has been runnable but not running, waiting for a CPU (the kernel's run-queue
+ * delay): summed over its live threads, and its main thread alone. On a loaded machine this is
+ * where a controller's wall time goes that neither its CPU seconds nor the API server explain.
+ */
+export function runQueueWait(pid: number): { process: number; main: number } {
+  let process = 0;
+  try {
+    for (const t of readdirSync(`/proc/${pid}/task`)) process += schedWait(`/proc/${pid}/task/${t}/schedstat`);
+  } catch {
+    // gone
+  }
+  return { process, main: schedWait(`/proc/${pid}/task/${pid}/schedstat`) };
+}
+
 /** CPU seconds of each thread of `pid` other than the main one, largest first. */
 export function otherThreadsCpu(pid: number): number[] {
   try {

@@ -42,7 +42,7 @@ function controlPlaneMissing(): string {
   return missing.length === 0 ? '' : `real control plane binaries missing in ${dir} (${missing.join(', ')}): run \`npm run envtest:build\` or set KUBEBUILDER_ASSETS`;
 }
 
-interface Cold { readyMs: number; cpuSeconds: number; work: number; rssPeakMiB: number; rssSteadyMiB: number; writes: Record<string, number>; api: AuditSummary }
+interface Cold { readyMs: number; cpuSeconds: number; work: number; rssPeakMiB: number; rssSteadyMiB: number; writes: Record<string, number>; api: AuditSummary; cpuWaitSeconds: number; mainCpuWaitSeconds: number }
 interface Warm { syncMs: number; cpuSeconds: number; work: number; writes: Record<string, number> }
 
 const sum = (r: Record<string, number>): number => Object.values(r).reduce((a, b) => a + b, 0);
@@ -78,10 +78,11 @@ async function coldSync(cluster: RealCluster, kind: ControllerKind, count: numbe
   const rss = samplePeak(() => run.rssMiB());
   try {
     const readyAt = await watch.done;
-    const cold = { readyMs: readyAt - run.spawnedAt, cpuSeconds: round(run.cpuSeconds()), work: await run.work() };
+    const wait = run.cpuWait();
+    const cold = { readyMs: readyAt - run.spawnedAt, cpuSeconds: round(run.cpuSeconds()), cpuWaitSeconds: round(wait.process), mainCpuWaitSeconds: round(wait.main), work: await run.work() };
     await sleep(steadyMs);
     const result = { ...cold, rssPeakMiB: Math.round(rss.stop()), rssSteadyMiB: Math.round(run.rssMiB()), writes: cluster.writesBy(kind.username, run.spawnedAt), api: cluster.requestsBy(kind.username, run.spawnedAt, readyAt) };
-    log(`real ${kind.name} cold sync: ${count} Ready in ${result.readyMs} ms, ${result.cpuSeconds} CPU s, ${result.work} ${kind.workUnit}, RSS ${result.rssSteadyMiB} MiB ${steadyMs / 1000} s after, writes ${JSON.stringify(result.writes)}; API requests ${result.api.requests}, not 2xx ${JSON.stringify(result.api.notOk)}, mean in the server at once ${result.api.meanInServer}`);
+    log(`real ${kind.name} cold sync: ${count} Ready in ${result.readyMs} ms, ${result.cpuSeconds} CPU s (runnable waiting for a CPU: ${result.cpuWaitSeconds} thread-s, main thread ${result.mainCpuWaitSeconds} s), ${result.work} ${kind.workUnit}, RSS ${result.rssSteadyMiB} MiB ${steadyMs / 1000} s after, writes ${JSON.stringify(result.writes)}; API requests ${result.api.requests}, not 2xx ${JSON.stringify(result.api.notOk)}, mean in the server at once ${result.api.meanInServer}`);
     return result;
   } finally {
     rss.stop();

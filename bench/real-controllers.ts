@@ -12,7 +12,7 @@
  * a second, burst 10, with 4 requests per object would measure the throttle, not the controller.
  */
 import { bitnamiIdentity, startBitnami, type BitnamiController } from '../control-plane/bitnami.js';
-import { processCpu, rssMiBOf, scrapeMetrics } from './process-stats.js';
+import { processCpu, rssMiBOf, runQueueWait, scrapeMetrics } from './process-stats.js';
 import { BITNAMI_SEALED, KSEAL_SEALED, type RealCluster, type ResourceRef } from './real-cluster.js';
 import { ControllerRun } from './scale.js';
 
@@ -23,6 +23,8 @@ export interface RunningController {
   readonly spawnedAt: number;
   rssMiB(): number;
   cpuSeconds(): number;
+  /** Seconds its threads were runnable but waited for a CPU (all live threads; the main thread). */
+  cpuWait(): { process: number; main: number };
   /** kseal: private-key operations; Bitnami: unseal requests (one per SealedSecret processed). */
   work(): Promise<number>;
   /** Resolves with the time (Date.now()) at which its start-up pass over `count` objects was done. */
@@ -61,6 +63,7 @@ export async function ksealKind(cluster: RealCluster, keySize: number): Promise<
         spawnedAt: run.spawnedAt,
         rssMiB: () => run.rssMiB(),
         cpuSeconds: () => run.cpu().process,
+        cpuWait: () => runQueueWait(run.pid),
         work: () => run.metric('kseal_private_key_operations_total'),
         startUpDone: (_count, timeoutMs) => run.waitForLog('initial sync done', timeoutMs),
         stop: () => run.stop(),
@@ -97,6 +100,7 @@ export async function bitnamiKind(cluster: RealCluster, keySize: number, namespa
         spawnedAt,
         rssMiB: () => rssMiBOf(peer.pid),
         cpuSeconds: () => processCpu(peer.pid).process,
+        cpuWait: () => runQueueWait(peer.pid),
         work: unsealRequests,
         async startUpDone(count, timeoutMs) {
           const deadline = Date.now() + timeoutMs;
