@@ -12,12 +12,11 @@
 import { sleep } from '../net/backoff.js';
 import { ControllerRun, ScaleCluster, fixedKey, plainValue, sealObjects, type SealedRef } from './scale.js';
 import type { Figure } from './report.js';
+import { ShardTimeline, shardHolders } from './sharding-timeline.js';
 
 const COUNT = 1000;
 const SHARDS = 6;
 const LEASE_MS = 4000;
-const NAMESPACE = 'kseal-system';
-
 function start(cluster: ScaleCluster, replicas: number): ControllerRun[] {
   return Array.from(
     { length: replicas },
@@ -30,13 +29,8 @@ function start(cluster: ScaleCluster, replicas: number): ControllerRun[] {
   );
 }
 
-/** Holder of every shard Lease, from the API server's store. */
 function holders(cluster: ScaleCluster): Array<string | undefined> {
-  const leases = cluster.server.store.list('coordination.k8s.io/v1', 'Lease', NAMESPACE) as Array<{ metadata: { name: string }; spec?: { holderIdentity?: string } }>;
-  return Array.from({ length: SHARDS }, (_, s) => {
-    const holder = leases.find((l) => l.metadata.name === `kseal-controller-shard-${s}-of-${SHARDS}`)?.spec?.holderIdentity;
-    return holder === '' ? undefined : holder;
-  });
+  return shardHolders(cluster, SHARDS);
 }
 
 function wrongValues(cluster: ScaleCluster, refs: readonly SealedRef[]): number {
@@ -52,9 +46,13 @@ async function twoOrThree(replicas: number, log: (line: string) => void): Promis
   const cluster = await ScaleCluster.start({ namespaces: 50, keys: [key] });
   const { objects, refs } = sealObjects({ count: COUNT, values: 1, namespaces: cluster.namespaces, keys: [key] });
   cluster.load(objects);
+  const spawnedAt = Date.now();
   const runs = start(cluster, replicas);
+  const timeline = new ShardTimeline(cluster, SHARDS, spawnedAt);
   try {
     await cluster.waitReady(refs, COUNT, 300_000);
+    timeline.stop();
+    for (const line of timeline.report(runs, runs.map((_, i) => `replica-${i}`), refs)) log(`sharding x${replicas}: ${line}`);
     const ops = await privateOps(runs);
     const total = ops.reduce((a, b) => a + b, 0);
     const busiest = Math.max(...ops) / total;
@@ -80,6 +78,7 @@ async function twoOrThree(replicas: number, log: (line: string) => void): Promis
       { workload: '11 sharding', metric: `${replicas} replicas: SIGKILL to every shard held by the others (lease ${LEASE_MS / 1000} s)`, value: failoverMs / 1000, unit: 's', target: `<= ${LEASE_MS / 1000 + 2} s`, met: failoverMs <= LEASE_MS + 2000 },
     ];
   } finally {
+    timeline.stop();
     await Promise.all(runs.map((r) => r.stop()));
     await cluster.close();
   }
