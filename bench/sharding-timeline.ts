@@ -55,6 +55,28 @@ export class ShardTimeline {
     this.sample();
   }
 
+  /**
+   * When (ms after spawn) the shards became fair for good: every shard held, every replica holding
+   * floor or ceil of shards/replicas, and no change after; and when the first shard was taken.
+   */
+  fairness(identities: readonly string[]): { firstTakenMs: number; fairMs: number } {
+    const holders: Array<string | undefined> = Array.from({ length: this.shards }, () => undefined);
+    const floor = Math.floor(this.shards / identities.length);
+    const ceil = Math.ceil(this.shards / identities.length);
+    const fair = (): boolean => holders.every((h) => h !== undefined) && identities.every((id) => {
+      const n = holders.filter((h) => h === id).length;
+      return n >= floor && n <= ceil;
+    });
+    let firstTakenMs = Number.NaN;
+    let fairMs = Number.NaN;
+    for (const tr of this.transitions) {
+      holders[tr.shard] = tr.holder;
+      if (tr.holder !== undefined && Number.isNaN(firstTakenMs)) firstTakenMs = tr.t;
+      fairMs = fair() ? (Number.isNaN(fairMs) ? tr.t : fairMs) : Number.NaN;
+    }
+    return { firstTakenMs, fairMs };
+  }
+
   /** Lines: the hash spread, then per replica its start, its shard changes and its writes per shard. */
   report(runs: readonly ControllerRun[], identities: readonly string[], refs: readonly SealedRef[]): string[] {
     const s = (ms: number): string => `${(ms / 1000).toFixed(2)}s`;
