@@ -5,14 +5,13 @@
  * environment variable) says: flags win, then KSEAL_CERT/SEALED_SECRETS_CERT, then the rule, then the
  * controller.
  */
-import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { KsealError } from '../src/errors.js';
 import { CONFIG_FILE_NAME, parseRepoConfig, type CreationRule, type RepoConfig } from '../src/config/repo-config.js';
 import { matchRule, type RuleMatch } from '../src/config/rule-match.js';
 import type { RecipientFlags } from './recipient-source.js';
-import type { CliIo } from './io.js';
+import { readWholeFile, type CliIo } from './io.js';
 
 /** Adds `--config FILE`. */
 export function addConfigOption(command: Command): Command {
@@ -30,7 +29,7 @@ export async function findRepoConfig(io: CliIo, flag: string | undefined, near: 
   if (named !== undefined) {
     const path = resolve(io.cwd, named);
     if (cache?.has(path) === true) return cache.get(path);
-    const text = await readFile(path, 'utf8').catch((e: NodeJS.ErrnoException) => {
+    const text = await readWholeFile(path, 'utf8').catch((e: NodeJS.ErrnoException) => {
       throw new KsealError('FILE_READ', `cannot read the config file: ${e.code === 'ENOENT' ? 'no such file' : (e.code ?? 'error')}`, { file: named, cause: e });
     });
     const config = parseRepoConfig(text, named, dirname(path));
@@ -47,7 +46,7 @@ export async function findRepoConfig(io: CliIo, flag: string | undefined, near: 
     }
     visited.push(dir);
     const path = resolve(dir, CONFIG_FILE_NAME);
-    const text = await readFile(path, 'utf8').catch(() => undefined);
+    const text = await readWholeFile(path, 'utf8').catch(() => undefined);
     if (text !== undefined) {
       found = parseRepoConfig(text, path, dir);
       break;

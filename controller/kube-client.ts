@@ -11,6 +11,10 @@
  *   informer/Watch cannot serve here: its ListWatch never asks for bookmarks and stops on any error
  *   but 410, and Watch cannot be aborted before the response headers arrive (a half-open connection
  *   hangs it for ever).
+ * - The TLS and auth options (applyToHTTPSOptions: it reads the CA, client certificate and token
+ *   files and runs the authenticator on every call, and its agent lookup hashes them) are reused for
+ *   OPTIONS_TTL_MS and looked up again after a 401, instead of once per request (issue 15: a cold sync
+ *   sends three requests per object).
  * - Patches carry an explicit `application/merge-patch+json` (client-node defaults to JSON-patch).
  * - Errors are KubeErrors rebuilt from the Status `code`, `reason` and `message` only (an
  *   ApiException's message embeds the whole response body and headers).
@@ -126,6 +130,9 @@ function parseStatus(body: unknown): { reason?: string; message?: string } {
 
 type CreateAgent = (cluster: unknown, options: Record<string, unknown>) => unknown;
 
+/** TCP keep-alive delay of every API connection (a half-open watch is noticed by the informer's watchdog first). */
+const TCP_KEEPALIVE_MS = 15_000;
+
 /**
  * Makes every request of `kc` reuse keep-alive connections. client-node 1.4 builds a new agent (so a
  * new TCP connection and, on a real cluster, a new TLS handshake) for every request; this caches one
@@ -145,7 +152,9 @@ function reuseConnections(kc: KubeConfig): KubeConfig {
       .digest('hex');
     let agent = agents.get(key);
     if (agent === undefined) {
-      agent = original(cluster, { ...options, keepAlive: true });
+      // The agent sets TCP keep-alive on every socket it takes back; with the delay requests use
+      // (send's onSocket) that is one setsockopt per socket instead of two per request.
+      agent = original(cluster, { ...options, keepAlive: true, keepAliveMsecs: TCP_KEEPALIVE_MS });
       agents.set(key, agent);
     }
     return agent;
@@ -199,14 +208,50 @@ export interface KubeApi extends ListWatchTransport {
 /** Longest wait for the answer to any request but a watch (the informer's watchdog guards those). */
 const REQUEST_TIMEOUT_MS = 30_000;
 
+/**
+ * How long one lookup of the TLS and auth options serves requests. Short enough that a rotated token
+ * file or CA is picked up within a second (client-node itself re-reads a token file only every 60 s);
+ * a 401 drops them at once.
+ */
+export const OPTIONS_TTL_MS = 1_000;
+
+/** Test seams of ClientNodeApi. */
+export interface ClientNodeApiOptions {
+  /** Milliseconds clock for OPTIONS_TTL_MS (default performance.now). */
+  readonly now?: () => number;
+}
 
 /** KubeApi on client-node. */
 export class ClientNodeApi implements KubeApi {
   private readonly coordination: CoordinationV1Api;
+  private readonly now: () => number;
+  private requestOptions: { readonly at: number; readonly value: Promise<RequestOptions> } | undefined;
 
-  constructor(private readonly kc: KubeConfig) {
+  constructor(
+    private readonly kc: KubeConfig,
+    options: ClientNodeApiOptions = {},
+  ) {
     reuseConnections(kc);
     this.coordination = kc.makeApiClient(CoordinationV1Api);
+    this.now = options.now ?? (() => performance.now());
+  }
+
+  /** client-node's TLS and auth options, looked up at most once per OPTIONS_TTL_MS (module comment). */
+  private httpsOptions(): Promise<RequestOptions> {
+    const now = this.now();
+    const cached = this.requestOptions;
+    if (cached !== undefined && now - cached.at < OPTIONS_TTL_MS) return cached.value;
+    const value = (async () => {
+      const https: RequestOptions = {};
+      await this.kc.applyToHTTPSOptions(https);
+      return https;
+    })();
+    this.requestOptions = { at: now, value };
+    // A failed lookup (an exec plugin that failed) is not kept: the next request tries again.
+    value.catch(() => {
+      if (this.requestOptions?.value === value) this.requestOptions = undefined;
+    });
+    return value;
   }
 
   async readNamespacedSecret(namespace: string, name: string): Promise<SecretJson | undefined> {
@@ -329,8 +374,7 @@ export class ClientNodeApi implements KubeApi {
     if (cluster === null) throw new KubeError('no current cluster in the kubeconfig', undefined, undefined);
     const url = new URL(cluster.server.replace(/\/+$/, '') + path);
     for (const [k, v] of Object.entries(options.query ?? {})) url.searchParams.set(k, v);
-    const https: RequestOptions = {};
-    await this.kc.applyToHTTPSOptions(https);
+    const https = await this.httpsOptions();
     const { signal } = options;
     const payload = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body), 'utf8');
     const headers: Record<string, string | number> = { ...(https.headers as Record<string, string>), Accept: 'application/json' };
@@ -340,15 +384,18 @@ export class ClientNodeApi implements KubeApi {
     }
     // A request that hangs (a half-open connection) must not hold a reconcile, or shutdown, for ever.
     try {
-      return await openRequest({
+      const response = await openRequest({
         method,
         url,
         options: { ...https, headers },
         ...(payload === undefined ? {} : { body: payload }),
         ...(signal === undefined ? {} : { signal }),
         ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
-        onSocket: (socket) => socket.setKeepAlive(true, 15_000),
+        onSocket: (socket) => socket.setKeepAlive(true, TCP_KEEPALIVE_MS),
       });
+      // Credentials refused (an expired or rotated token): look them up again for the next request.
+      if (response.statusCode === 401) this.requestOptions = undefined;
+      return response;
     } catch (e) {
       if ((e as Error).name === 'AbortError') throw abortError();
       const code = e instanceof RequestFailed ? e.code : 'network error';

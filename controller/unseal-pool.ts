@@ -7,7 +7,9 @@
  * All or nothing: the first value that does not open fails the whole object with a KsealError naming
  * its key (MALFORMED_CIPHERTEXT, DECRYPT_FAILED, AUTH_FAILED); NO_PRIVATE_KEYS when there is no key.
  *
- * Scheduling (unseal-scheduler.ts): each worker runs one job at a time; reconciles go before HTTP work
+ * Scheduling (unseal-scheduler.ts): each worker runs one job at a time, and a busy worker is sent one
+ * more reconcile job ahead (unseal-threads.ts) so that it starts it the moment it answers, without
+ * waiting for the main thread to be free from API writes; reconciles go before HTTP work
  * (verify, rotate), which runs in chunks and, while reconciles are pending, within its share of the
  * pool. A job whose AbortSignal fires is dropped if it waits, and stops before its next value if it runs
  * (a shared cancel cell the worker reads between values); it rejects with the signal's reason.
@@ -83,6 +85,8 @@ export interface UnsealPoolStats {
   readonly queuedReconcile: number;
   readonly queuedHttp: number;
   readonly running: number;
+  /** Reconcile jobs sent ahead to a busy worker (they start when it answers its current job). */
+  readonly sentAhead: number;
   /** True when HTTP work waits because its share of the pool is spent while reconciles are pending. */
   readonly httpHeld: boolean;
   /** Jobs dropped from the queue, or stopped while running, because their signal fired. */
@@ -150,7 +154,7 @@ export class UnsealPool implements Unsealer {
   /** Jobs waiting per level, running, and aborted so far. */
   stats(): UnsealPoolStats {
     const waiting = this.queue.waiting();
-    return { queuedReconcile: waiting.reconcile, queuedHttp: waiting.http, running: this.threads.slots.filter((s) => s.job !== undefined).length, httpHeld: this.queue.httpHeld, aborted: this.abortedJobs };
+    return { queuedReconcile: waiting.reconcile, queuedHttp: waiting.http, running: this.threads.slots.filter((s) => s.job !== undefined).length, sentAhead: this.threads.slots.filter((s) => s.next !== undefined).length, httpHeld: this.queue.httpHeld, aborted: this.abortedJobs };
   }
 
   /**
@@ -231,7 +235,7 @@ export class UnsealPool implements Unsealer {
       this.abortedJobs++;
       this.finish(job, job.signal?.reason);
     } else if (job.slot !== undefined) {
-      this.threads.cancel(job.slot);
+      this.threads.cancel(job.slot, job);
     }
   }
 
@@ -241,11 +245,20 @@ export class UnsealPool implements Unsealer {
     job.reject(error);
   }
 
-  /** Gives every idle worker the next job (unseal-scheduler.ts); asks again later for HTTP work held back. */
+  /**
+   * Gives every idle worker the next job (unseal-scheduler.ts), then every busy worker with nothing
+   * sent ahead one more reconcile job; asks again later for HTTP work held back.
+   */
   private schedule(): void {
     for (const slot of this.threads.slots) {
       if (slot.job !== undefined) continue;
       const next = this.queue.next();
+      if (next === undefined) break;
+      this.send(slot, next.job, next.chunk);
+    }
+    for (const slot of this.threads.slots) {
+      if (slot.job === undefined || slot.next !== undefined) continue;
+      const next = this.queue.nextReconcile();
       if (next === undefined) break;
       this.send(slot, next.job, next.chunk);
     }
@@ -266,12 +279,13 @@ export class UnsealPool implements Unsealer {
   /** A worker answered the chunk it ran: count, then finish the job or queue its next chunk. */
   private received(slot: Slot, reply: WorkerReply): void {
     const job = slot.job as Job;
-    this.threads.release(slot);
+    const ms = this.now() - slot.sentAt;
+    this.threads.release(slot, this.now());
     job.slot = undefined;
     this.opsDone += reply.ops;
     job.ops += reply.ops;
     this.options.onPrivateOps?.(reply.ops);
-    this.queue.done(job.priority, job.chunk, reply.ops, this.now() - slot.sentAt);
+    this.queue.done(job.priority, job.chunk, reply.ops, ms);
     if (reply.ok) {
       job.sessionKeys.push(...reply.sessionKeys);
       job.keyIds.push(...reply.keyIds);

@@ -125,6 +125,19 @@ export class UnsealScheduler<J extends SchedulableJob> {
   }
 
   /**
+   * The next reconcile job, whole, to send ahead to a busy worker (it starts when the worker answers
+   * its current job); undefined when no reconcile waits. HTTP work is never sent ahead: it would wait
+   * behind a whole job instead of taking the next idle worker.
+   */
+  nextReconcile(): Dispatch<J> | undefined {
+    const reconcile = this.queue.peek('first');
+    if (reconcile === undefined) return undefined;
+    this.queue.shift();
+    this.reconcilesRunning++;
+    return { job: reconcile, chunk: reconcile.total - reconcile.next };
+  }
+
+  /**
    * A worker answered: `ops` operations in `ms`. Updates the measured cost per operation; extra
    * operations of an HTTP chunk (keys tried beyond the first) are spent from the credit too.
    */

@@ -1,7 +1,10 @@
 /**
  * The worker threads of the unseal pool (unseal-pool.ts): starting them, sending one a chunk of
  * wrapped session keys, telling it to stop, and replacing a thread that dies. Each thread has a slot
- * that records the job it runs; the pool decides what runs where (unseal-scheduler.ts).
+ * that records the job it runs and at most one job sent ahead (`next`): the worker takes that one from
+ * its message queue the moment it answers the first, so it does not sit idle while the main thread is
+ * busy with API writes before it can hand out more work (issue 15, cold sync). The pool decides what
+ * runs where (unseal-scheduler.ts).
  *
  * Threads that have all been idle for `idleExitMs` (default IDLE_EXIT_MS) exit, which returns their
  * isolates (about 6 MiB of RSS each, measured); the next job starts them again through `spawnAll()`
@@ -17,18 +20,29 @@ import { UNSEAL_WORKER_MARKER, type UnsealWorkerData, type WorkerReply, type Wor
 /** All threads exit after this long with no work (a controller in steady state unseals rarely). */
 export const IDLE_EXIT_MS = 60_000;
 
+/** A request sent to a thread that has not started it yet (it runs after the current one). */
+export interface QueuedRequest<J> {
+  readonly job: J;
+  readonly requestId: number;
+  /** The cancel cell it watches. */
+  readonly cell: number;
+}
+
 /** One worker thread and what it runs. */
 export interface ThreadSlot<J> {
   readonly index: number;
   worker: Worker;
   /** The key list (by identity) this worker holds. */
   keys: readonly SealingKey[] | undefined;
-  /** Cell 0: the id of a request the worker must stop. */
+  /** Cells 0 and 1: the id of a request the worker must stop (one cell per request it holds). */
   readonly cancel: Int32Array;
-  /** The job it runs, that request's id, and when it was sent (ms). */
+  /** The job it runs, that request's id and cancel cell, and when it started (ms: when sent, or when the one before it answered). */
   job: J | undefined;
   requestId: number;
+  cell: number;
   sentAt: number;
+  /** The job sent ahead, which the worker starts as soon as it answers `job`. */
+  next: QueuedRequest<J> | undefined;
 }
 
 /** One chunk of work for a thread. */
@@ -81,16 +95,20 @@ export class UnsealThreads<J> {
   spawnAll(): boolean {
     if (this.closed || this.slots.length > 0) return false;
     for (let index = 0; index < this.options.count; index++) {
-      const cancel = new Int32Array(new SharedArrayBuffer(4));
-      const slot: ThreadSlot<J> = { index, worker: this.startWorker(cancel), keys: undefined, cancel, job: undefined, requestId: 0, sentAt: 0 };
+      const cancel = new Int32Array(new SharedArrayBuffer(8));
+      const slot: ThreadSlot<J> = { index, worker: this.startWorker(cancel), keys: undefined, cancel, job: undefined, requestId: 0, cell: 0, sentAt: 0, next: undefined };
       this.attach(slot);
       this.slots.push(slot);
     }
     return true;
   }
 
-  /** Sends an idle thread a chunk of `job` (the keys first when its key set changed). */
+  /**
+   * Sends a thread a chunk of `job` (the keys first when its key set changed): it runs at once on an
+   * idle thread, or right after the current job on a busy one that has nothing sent ahead yet.
+   */
   send(slot: ThreadSlot<J>, job: J, request: ThreadRequest, now: number): void {
+    if (slot.next !== undefined) throw new Error('unseal worker already has a job sent ahead');
     if (slot.keys !== request.keys) {
       slot.worker.postMessage({ type: 'keys', keys: request.keys.map((k) => ({ keyId: k.keyId, pem: k.privateKeyPem })) } satisfies WorkerRequest);
       slot.keys = request.keys;
@@ -109,16 +127,32 @@ export class UnsealThreads<J> {
     }
     const id = this.nextId++;
     clearTimeout(this.idleTimer);
-    slot.job = job;
-    slot.requestId = id;
-    slot.sentAt = now;
+    let cell = 0;
+    if (slot.job === undefined) {
+      slot.job = job;
+      slot.requestId = id;
+      slot.cell = cell;
+      slot.sentAt = now;
+    } else {
+      cell = 1 - slot.cell;
+      slot.next = { job, requestId: id, cell };
+    }
     // A worker keeps the process alive only while it has work.
     slot.worker.ref();
-    slot.worker.postMessage({ type: 'unwrap', id, label: packed.subarray(0, label.length), wrapped: views, order: request.order } satisfies WorkerRequest, [packed.buffer]);
+    slot.worker.postMessage({ type: 'unwrap', id, cell, label: packed.subarray(0, label.length), wrapped: views, order: request.order } satisfies WorkerRequest, [packed.buffer]);
   }
 
-  /** The thread answered: it is idle again. */
-  release(slot: ThreadSlot<J>): void {
+  /** The thread answered its current job (at `now`, ms): the job sent ahead, if any, is the current one now, else the thread is idle. */
+  release(slot: ThreadSlot<J>, now: number): void {
+    const next = slot.next;
+    slot.next = undefined;
+    if (next !== undefined) {
+      slot.job = next.job;
+      slot.requestId = next.requestId;
+      slot.cell = next.cell;
+      slot.sentAt = now;
+      return;
+    }
     slot.job = undefined;
     slot.worker.unref();
     this.exitWhenIdle();
@@ -139,9 +173,10 @@ export class UnsealThreads<J> {
     this.idleTimer.unref();
   }
 
-  /** Tells the thread to stop the request it runs before its next value. */
-  cancel(slot: ThreadSlot<J>): void {
-    Atomics.store(slot.cancel, 0, slot.requestId);
+  /** Tells the thread to stop `job` (the one it runs, before its next value, or the one sent ahead, before it starts). */
+  cancel(slot: ThreadSlot<J>, job: J): void {
+    if (slot.next?.job === job) Atomics.store(slot.cancel, slot.next.cell, slot.next.requestId);
+    else if (slot.job === job) Atomics.store(slot.cancel, slot.cell, slot.requestId);
   }
 
   /** Terminates every thread; none is replaced after. */
@@ -163,9 +198,10 @@ export class UnsealThreads<J> {
     });
     const fail = (why: string): void => {
       if (slot.worker !== worker || this.retired.has(worker)) return;
-      const job = slot.job;
+      const lost = [slot.job, slot.next?.job];
       slot.job = undefined;
-      if (job !== undefined) this.options.onLost(slot, job, `unseal worker ${slot.index} ${why}`);
+      slot.next = undefined;
+      for (const job of lost) if (job !== undefined) this.options.onLost(slot, job, `unseal worker ${slot.index} ${why}`);
       if (this.closed) return;
       this.options.logger.error('unseal worker stopped; starting a new one', { worker: slot.index, why });
       slot.worker = this.startWorker(slot.cancel);

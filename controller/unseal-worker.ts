@@ -7,8 +7,10 @@
  * Protocol (see WorkerRequest/WorkerReply): the pool sends the key PEMs once and again on every key
  * change, then requests carrying the scope label, the wrapped session keys and the key order; the
  * worker answers with the session keys and the id of the key that opened each, or the index of the
- * first value no key opens. A request whose cell in the shared cancel array (workerData.cancel) is set
- * to its id stops before its next value and answers `aborted` (the client went away). The key that
+ * first value no key opens. A request whose cell in the shared cancel array (workerData.cancel; the
+ * request names its cell, one per request the pool may have sent this worker) is set to its id stops
+ * before its next value and answers `aborted` (the client went away). Requests queue in the worker's
+ * message port and run in the order sent, so the pool can send the next one before this one is done. The key that
  * opened one value is tried first for the next one (the values
  * of one object are nearly always sealed with the same key), so a missing hint costs extra private
  * operations only on the first value. The worker never sees a payload or a plaintext.
@@ -22,7 +24,7 @@ import { lowerThreadPriority } from './thread-priority.js';
 /** Messages the pool sends. */
 export type WorkerRequest =
   | { readonly type: 'keys'; readonly keys: ReadonlyArray<{ readonly keyId: string; readonly pem: string }> }
-  | { readonly type: 'unwrap'; readonly id: number; readonly label: Uint8Array; readonly wrapped: readonly Uint8Array[]; readonly order: readonly string[] };
+  | { readonly type: 'unwrap'; readonly id: number; readonly cell: number; readonly label: Uint8Array; readonly wrapped: readonly Uint8Array[]; readonly order: readonly string[] };
 
 /** Replies to `unwrap`. */
 export type WorkerReply =
@@ -99,7 +101,7 @@ export const UNSEAL_WORKER_MARKER = 'kseal-unseal-worker';
 /** What the pool passes as workerData. */
 export interface UnsealWorkerData {
   readonly marker: typeof UNSEAL_WORKER_MARKER;
-  /** Cell 0 holds the id of a request to stop (Int32Array over a SharedArrayBuffer). */
+  /** Cells 0 and 1 hold the id of a request to stop (Int32Array over a SharedArrayBuffer). */
   readonly cancel: Int32Array;
 }
 
@@ -112,7 +114,8 @@ if (parentPort !== null && (workerData as { marker?: unknown } | null)?.marker =
     if (message.type === 'keys') keys = loadKeys(message.keys);
     else {
       const id = message.id;
-      const reply = unwrapAll(keys, message.label, message.wrapped, message.order, id, () => Atomics.load(cancel, 0) === id);
+      const cell = message.cell;
+      const reply = unwrapAll(keys, message.label, message.wrapped, message.order, id, () => Atomics.load(cancel, cell) === id);
       port.postMessage(reply, reply.ok && reply.sessionKeys[0] !== undefined ? [reply.sessionKeys[0].buffer as ArrayBuffer] : []);
     }
   });

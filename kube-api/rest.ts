@@ -243,19 +243,20 @@ export class RestStorage {
 
     // A name pinned by the field selector needs no scan (the real server's key-based matcher).
     const pinned = pinnedName(sel.fields);
-    let entries: { key: [string, string]; obj: JsonObject }[] | undefined;
+    // One entry or a cursor from `start`: a page costs what it returns, not a walk of the whole kind.
+    let cursor: { next(): { key: [string, string]; obj: JsonObject } | undefined; remaining(): number } | undefined;
     if (snapshotRv === current) {
-      if (pinned !== undefined && nsScope !== undefined) {
-        const o = this.store.get(def.storageKey, nsScope, pinned);
-        entries = o ? [{ key: [nsScope, pinned], obj: o }] : [];
-      } else if (pinned !== undefined && !def.namespaced) {
-        const o = this.store.get(def.storageKey, '', pinned);
-        entries = o ? [{ key: ['', pinned], obj: o }] : [];
-      }
+      const one = (o: JsonObject | undefined, key: [string, string]): typeof cursor => {
+        let done = o === undefined;
+        return { next: () => (done ? undefined : ((done = true), { key, obj: o as JsonObject })), remaining: () => (done ? 0 : 1) };
+      };
+      if (pinned !== undefined && nsScope !== undefined) cursor = one(this.store.get(def.storageKey, nsScope, pinned), [nsScope, pinned]);
+      else if (pinned !== undefined && !def.namespaced) cursor = one(this.store.get(def.storageKey, '', pinned), ['', pinned]);
     }
-    if (!entries) {
-      entries = this.store.snapshotAt(def.storageKey, nsScope, snapshotRv);
-      if (!entries) {
+    if (!cursor) {
+      // Continue tokens hold the last key plus "\0": the page starts strictly after that key.
+      cursor = this.store.snapshotFrom(def.storageKey, nsScope, snapshotRv, start);
+      if (!cursor) {
         if (opts.continueToken) {
           const err = expired(EXPIRED_CONTINUE_MSG);
           err.metadata = {};
@@ -264,31 +265,17 @@ export class RestStorage {
         throw expired('The resourceVersion for the provided list is too old.');
       }
     }
-    let i = 0;
-    if (start) {
-      // binary search for the first key > start (start ends with "\0": strictly after the last key)
-      let lo = 0;
-      let hi = entries.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        const e = entries[mid]!;
-        if (listKey(def.namespaced, nsScope !== undefined, e.key[0], e.key[1]) < start) lo = mid + 1;
-        else hi = mid;
-      }
-      i = lo;
-    }
     const items: JsonObject[] = [];
     let lastKey = '';
     let more = false;
     let remaining = 0;
     const noSelectors = sel.labels.requirements.length === 0 && sel.fields.requirements.length === 0;
-    for (; i < entries.length; i++) {
-      const e = entries[i]!;
+    for (let e = cursor.next(); e !== undefined; e = cursor.next()) {
       if (!selects(def, sel, e.obj)) continue;
       if (limit && items.length >= limit) {
         more = true;
         if (!noSelectors) break;
-        remaining = entries.length - i;
+        remaining = cursor.remaining() + 1;
         break;
       }
       items.push(e.obj);

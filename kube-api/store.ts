@@ -93,14 +93,22 @@ class KindTable {
 
   /** Sorted [namespace, name] pairs (etcd key order: namespace, then name). */
   keys(ns: string | undefined): [string, string][] {
-    if (ns !== undefined) {
-      let names = this.sortedNames.get(ns);
-      if (!names) {
-        names = [...(this.byNs.get(ns)?.keys() ?? [])].sort();
-        this.sortedNames.set(ns, names);
-      }
-      return names.map((n) => [ns, n]);
+    if (ns !== undefined) return this.names(ns).map((n) => [ns, n]);
+    return this.all();
+  }
+
+  /** The sorted names in namespace `ns` (cached until a create or delete there). */
+  names(ns: string): string[] {
+    let names = this.sortedNames.get(ns);
+    if (!names) {
+      names = [...(this.byNs.get(ns)?.keys() ?? [])].sort();
+      this.sortedNames.set(ns, names);
     }
+    return names;
+  }
+
+  /** Every [namespace, name] pair, sorted (cached until a create or delete of the kind). */
+  all(): [string, string][] {
     if (!this.sortedAll) {
       const all: [string, string][] = [];
       for (const [n, m] of this.byNs) for (const name of m.keys()) all.push([n, name]);
@@ -111,11 +119,106 @@ class KindTable {
   }
 }
 
+/** The key etcd orders an object by: `namespace/name`, or `name` when cluster-scoped. */
+function joinKey(ns: string, name: string): string {
+  return ns ? `${ns}/${name}` : name;
+}
+
 /** Orders objects as etcd orders their keys (`namespace/name`, byte-wise). */
 function compareKeys(ns1: string, n1: string, ns2: string, n2: string): number {
-  const a = ns1 ? `${ns1}/${n1}` : n1;
-  const b = ns2 ? `${ns2}/${n2}` : n2;
+  const a = joinKey(ns1, n1);
+  const b = joinKey(ns2, n2);
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** First index in `0..length` whose key is >= `start` (keys ascending). */
+function lowerBound(length: number, keyAt: (i: number) => string, start: string): number {
+  let lo = 0;
+  let hi = length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (keyAt(mid) < start) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * Walks a kind's objects as they were at some resourceVersion, in key order (see
+ * `ObjectStore.snapshotFrom`): the current sorted keys, minus those the overlay (the first change of
+ * each key since then) says were different, merged with the overlay's states at that version.
+ */
+export class SnapshotCursor {
+  private readonly length: number;
+  private readonly keyAt: (i: number) => string;
+  private readonly nsAt: (i: number) => string;
+  private readonly nameAt: (i: number) => string;
+  private i: number;
+  /** The overlay's objects that existed at the version, sorted by key; and the next one's index. */
+  private readonly older: Array<{ key: string; ns: string; name: string; obj: JsonObject }>;
+  private j: number;
+  /** Keys read from the sorted index so far (the cursor's work; tests count it). */
+  keysRead = 0;
+
+  constructor(
+    private readonly table: KindTable,
+    namespace: string | undefined,
+    private readonly overlay: ReadonlyMap<string, { ns: string; name: string; obj: JsonObject | undefined }> | undefined,
+    start: string,
+  ) {
+    if (namespace !== undefined) {
+      const names = table.names(namespace);
+      this.length = names.length;
+      this.keyAt = (i) => {
+        this.keysRead++;
+        return names[i] as string;
+      };
+      this.nsAt = () => namespace;
+      this.nameAt = (i) => names[i] as string;
+    } else {
+      const all = table.all();
+      this.length = all.length;
+      this.keyAt = (i) => {
+        this.keysRead++;
+        return joinKey(...(all[i] as [string, string]));
+      };
+      this.nsAt = (i) => (all[i] as [string, string])[0];
+      this.nameAt = (i) => (all[i] as [string, string])[1];
+    }
+    this.i = lowerBound(this.length, this.keyAt, start);
+    this.older = [];
+    for (const [key, o] of overlay ?? []) if (o.obj !== undefined && key >= start) this.older.push({ key, ns: o.ns, name: o.name, obj: o.obj });
+    this.older.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    this.j = 0;
+  }
+
+  /** The next object in key order, or undefined at the end. */
+  next(): { key: [string, string]; obj: JsonObject } | undefined {
+    // Skip current keys whose state at the version is the overlay's (changed, created or deleted since).
+    while (this.i < this.length && this.overlay?.has(this.keyAt(this.i)) === true) this.i++;
+    const older = this.older[this.j];
+    const currentKey = this.i < this.length ? this.keyAt(this.i) : undefined;
+    if (older !== undefined && (currentKey === undefined || older.key < currentKey)) {
+      this.j++;
+      return { key: [older.ns, older.name], obj: older.obj };
+    }
+    if (currentKey === undefined) return undefined;
+    const ns = this.nsAt(this.i);
+    const name = this.nameAt(this.i);
+    this.i++;
+    return { key: [ns, name], obj: this.table.byNs.get(ns)?.get(name) as JsonObject };
+  }
+
+  /** How many objects `next()` has still to return (without walking them). */
+  remaining(): number {
+    let n = this.length - this.i + (this.older.length - this.j);
+    // Current keys ahead of the cursor that the overlay replaces are not part of the snapshot.
+    for (const key of this.overlay?.keys() ?? []) {
+      const pos = lowerBound(this.length, this.keyAt, key);
+      if (pos >= this.i && pos < this.length && this.keyAt(pos) === key) n--;
+    }
+    return n;
+  }
 }
 
 /** The store. */
@@ -225,30 +328,39 @@ export class ObjectStore {
 
   /**
    * The objects of a kind as they were at `rv` (sorted by key), rebuilt from the history ring.
-   * Returns undefined when that state can no longer be rebuilt (compacted).
+   * Returns undefined when that state can no longer be rebuilt (compacted). The whole list: a page
+   * of it is `snapshotFrom`, which does not build this.
    */
   snapshotAt(storageKey: string, namespace: string | undefined, rv: number): { key: [string, string]; obj: JsonObject }[] | undefined {
-    const t = this.table(storageKey);
-    const current = (): { key: [string, string]; obj: JsonObject }[] =>
-      t.keys(namespace).map(([ns, n]) => ({ key: [ns, n], obj: t.byNs.get(ns)!.get(n)! }));
-    if (rv >= this.rv) return current();
-    const events = t.ring.since(rv);
-    if (!events) return undefined;
-    if (events.length === 0) return current();
-    const overlay = new Map<string, { ns: string; name: string; obj: JsonObject | undefined }>();
-    for (const e of events) {
-      if (namespace !== undefined && e.namespace !== namespace) continue;
-      const k = `${e.namespace}/${e.name}`;
-      if (!overlay.has(k)) overlay.set(k, { ns: e.namespace, name: e.name, obj: e.prev });
-    }
+    const cursor = this.snapshotFrom(storageKey, namespace, rv, '');
+    if (cursor === undefined) return undefined;
     const out: { key: [string, string]; obj: JsonObject }[] = [];
-    for (const [ns, n] of t.keys(namespace)) {
-      if (overlay.has(`${ns}/${n}`)) continue;
-      out.push({ key: [ns, n], obj: t.byNs.get(ns)!.get(n)! });
-    }
-    for (const o of overlay.values()) if (o.obj) out.push({ key: [o.ns, o.name], obj: o.obj });
-    out.sort((a, b) => compareKeys(a.key[0], a.key[1], b.key[0], b.key[1]));
+    for (let e = cursor.next(); e !== undefined; e = cursor.next()) out.push(e);
     return out;
+  }
+
+  /**
+   * A cursor over the objects of a kind as they were at `rv`, in key order, from the first whose
+   * list key (`namespace/name` across namespaces, `name` within one) is >= `start`: what one page of
+   * a paginated list reads. It costs a binary search in the sorted keys plus the kind's changes since
+   * `rv`, not a walk or copy of every object, so paging through n objects is O(n log n), not O(n²).
+   * Undefined when the state at `rv` can no longer be rebuilt (compacted).
+   */
+  snapshotFrom(storageKey: string, namespace: string | undefined, rv: number, start: string): SnapshotCursor | undefined {
+    const t = this.table(storageKey);
+    let overlay: Map<string, { ns: string; name: string; obj: JsonObject | undefined }> | undefined;
+    if (rv < this.rv) {
+      const events = t.ring.since(rv);
+      if (!events) return undefined;
+      for (const e of events) {
+        if (namespace !== undefined && e.namespace !== namespace) continue;
+        overlay ??= new Map();
+        const k = namespace !== undefined ? e.name : joinKey(e.namespace, e.name);
+        // The first change after rv holds the state at rv (its `prev`; undefined: created after rv).
+        if (!overlay.has(k)) overlay.set(k, { ns: e.namespace, name: e.name, obj: e.prev });
+      }
+    }
+    return new SnapshotCursor(t, namespace, overlay, start);
   }
 
   /** Drops all kept history: watches and continue tokens from older resourceVersions get 410. */

@@ -94,11 +94,25 @@ export async function openRequest(request: HttpRequest): Promise<IncomingMessage
   });
 }
 
-/** Reads a whole response body. */
-export async function readBody(response: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of response) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
+/**
+ * Reads a whole response body; rejects (ECONNRESET) when the connection closes before its end. On
+ * 'data'/'end' events rather than an async iterator, which costs a stream wrapper, promises and
+ * listeners per response (the controller reads thousands of small answers).
+ */
+export function readBody(response: IncomingMessage): Promise<Buffer> {
+  return new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let ended = false;
+    response.on('data', (chunk: Buffer) => chunks.push(chunk));
+    response.once('end', () => {
+      ended = true;
+      resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks));
+    });
+    response.once('error', reject);
+    response.once('close', () => {
+      if (!ended) reject(Object.assign(new Error('the answer was cut off'), { code: 'ECONNRESET' }));
+    });
+  });
 }
 
 /** Sends a request and reads the whole answer. */

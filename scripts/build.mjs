@@ -46,21 +46,34 @@ const common = {
   plugins: [yamlDebugSwitches],
 };
 
-// node:child_process (and with it net, dgram, socket code...) is needed by few CLI commands (edit's
-// editor, the merge driver's git) and by commander only to run external sub-commands, which kseal has
-// none of, yet an import loads it at every start; this shim defers the load until something uses it.
-// It serves property reads (`cp.spawn`, named imports), which is how all of them use it.
-const lazyChildProcess = {
-  name: 'lazy-child-process',
+// Modules the CLI imports at the top level but few commands use: loading them at every start costs
+// time `kseal encrypt` does not need. node:child_process (and with it net, dgram, socket code...) is
+// needed by edit's editor, the merge driver's git and commander's external sub-commands (kseal has
+// none); fs/promises pulls readline, fs watchers and stream pipelines; worker_threads and os are
+// for lint's and encrypt's worker pools; http, https and net for the controller client and the UI
+// server; tweetnacl (escrow recipients) evaluates its tables on load. Each is replaced by a shim
+// that loads the real module at the first property read (`cp.spawn`, named imports, a default
+// import's `nacl.box`), which is how all of them are used.
+const LAZY_MODULES = ['child_process', 'fs/promises', 'os', 'worker_threads', 'http', 'https', 'net', 'tweetnacl'];
+const lazyModules = {
+  name: 'lazy-modules',
   setup(b) {
-    // Every import but the shim's own, which must reach the real module.
-    b.onResolve({ filter: /^(node:)?child_process$/ }, (args) => (args.namespace === 'kseal-shim' ? undefined : { path: 'lazy-child-process', namespace: 'kseal-shim' }));
-    // One getter per export (names from this node), so that named imports and require() both work.
-    const names = Object.keys(createRequire(import.meta.url)('node:child_process'));
-    b.onLoad({ filter: /.*/, namespace: 'kseal-shim' }, () => ({
-      contents: `let m; const load = () => (m ??= require('node:child_process'));\n${names.map((n) => `Object.defineProperty(exports, ${JSON.stringify(n)}, { enumerable: true, get: () => load()[${JSON.stringify(n)}] });`).join('\n')}\n`,
-      loader: 'js',
-    }));
+    const load = createRequire(import.meta.url);
+    for (const name of LAZY_MODULES) {
+      const builtin = !name.includes('tweetnacl');
+      const real = builtin ? `node:${name}` : name;
+      const filter = new RegExp(`^${builtin ? '(node:)?' : ''}${name.replace('/', '\\/')}$`);
+      // Every import but the shim's own, which must reach the real module.
+      b.onResolve({ filter }, (args) => (args.namespace === 'kseal-shim' ? undefined : { path: name, namespace: 'kseal-shim' }));
+      // One getter per export (names from this node and this package version), so that named
+      // imports, default imports and require() all work. A Proxy does not: esbuild's __toESM copies own keys.
+      const names = Object.keys(load(real));
+      b.onLoad({ filter: new RegExp(`^${name.replace('/', '\\/')}$`), namespace: 'kseal-shim' }, () => ({
+        contents: `let m; const load = () => (m ??= require(${JSON.stringify(real)}));\n${names.map((n) => `Object.defineProperty(exports, ${JSON.stringify(n)}, { enumerable: true, get: () => load()[${JSON.stringify(n)}] });`).join('\n')}\n`,
+        loader: 'js',
+        resolveDir: process.cwd(),
+      }));
+    }
   },
 };
 
@@ -69,7 +82,7 @@ const esmRequire = "import { createRequire as __ksealCreateRequire } from 'node:
 
 const entries = [
   // The CLI: client-node and node-forge are loaded only by the commands that need them.
-  { entryPoints: ['bin/kseal.ts'], outfile: 'dist/kseal-cli.cjs', format: 'cjs', external: ['@kubernetes/client-node', 'node-forge'], plugins: [yamlDebugSwitches, lazyChildProcess],
+  { entryPoints: ['bin/kseal.ts'], outfile: 'dist/kseal-cli.cjs', format: 'cjs', external: ['@kubernetes/client-node', 'node-forge'], plugins: [yamlDebugSwitches, lazyModules],
     // ui/server/page-assets.ts reads __dirname in this bundle and import.meta.url only elsewhere.
     logOverride: { 'empty-import-meta': 'silent' },
     // import() becomes require(): the bundle runs in a vm.Script (for the code cache), where import()
@@ -77,6 +90,8 @@ const entries = [
     supported: { 'dynamic-import': false } },
   // kseal lint's worker thread (loaded by cli/lint-pool.ts from beside the CLI bundle).
   { entryPoints: ['cli/lint-worker.ts'], outfile: 'dist/lint-worker.cjs', format: 'cjs' },
+  // Bulk `kseal encrypt`'s worker thread (loaded by cli/seal-pool.ts from beside the CLI bundle).
+  { entryPoints: ['cli/seal-worker.ts'], outfile: 'dist/seal-worker.cjs', format: 'cjs', plugins: [lazyModules] },
   // The controller bundles its dependencies, client-node included: loading client-node's hundreds of
   // files unbundled cost ~50 MiB of RSS and ~0.8 s of start-up (measured: idle RSS 141 -> 90 MiB,
   // `--help` 1.0 s -> 0.2 s). CommonJS, so that it runs with a code cache (a vm.Script); import() is

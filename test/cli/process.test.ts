@@ -3,7 +3,7 @@
  * stdin/stdout, and the promise that offline commands never load @kubernetes/client-node.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, openSync, closeSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -62,6 +62,47 @@ describe('the kseal binary', () => {
     const r = spawnSync('kubectl', ['kseal', 'encrypt', '--cert', 'cert.pem'], { cwd: dir.path, input: SECRET, encoding: 'utf8', env: { PATH: `${join(dir.path, 'bin')}:${process.env.PATH ?? ''}`, HOME: dir.path } });
     expect(r.stderr).toBe('');
     expect(r.stdout).toContain('kind: SealedSecret');
+  });
+});
+
+describe('what kseal encrypt --cert loads', () => {
+  // The built-in modules loaded by the time the process exits, with stdin a pipe and stdout and stderr a file.
+  function modulesLoaded(args: string[], input: string): { status: number | null; modules: string[]; output: string } {
+    const list = join(dir.path, 'modules.json');
+    const preload = join(dir.path, 'record-modules.cjs');
+    writeFileSync(preload, `process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(list)}, JSON.stringify(process.moduleLoadList)));\n`);
+    const out = join(dir.path, 'out.yaml');
+    const fd = openSync(out, 'w');
+    try {
+      const r = spawnSync(process.execPath, ['-r', preload, BIN, ...args], { cwd: dir.path, input, stdio: ['pipe', fd, fd], env: { PATH: process.env.PATH ?? '', HOME: dir.path }, timeout: 20_000 });
+      return { status: r.status, modules: JSON.parse(readFileSync(list, 'utf8')) as string[], output: readFileSync(out, 'utf8') };
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  it('leaves fs/promises, worker_threads, os, net and child_process unloaded', () => {
+    const r = modulesLoaded(['encrypt', '--cert', 'cert.pem'], SECRET);
+    expect(r.status).toBe(0);
+    expect(r.output).toContain('kind: SealedSecret');
+    for (const name of ['fs/promises', 'worker_threads', 'os', 'net', 'child_process']) expect(r.modules).not.toContain(`NativeModule ${name}`);
+  });
+
+  it('does load fs/promises for -w, so the check above can fail', () => {
+    const r = modulesLoaded(['encrypt', '--cert', 'cert.pem', '-w', 'sealed.yaml'], SECRET);
+    expect(r.status).toBe(0);
+    expect(r.modules).toContain('NativeModule fs/promises');
+  });
+
+  it('seals for an escrow recipient through the lazily loaded tweetnacl and opens it with the identity', () => {
+    expect(kseal(['identity', 'new', '-o', 'escrow.txt']).status).toBe(0);
+    const recipient = kseal(['identity', 'public', 'escrow.txt']).stdout.trim();
+    const sealed = kseal(['encrypt', '--cert', 'cert.pem', '--recipient', recipient], SECRET);
+    expect(sealed.stderr).toBe('');
+    const opened = kseal(['decrypt', '--identity', 'escrow.txt'], sealed.stdout);
+    expect(opened.status).toBe(0);
+    expect(opened.stderr).toContain('opened with escrow identity');
+    expect(Buffer.from((parse(opened.stdout) as { data: { password: string } }).data.password, 'base64').toString()).toBe('hunter2');
   });
 });
 

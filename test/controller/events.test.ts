@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CoreV1Event } from '@kubernetes/client-node';
-import { EventRecorder } from '../../controller/events.js';
+import { EventRecorder, signature } from '../../controller/events.js';
 import { silentLogger } from '../../controller/logger.js';
 import { ioTick } from './fixtures.js';
 import type { KubeObject } from '../../controller/kube-client.js';
@@ -61,6 +61,26 @@ describe('EventRecorder', () => {
     r.record(obj, 'Warning', 'DecryptFailed', 'same');
     await r.flush();
     expect(f.patches).toEqual([{ name: f.created[0]!.metadata.name!, patch: { count: 101, lastTimestamp: expect.any(String) } }]);
+  });
+
+  it('gives every Event its own name, also many Events in the same millisecond', async () => {
+    const f = fakeApi();
+    const r = new EventRecorder({ api: f.api, logger: silentLogger, instance: 'i', now: () => new Date(5_000) });
+    for (let i = 0; i < 300; i++) r.record({ ...obj, metadata: { ...obj.metadata, uid: `u${i}` } }, 'Normal', 'Unsealed', 'x');
+    await r.flush();
+    const names = f.created.map((e) => e.metadata?.name);
+    expect(new Set(names).size).toBe(300);
+    for (const name of names) expect(name).toMatch(/^db\.1388[0-9a-f]{8}$/);
+  });
+
+  it('tells apart messages that differ in one character, and in type, as repeats only when all three match', () => {
+    const base = signature('Warning', 'DecryptFailed', 'key "a": no key could decrypt it');
+    expect(signature('Warning', 'DecryptFailed', 'key "a": no key could decrypt it')).toBe(base);
+    expect(signature('Warning', 'DecryptFailed', 'key "b": no key could decrypt it')).not.toBe(base);
+    expect(signature('Normal', 'DecryptFailed', 'key "a": no key could decrypt it')).not.toBe(base);
+    expect(signature('Warning', 'DecryptFaile', 'dkey "a": no key could decrypt it')).not.toBe(base);
+    const many = new Set(Array.from({ length: 10_000 }, (_, i) => signature('Normal', 'Unsealed', `Secret s${i} created with 5 unsealed values`)));
+    expect(many.size).toBe(10_000);
   });
 
   it('records a different reason or message as its own Event', async () => {

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { KubeConfig, V1MicroTime } from '@kubernetes/client-node';
-import { ClientNodeApi, KubeError, resourcePath, type WatchEvent } from '../../controller/kube-client.js';
+import { ClientNodeApi, KubeError, OPTIONS_TTL_MS, resourcePath, type WatchEvent } from '../../controller/kube-client.js';
 import { loadKubeConfig } from '../../net/kube-config-client.js';
 import type { KubeApiServer } from '../../kube-api/server.js';
 import { newCanary, containsCanary } from '../helpers/canary.js';
@@ -30,6 +30,39 @@ describe('ClientNodeApi', () => {
     for (let i = 0; i < 20; i++) await api.readNamespacedSecret('app', `missing-${i}`);
     await api.readNamespacedLease('kseal-system', 'nope');
     expect(proxy.connections).toBeLessThanOrEqual(2);
+  });
+
+  it('pools sockets with the same 15 s TCP keep-alive delay its requests ask for (no setsockopt per request)', async () => {
+    server = await startCluster();
+    const kc = new KubeConfig();
+    kc.loadFromString(server.kubeconfig);
+    const api = new ClientNodeApi(kc);
+    await api.readNamespacedSecret('app', 'missing');
+    const agents = [...(kc as unknown as { ksealAgents: Map<string, { keepAlive: boolean; keepAliveMsecs: number }> }).ksealAgents.values()];
+    expect(agents.map((a) => ({ keepAlive: a.keepAlive, keepAliveMsecs: a.keepAliveMsecs }))).toEqual([{ keepAlive: true, keepAliveMsecs: 15_000 }]);
+  });
+
+  it('looks up the TLS and auth options once per interval instead of per request, and again after a 401', async () => {
+    server = await startCluster();
+    const kc = new KubeConfig();
+    kc.loadFromString(server.kubeconfig);
+    let lookups = 0;
+    const original = kc.applyToHTTPSOptions.bind(kc);
+    kc.applyToHTTPSOptions = async (opts) => {
+      lookups++;
+      return original(opts);
+    };
+    let t = 0;
+    const api = new ClientNodeApi(kc, { now: () => t });
+    for (let i = 0; i < 10; i++) await api.readNamespacedSecret('app', `missing-${i}`);
+    expect(lookups).toBe(1);
+    t += OPTIONS_TTL_MS;
+    await api.readNamespacedSecret('app', 'missing');
+    expect(lookups).toBe(2);
+    server.faults.failNext({ path: 'secrets', status: 401 });
+    await expect(api.readNamespacedSecret('app', 'refused')).rejects.toMatchObject({ status: 401 });
+    await api.readNamespacedSecret('app', 'missing');
+    expect(lookups).toBe(3);
   });
 
   it('creates, reads and replaces Secrets and merge-patches the status subresource', async () => {

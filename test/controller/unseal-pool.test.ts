@@ -149,6 +149,47 @@ describe('UnsealPool scheduling and cancellation', () => {
     expect(done).toHaveLength(6);
   });
 
+  it('sends a busy worker one more reconcile ahead, so it can start it without waiting for the main thread', async () => {
+    pool = new UnsealPool({ keys: keysView([sealingKey('rsa-2048')]), workers: 1 });
+    const jobs = ['a', 'b', 'c'].map((name) => pool!.unseal(many(name, 3)));
+    expect(pool.stats()).toMatchObject({ running: 1, sentAhead: 1, queuedReconcile: 1 });
+    const results = await Promise.all(jobs);
+    expect(results.map((r) => r.data.get('k2')?.toString())).toEqual(['v2', 'v2', 'v2']);
+    expect(pool.privateOps).toBe(9);
+    expect(pool.stats()).toMatchObject({ running: 0, sentAhead: 0, queuedReconcile: 0 });
+  });
+
+  it('never sends HTTP work ahead to a busy worker: it waits for the next idle one', async () => {
+    pool = new UnsealPool({ keys: keysView([sealingKey('rsa-2048')]), workers: 1 });
+    const reconcile = pool.unseal(many('r', 3));
+    const verify = pool.unseal(many('h', 3), { priority: 'http' });
+    expect(pool.stats()).toMatchObject({ running: 1, sentAhead: 0, queuedHttp: 1 });
+    await Promise.all([reconcile, verify]);
+  });
+
+  it('stops a reconcile sent ahead whose signal fires before it starts, and finishes the one before it', async () => {
+    pool = new UnsealPool({ keys: keysView([sealingKey('rsa-2048')]), workers: 1 });
+    const first = pool.unseal(many('a', 20));
+    const abort = new AbortController();
+    const second = pool.unseal(many('b', 20), { signal: abort.signal }).catch((e: unknown) => e);
+    expect(pool.stats().sentAhead).toBe(1);
+    abort.abort();
+    expect((await second as Error).name).toBe('AbortError');
+    expect((await first).privateOps).toBe(20);
+    expect(pool.privateOps).toBe(20);
+    expect(pool.stats()).toMatchObject({ sentAhead: 0, aborted: 1 });
+  });
+
+  it('fails both the running job and the one sent ahead when their worker dies, and keeps serving', async () => {
+    pool = new UnsealPool({ keys: keysView([sealingKey('rsa-2048')]), workers: 1 });
+    const jobs = [pool.unseal(many('a', 30)).catch((e: unknown) => e), pool.unseal(many('b', 30)).catch((e: unknown) => e)];
+    expect(pool.stats().sentAhead).toBe(1);
+    const slot = (pool as unknown as { threads: { slots: Array<{ worker: { terminate(): Promise<number> } }> } }).threads.slots[0]!;
+    await slot.worker.terminate();
+    for (const outcome of await Promise.all(jobs)) expect((outcome as Error).message).toMatch(/unseal worker 0/);
+    expect((await pool.unseal(many('c', 2))).data.get('k1')?.toString()).toBe('v1');
+  });
+
   it('drops a queued HTTP job whose signal fires, spending no private operation on it', async () => {
     pool = new UnsealPool({ keys: keysView([sealingKey('rsa-2048')]), workers: 1 });
     const first = pool.unseal(many('a', 20));

@@ -38,6 +38,44 @@ describe('fetchBuffered', () => {
     }
   });
 
+  it('reads a body that arrives in many chunks whole', async () => {
+    const server = createServer((_req, res) => {
+      res.writeHead(200);
+      let i = 0;
+      const next = (): void => {
+        if (i === 50) return void res.end();
+        res.write(`${String(i++).padStart(3, '0')},`);
+        setImmediate(next);
+      };
+      next();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const response = await fetchBuffered({ method: 'GET', url: new URL(`http://127.0.0.1:${port}/`) });
+      expect(response.body.toString()).toBe(Array.from({ length: 50 }, (_, i) => `${String(i).padStart(3, '0')},`).join(''));
+    } finally {
+      server.close();
+    }
+  });
+
+  it('fails with ECONNRESET when the connection closes before the end of the body', async () => {
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'Content-Length': '100' });
+      res.write('only part of it');
+      setImmediate(() => res.socket?.destroy());
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const e: unknown = await fetchBuffered({ method: 'GET', url: new URL(`http://127.0.0.1:${port}/x`) }).catch((err: unknown) => err);
+      expect(e).toBeInstanceOf(RequestFailed);
+      expect((e as RequestFailed).code).toBe('ECONNRESET');
+    } finally {
+      server.close();
+    }
+  });
+
   it('fails with the errno as code when nothing listens', async () => {
     const e: unknown = await fetchBuffered({ method: 'GET', url: new URL('http://127.0.0.1:1/') }).catch((err: unknown) => err);
     expect(e).toBeInstanceOf(RequestFailed);
