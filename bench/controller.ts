@@ -8,6 +8,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { coldSyncFigures } from './cold-sync.js';
 import { fanOutFigures, fanOutKeys } from './fan-out.js';
+import { settleHarness } from './harness-settle.js';
 import type { Limits } from './limit.js';
 import { idleRss, memoryFigures } from './memory.js';
 import { scaleChart } from './chart.js';
@@ -23,6 +24,9 @@ function log(line: string): void {
 }
 
 async function guarded(workload: string, run: () => Promise<Figure[]>): Promise<Figure[]> {
+  // Each workload starts from a settled bench process (bench/harness-settle.ts).
+  const settled = await settleHarness();
+  log(`${workload}: bench process heap ${Math.round(settled.heapBeforeMiB)} -> ${Math.round(settled.heapAfterMiB)} MiB before it${settled.controllersKilled > 0 ? `, ${settled.controllersKilled} leftover controllers killed` : ''}`);
   const started = Date.now();
   try {
     const figures = await run();

@@ -33,11 +33,30 @@ export function otherThreadsCpu(pid: number): number[] {
   }
 }
 
+/** Busy CPU seconds of the whole machine so far (every core: user, nice, system, irq, softirq, steal). */
+export function machineBusySeconds(): number {
+  try {
+    const f = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
+    return ((f[0] ?? 0) + (f[1] ?? 0) + (f[2] ?? 0) + (f[5] ?? 0) + (f[6] ?? 0) + (f[7] ?? 0)) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 /** Resident set size of `pid` in MiB (VmRSS: every thread, heaps and code), 0 once it is gone. */
 export function rssMiBOf(pid: number): number {
   try {
     const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
     return kb / 1024;
+  } catch {
+    return 0;
+  }
+}
+
+/** Threads of `pid` (main, unseal workers, V8 and libuv helpers), 0 once it is gone. */
+export function threadsOf(pid: number): number {
+  try {
+    return Number(/Threads:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
   } catch {
     return 0;
   }

@@ -35,7 +35,7 @@ import { readSecret } from '../src/model/secret.js';
 import { startKubeApi, type JsonObject, type KubeApiServer, type StatsSnapshot } from '../kube-api/server.js';
 import { KEY_ID_ANNOTATION } from '../src/wire.js';
 import { imageEnv, imageNodeFlags } from './image-runtime.js';
-import { otherThreadsCpu, processCpu, rssMiBOf, samplePeak, scrapeMetrics } from './process-stats.js';
+import { machineBusySeconds, otherThreadsCpu, processCpu, rssMiBOf, samplePeak, scrapeMetrics, threadsOf } from './process-stats.js';
 
 /** The repository root: the working directory (run from there; the bundle lives elsewhere). */
 const ROOT = `${process.cwd()}/`;
@@ -329,21 +329,21 @@ export interface ControllerRunOptions {
   readonly args?: readonly string[];
 }
 
-/** Busy CPU seconds of the whole machine so far (every core: user, nice, system, irq, softirq, steal). */
-function machineBusySeconds(): number {
-  try {
-    const f = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
-    return ((f[0] ?? 0) + (f[1] ?? 0) + (f[2] ?? 0) + (f[5] ?? 0) + (f[6] ?? 0) + (f[7] ?? 0)) / 100;
-  } catch {
-    return Number.NaN;
-  }
-}
-
 /** Controllers still running, killed if this process exits first (a failed or interrupted run). */
 const running = new Set<ChildProcess>();
 process.once('exit', () => {
   for (const child of running) child.kill('SIGKILL');
 });
+
+/** Resolves once every controller this process started has exited (SIGKILLs what is left after `timeoutMs`). */
+export async function controllersExited(timeoutMs = 20_000): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  while (running.size > 0 && Date.now() < deadline) await sleep(20);
+  const left = running.size;
+  for (const child of running) child.kill('SIGKILL');
+  while (running.size > 0) await sleep(20);
+  return left;
+}
 
 /** The real controller bundle as a child process (see the module comment). */
 export class ControllerRun {
@@ -503,6 +503,11 @@ export class ControllerRun {
 
   rssMiB(): number {
     return rssMiBOf(this.pid);
+  }
+
+  /** Threads of the process (an unseal worker is one). */
+  threads(): number {
+    return threadsOf(this.pid);
   }
 
   /** Samples RSS every `everyMs`; stop() returns the peak. */

@@ -4,12 +4,11 @@
  * or two chunks in flight per worker, and the results come back into file order. A file's error
  * stops the hand-out; the first error in file order is thrown, as the single-threaded run throws it.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { FileContext, FileResult } from '../src/lint/lint-file.js';
-import { chunkSize, receivedError, type LintTask, type SentError } from './lint-jobs.js';
+import { chunkSize, type LintTask } from './lint-jobs.js';
+import { receivedError, type SentError } from './worker-errors.js';
+import { bundledWorkerScript } from './worker-script.js';
 
 /** What a worker starts with. */
 export interface LintWorkerData {
@@ -30,9 +29,7 @@ export interface ChunkReply {
 
 /** The bundled worker script: beside the CLI bundle, or in dist/ when running from source; undefined when not built. */
 export function lintWorkerScript(): string | undefined {
-  // The CommonJS CLI bundle has a __dirname (dist/); from source (tests) this module's folder.
-  const here = typeof __dirname === 'string' ? __dirname : fileURLToPath(new URL('.', import.meta.url));
-  return [join(here, 'lint-worker.cjs'), join(here, '..', 'dist', 'lint-worker.cjs')].find((f) => existsSync(f));
+  return bundledWorkerScript('lint-worker.cjs');
 }
 
 /** Lints `tasks` on `workers` worker threads running `script`; results in task order. */

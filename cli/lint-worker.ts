@@ -5,7 +5,8 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { FileContext } from '../src/lint/lint-file.js';
-import { lintTask, sendableError } from './lint-jobs.js';
+import { lintTask } from './lint-jobs.js';
+import { sendableError } from './worker-errors.js';
 import type { ChunkReply, ChunkRequest, LintWorkerData } from './lint-pool.js';
 
 const data = workerData as LintWorkerData;

@@ -23,20 +23,36 @@ export function isStub(obj: KubeObject): boolean {
   return obj[STUB] === true;
 }
 
-/** The stub of a SealedSecret: metadata for keys, sharding, deletion and change detection only. */
+/**
+ * The stub of a SealedSecret: metadata for keys, sharding, deletion and change detection only.
+ *
+ * Built as whole object literals in the usual case (every field present, not being deleted):
+ * properties added to an object after its literal go to a separate property array, ~56 bytes each
+ * (heap snapshot at 2,000 objects: two per stub, ~55 bytes per object in a micro-benchmark).
+ */
 export function sealedSecretStub(obj: KubeObject): KubeObject {
   if (isStub(obj)) return obj;
   const m = obj.metadata;
+  const metadata: ObjectMetaJson =
+    m.namespace !== undefined && m.uid !== undefined && m.resourceVersion !== undefined && m.generation !== undefined && m.deletionTimestamp === undefined
+      ? { name: m.name, namespace: strings.intern(m.namespace), uid: m.uid, resourceVersion: m.resourceVersion, generation: m.generation }
+      : stubMetadata(m);
+  if (obj.apiVersion !== undefined && obj.kind !== undefined) return { apiVersion: strings.intern(obj.apiVersion), kind: strings.intern(obj.kind), metadata, [STUB]: true };
+  const stub: KubeObject = { metadata, [STUB]: true };
+  if (obj.apiVersion !== undefined) stub.apiVersion = strings.intern(obj.apiVersion);
+  if (obj.kind !== undefined) stub.kind = strings.intern(obj.kind);
+  return stub;
+}
+
+/** The stub's metadata when some field is missing or the object is being deleted (the rare shapes). */
+function stubMetadata(m: ObjectMetaJson): ObjectMetaJson {
   const metadata: ObjectMetaJson = { name: m.name };
   if (m.namespace !== undefined) metadata.namespace = strings.intern(m.namespace);
   if (m.uid !== undefined) metadata.uid = m.uid;
   if (m.resourceVersion !== undefined) metadata.resourceVersion = m.resourceVersion;
   if (m.generation !== undefined) metadata.generation = m.generation;
   if (m.deletionTimestamp !== undefined) metadata.deletionTimestamp = m.deletionTimestamp;
-  const stub: KubeObject = { metadata, [STUB]: true };
-  if (obj.apiVersion !== undefined) stub.apiVersion = strings.intern(obj.apiVersion);
-  if (obj.kind !== undefined) stub.kind = strings.intern(obj.kind);
-  return stub;
+  return metadata;
 }
 
 /**

@@ -130,6 +130,9 @@ function parseStatus(body: unknown): { reason?: string; message?: string } {
 
 type CreateAgent = (cluster: unknown, options: Record<string, unknown>) => unknown;
 
+/** TCP keep-alive delay of every API connection (a half-open watch is noticed by the informer's watchdog first). */
+const TCP_KEEPALIVE_MS = 15_000;
+
 /**
  * Makes every request of `kc` reuse keep-alive connections. client-node 1.4 builds a new agent (so a
  * new TCP connection and, on a real cluster, a new TLS handshake) for every request; this caches one
@@ -149,7 +152,9 @@ function reuseConnections(kc: KubeConfig): KubeConfig {
       .digest('hex');
     let agent = agents.get(key);
     if (agent === undefined) {
-      agent = original(cluster, { ...options, keepAlive: true });
+      // The agent sets TCP keep-alive on every socket it takes back; with the delay requests use
+      // (send's onSocket) that is one setsockopt per socket instead of two per request.
+      agent = original(cluster, { ...options, keepAlive: true, keepAliveMsecs: TCP_KEEPALIVE_MS });
       agents.set(key, agent);
     }
     return agent;
@@ -386,7 +391,7 @@ export class ClientNodeApi implements KubeApi {
         ...(payload === undefined ? {} : { body: payload }),
         ...(signal === undefined ? {} : { signal }),
         ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
-        onSocket: (socket) => socket.setKeepAlive(true, 15_000),
+        onSocket: (socket) => socket.setKeepAlive(true, TCP_KEEPALIVE_MS),
       });
       // Credentials refused (an expired or rotated token): look them up again for the next request.
       if (response.statusCode === 401) this.requestOptions = undefined;

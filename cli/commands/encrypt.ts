@@ -1,16 +1,19 @@
 /** `kseal encrypt`: seal every Secret of a manifest stream into a SealedSecret, or merge keys into one. */
 import type { Command } from 'commander';
-import { KsealError } from '../../src/errors.js';
-import { readManifests } from '../../src/manifest/read.js';
-import { writeManifests } from '../../src/manifest/write.js';
+import { isKsealError, KsealError } from '../../src/errors.js';
+import { availableParallelism } from 'node:os';
+import { readManifests, streamManifests } from '../../src/manifest/read.js';
+import { joinManifests } from '../../src/manifest/write.js';
 import { readSecret, type SecretInput } from '../../src/model/secret.js';
-import { checkRecipientsAllowed, checkSealable, sealedSecretScope, sealSecret, type SealedSecret } from '../../src/model/sealed-secret.js';
+import { checkRecipientsAllowed, checkSealable, sealedSecretScope } from '../../src/model/sealed-secret.js';
 import { sealForObject } from '../../src/model/object-recipients.js';
 import { describeScope, scopeFromAnnotations } from '../../src/model/scope.js';
 import { addRecipientOptions, escrowRecipientsOf, hasExtraRecipients, loadRecipients, type RecipientFlags } from '../recipient-source.js';
 import { emit, warn } from '../emit.js';
 import { readInput, type CliIo } from '../io.js';
 import { writeFileAtomic } from '../atomic-write.js';
+import { sealToText, type JobOptions, type RecipientSet } from '../seal-jobs.js';
+import { MIN_VALUES_FOR_WORKERS, sealStream, sealWorkerCount, sealWorkerScript, type ReadySecret } from '../seal-pool.js';
 import { openOneSealedSecret } from '../sealed-file-edit.js';
 import { addConfigOption, findRepoConfig, recipientFlagsFromRule, ruleFor } from '../repo-config.js';
 import { matchRule } from '../../src/config/rule-match.js';
@@ -31,6 +34,7 @@ interface EncryptFlags extends RecipientFlags {
   allowEmptyData?: boolean;
   mergeInto?: string;
   apiVersion?: string;
+  jobs?: string;
 }
 
 /** What stdin should hold, for the tty notice. */
@@ -50,7 +54,8 @@ export function encryptCommand(program: Command, io: CliIo): void {
     .option('-n, --namespace <namespace>', "override (or set) the Secret namespace (default: the input's, else .kseal.yaml, else the kubeconfig context's)")
     .addOption(apiVersionOption())
     .option('--allow-empty-data', 'allow Secrets with no values')
-    .option('--merge-into <file>', 'seal the input keys into this existing SealedSecret file, in place');
+    .option('--merge-into <file>', 'seal the input keys into this existing SealedSecret file, in place')
+    .option('-j, --jobs <n>', `threads that seal: a number (1: the main thread only) or auto (one worker per core once the input holds ${MIN_VALUES_FOR_WORKERS} values)`, 'auto');
   addConfigOption(addOutputOptions(addCertSourceOptions(addRecipientOptions(command), false)));
   addAliases(command, [FORMAT_ALIAS, { flags: '--secret-file <file>', target: 'file', targetFlag: '-f' }, { flags: '--sealed-secret-file <file>', target: 'write', targetFlag: '-w' }, ...CERT_ALIASES]);
   command.addHelpText(
@@ -64,43 +69,123 @@ Examples:
   );
   command.action(async (flags: EncryptFlags, self: Command) => {
     if (flags.mergeInto !== undefined) checkMergeFlags(self);
+    const jobs = jobsFlag(flags.jobs);
     const { bytes, source } = await readInput(io, flags.file, EXPECTING);
-    const objects = readManifests(bytes.toString('utf8'), source);
-    if (objects.length === 0) throw new KsealError('NO_DOCUMENTS', 'the input holds no documents', { file: source, hint: 'pipe a Secret manifest in, or pass -f FILE' });
+    const text = bytes.toString('utf8');
+    const format = formatFlag(flags.output);
+    // Bulk input: sealed across worker threads while it is parsed (cli/seal-pool.ts). Any failure
+    // there (a bad document, a bad certificate) falls through to the one-thread path below, which
+    // reads the input again and reports exactly what it always reports.
+    if (flags.mergeInto === undefined && flags.name === undefined && (jobs !== 'auto' || text.length >= MIN_BYTES_FOR_STREAM)) {
+      const workers = sealWorkerCount(jobs, availableParallelism());
+      if (workers > 0) {
+        const inputs: SecretInput[] = [];
+        const debug = io.env.KSEAL_DEBUG === '1';
+        const streamed = await sealStream(readySecrets(io, flags, text, source, inputs), { format, workers, minValues: jobs === 'auto' ? MIN_VALUES_FOR_WORKERS : 0, script: sealWorkerScript() }).catch((e: unknown) => {
+          if (debug) io.stderr(`kseal: debug: sealing while parsing stopped (${isKsealError(e) ? e.code : e instanceof Error ? e.name : 'error'}); sealing again on the main thread\n`);
+          return undefined;
+        });
+        if (streamed !== undefined && streamed.texts.length > 0) {
+          if (debug) io.stderr(`kseal: debug: sealed ${streamed.texts.length} Secrets with ${streamed.workers} worker threads\n`);
+          warnAll(io, inputs);
+          await emit(io, joinManifests(streamed.texts, format), flags.write);
+          return;
+        }
+      }
+    }
+
+    const objects = readManifests(text, source);
+    if (objects.length === 0) throw noDocuments(source);
     if (flags.name !== undefined && objects.length > 1) {
       throw new KsealError('USAGE', `--name applies to one Secret, but the input holds ${objects.length}`, { file: source });
     }
     const secrets = objects.map(({ value, location }) => withOverrides(readSecret(value, location), flags));
     if (flags.mergeInto !== undefined) return merge(io, flags, secrets, flags.mergeInto);
 
-    const flagScope = scopeFlag(flags.scope);
-    const flagApiVersion = apiVersionFlag(flags.apiVersion);
-    // The .kseal.yaml rule for the file being written (or read) fills in what no flag says.
-    const path = flags.write ?? (flags.file === '-' ? undefined : flags.file);
-    const config = await findRepoConfig(io, flags.config, path);
-    const absolute = path === undefined ? undefined : resolve(io.cwd, path);
-    const plans = secrets.map((input) => {
-      const rule = config === undefined ? undefined : matchRule(config, absolute, input.namespace).rule;
-      // As kubectl and kubeseal: a Secret with no namespace (here or in .kseal.yaml) goes to the kubeconfig context's.
-      const namespace = input.namespace ?? rule?.namespace ?? contextNamespace({ kubeconfig: flags.kubeconfig, context: flags.context }, io.env, { cwd: io.cwd });
-      const secret = namespace !== input.namespace ? { ...input, namespace } : input;
-      const ruleFlags = recipientFlagsFromRule(flags, io, rule);
-      const apiVersion = flagApiVersion ?? rule?.apiVersion;
-      checkRecipientsAllowed(apiVersion ?? KSEAL_API_VERSION, hasExtraRecipients(ruleFlags), { file: source });
-      const options = { scope: flagScope ?? scopeOf(secret) ?? rule?.scope ?? 'strict', apiVersion, allowEmptyData: flags.allowEmptyData };
-      checkSealable(secret, options);
-      return { secret, options, ruleFlags, rule: rule?.index ?? 0 };
-    });
-    const loaded = new Map<number, Awaited<ReturnType<typeof loadRecipients>>>();
-    const sealed: SealedSecret[] = [];
-    for (const { secret, options, ruleFlags, rule } of plans) {
-      if (!loaded.has(rule)) loaded.set(rule, await loadRecipients(ruleFlags, io));
-      const { primary, others } = loaded.get(rule) as Awaited<ReturnType<typeof loadRecipients>>;
-      sealed.push(sealSecret(secret, primary, { ...options, recipients: others }));
-    }
-    for (const secret of secrets) for (const w of secret.warnings) warn(io, `${secret.location.file ?? ''}: document ${secret.location.document ?? '?'}: ${w}`);
-    await emit(io, writeManifests(sealed, formatFlag(flags.output)), flags.write);
+    const plans = secrets.map(await planner(io, flags, source));
+    const recipientsOf = recipientSets(io);
+    const texts: string[] = [];
+    for (const plan of plans) texts.push(sealToText(plan.secret, plan.options, (await recipientsOf(plan)).set, format));
+    warnAll(io, secrets);
+    await emit(io, joinManifests(texts, format), flags.write);
   });
+}
+
+/** Inputs shorter than this cannot hold MIN_VALUES_FOR_WORKERS values: they skip the streaming path. */
+const MIN_BYTES_FOR_STREAM = 2048;
+
+function noDocuments(source: string): KsealError {
+  return new KsealError('NO_DOCUMENTS', 'the input holds no documents', { file: source, hint: 'pipe a Secret manifest in, or pass -f FILE' });
+}
+
+function jobsFlag(value: string | undefined): number | 'auto' {
+  if (value === undefined || value === 'auto') return 'auto';
+  const jobs = Number(value);
+  if (!(Number.isInteger(jobs) && jobs >= 1)) throw new KsealError('USAGE', '--jobs takes a whole number of threads (1 or more) or auto', { hint: 'pass --jobs 1 to seal on the main thread only' });
+  return jobs;
+}
+
+function warnAll(io: CliIo, secrets: readonly SecretInput[]): void {
+  for (const secret of secrets) for (const w of secret.warnings) warn(io, `${secret.location.file ?? ''}: document ${secret.location.document ?? '?'}: ${w}`);
+}
+
+/** A checked Secret with everything its seal needs but the recipients: the options, and the rule whose recipients it takes. */
+interface SealPlan {
+  readonly secret: SecretInput;
+  readonly options: JobOptions;
+  readonly ruleFlags: RecipientFlags;
+  readonly rule: number;
+}
+
+/**
+ * The per-Secret planning of encrypt: the .kseal.yaml rule for the output (or input) file fills in
+ * what no flag says, the namespace defaults to the kubeconfig context's, and every check sealing
+ * makes is made, so a bad Secret is refused before anything is sealed.
+ */
+async function planner(io: CliIo, flags: EncryptFlags, source: string): Promise<(input: SecretInput) => SealPlan> {
+  const flagScope = scopeFlag(flags.scope);
+  const flagApiVersion = apiVersionFlag(flags.apiVersion);
+  const path = flags.write ?? (flags.file === '-' ? undefined : flags.file);
+  const config = await findRepoConfig(io, flags.config, path);
+  const absolute = path === undefined ? undefined : resolve(io.cwd, path);
+  return (input) => {
+    const rule = config === undefined ? undefined : matchRule(config, absolute, input.namespace).rule;
+    // As kubectl and kubeseal: a Secret with no namespace (here or in .kseal.yaml) goes to the kubeconfig context's.
+    const namespace = input.namespace ?? rule?.namespace ?? contextNamespace({ kubeconfig: flags.kubeconfig, context: flags.context }, io.env, { cwd: io.cwd });
+    const secret = namespace !== input.namespace ? { ...input, namespace } : input;
+    const ruleFlags = recipientFlagsFromRule(flags, io, rule);
+    const apiVersion = flagApiVersion ?? rule?.apiVersion;
+    checkRecipientsAllowed(apiVersion ?? KSEAL_API_VERSION, hasExtraRecipients(ruleFlags), { file: source });
+    const options = { scope: flagScope ?? scopeOf(secret) ?? rule?.scope ?? 'strict', apiVersion, allowEmptyData: flags.allowEmptyData };
+    checkSealable(secret, options);
+    return { secret, options, ruleFlags, rule: rule?.index ?? 0 };
+  };
+}
+
+/** The recipients of each plan's rule, loaded once per rule, in the order plans first need them. */
+function recipientSets(io: CliIo): (plan: SealPlan) => Promise<{ id: number; set: RecipientSet }> {
+  const loaded = new Map<number, { id: number; set: RecipientSet }>();
+  return async (plan) => {
+    let entry = loaded.get(plan.rule);
+    if (entry === undefined) {
+      entry = { id: plan.rule, set: await loadRecipients(plan.ruleFlags, io) };
+      loaded.set(plan.rule, entry);
+    }
+    return entry;
+  };
+}
+
+/** The checked Secrets of the input for sealStream, read one document at a time; `inputs` collects them for their warnings. */
+async function* readySecrets(io: CliIo, flags: EncryptFlags, text: string, source: string, inputs: SecretInput[]): AsyncGenerator<ReadySecret, void, undefined> {
+  const plan = await planner(io, flags, source);
+  const recipientsOf = recipientSets(io);
+  for (const { value, location } of streamManifests(text, source)) {
+    const input = withOverrides(readSecret(value, location), flags);
+    inputs.push(input);
+    const p = plan(input);
+    const { id, set } = await recipientsOf(p);
+    yield { secret: p.secret, options: p.options, recipients: id, set };
+  }
 }
 
 /** --merge-into edits a file in place for the file's own name, namespace and scope: flags that say otherwise are a usage error. */

@@ -78,27 +78,48 @@ export interface ParsedYamlStream {
  * `problem`, so lint can go on with the next document; other callers use `throwIfProblem`.
  */
 export function parseYamlDocuments(text: string, source: string): ParsedYamlStream {
+  const lines = new LineCounter();
+  const all: Document[] = [];
+  const documents: ParsedYamlDocument[] = [];
+  for (const [doc, parsed] of composeDocuments(text, source, lines)) {
+    all.push(doc);
+    if (parsed !== undefined) documents.push(parsed);
+  }
+  return { documents, lines, all };
+}
+
+/**
+ * The same parse as parseYamlDocuments, one non-empty document at a time as the composer finishes
+ * it, for callers that start work on the first documents while the rest is read (bulk sealing).
+ * A limit beyond the documents already yielded throws only when the parse gets there.
+ */
+export function* streamYamlDocuments(text: string, source: string): Generator<ParsedYamlDocument, void, undefined> {
+  for (const [, parsed] of composeDocuments(text, source, new LineCounter())) if (parsed !== undefined) yield parsed;
+}
+
+/** Every composed document of the stream in order, with its ParsedYamlDocument when it is not empty. */
+function* composeDocuments(text: string, source: string, lines: LineCounter): Generator<[Document, ParsedYamlDocument | undefined], void, undefined> {
   if (Buffer.byteLength(text, 'utf8') > PARSE_LIMITS.maxInputBytes) {
     throw new KsealError('INPUT_TOO_LARGE', `the input is larger than ${PARSE_LIMITS.maxInputBytes / 1024 / 1024} MiB`, { file: source, hint: 'split it into several files' });
   }
-  const lines = new LineCounter();
   const composer = new Composer(YAML_PARSE_OPTIONS);
   // The lexeme checks of syntaxTokens fire only on `*`, `[` and `{`; text without any of them (most
   // manifests: base64 has none) goes straight to the parser, one generator fewer per token.
   const tokens = FLOW_OR_ALIAS.test(text) ? syntaxTokens(text, source, lines) : new Parser(lines.addNewLine).parse(text);
-  const all = Array.from(composer.compose(checkedTokens(tokens, source, lines)));
-  const documents: ParsedYamlDocument[] = [];
-  for (const doc of all) {
+  let count = 0;
+  for (const doc of composer.compose(checkedTokens(tokens, source, lines))) {
     // An empty document (a trailing `---`, or only comments) parses as null: it is skipped everywhere.
-    if (doc.errors.length === 0 && (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null))) continue;
-    const document = documents.length + 1;
+    if (doc.errors.length === 0 && (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null))) {
+      yield [doc, undefined];
+      continue;
+    }
+    const document = ++count;
     const error = doc.errors[0];
     // The parser's own message can quote the input (a secret); only its code and position are shown.
     const problem: DocumentProblem | undefined =
       error !== undefined ? { line: lines.linePos(error.pos[0]).line, message: error.code.toLowerCase().replace(/_/g, ' ') } : duplicateKey(doc, lines);
-    documents.push({ doc, document, problem });
+    yield [doc, { doc, document, problem }];
   }
-  return { documents, lines, all };
 }
 
 /** A character that starts an alias or a flow collection: what syntaxTokens counts. */

@@ -67,8 +67,9 @@ export interface SealOptions {
 /**
  * Seals every value of `secret` to `cert` under `scope` and returns the SealedSecret, with sorted
  * keys so that output is stable. Checks names, content and that the scope has what it needs.
+ * Only the certificate's key and key id are used (a worker thread gets just those).
  */
-export function sealSecret(secret: SecretInput, cert: SealingCertificate, options: SealOptions): SealedSecret {
+export function sealSecret(secret: SecretInput, cert: Pick<SealingCertificate, 'publicKey' | 'keyId'>, options: SealOptions): SealedSecret {
   const { name, namespace, label } = checkSealable(secret, options);
   const others = uniqueRecipients(options.recipients ?? []).filter((r) => r.keyId !== cert.keyId);
   const sealed = sealForRecipients(cert, others, label, secret.data);

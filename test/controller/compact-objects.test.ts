@@ -21,6 +21,16 @@ describe('compact cached objects', () => {
     expect(sealedSecretStub(stub)).toBe(stub);
   });
 
+  it('holds exactly the stub fields and no key with an undefined value, in the usual shape and in the rare ones', () => {
+    expect(Object.keys(sealedSecretStub(sealed)).sort()).toEqual(['apiVersion', 'kind', 'kseal.dev/stub', 'metadata']);
+    expect(Object.keys(sealedSecretStub(sealed).metadata).sort()).toEqual(['generation', 'name', 'namespace', 'resourceVersion', 'uid']);
+    const bare: KubeObject = { metadata: { name: 'x', namespace: 'app', uid: 'u-2' }, spec: {} };
+    const stub = sealedSecretStub(bare);
+    expect(Object.keys(stub).sort()).toEqual(['kseal.dev/stub', 'metadata']);
+    expect(stub.metadata).toStrictEqual({ name: 'x', namespace: 'app', uid: 'u-2' });
+    expect(isStub(stub)).toBe(true);
+  });
+
   it('keeps the deletion timestamp in a stub, so a deleted object is still seen as deleted', () => {
     const deleting = { ...sealed, metadata: { ...sealed.metadata, deletionTimestamp: '2026-01-02T00:00:00Z' } };
     expect(sealedSecretStub(deleting).metadata.deletionTimestamp).toBe('2026-01-02T00:00:00Z');

@@ -93,4 +93,34 @@ describe('KeyUsage', () => {
     usage.delete('ns/a');
     expect(usage.report([k1, k2]).map((r) => r.sealedSecrets)).toEqual([2, 0]);
   });
+
+  it('gives objects opened by the same keys one shared key-id list, whatever order the ids came in', () => {
+    const usage = new KeyUsage();
+    const k1 = sealingKey('rsa-2048').keyId;
+    const k2 = sealingKey('rsa-4096').keyId;
+    usage.set('ns/a', [k2, k1]);
+    usage.set('ns/b', [`${k1}`, k2, k1]);
+    usage.set('ns/c', [k1]);
+    expect(usage.keyIdsOf('ns/a')).toEqual([k1, k2].sort());
+    expect(usage.keyIdsOf('ns/b')).toBe(usage.keyIdsOf('ns/a'));
+    expect(usage.keyIdsOf('ns/c')).toEqual([k1]);
+    expect(usage.distinctLists).toBe(2);
+    expect(Object.isFrozen(usage.keyIdsOf('ns/a'))).toBe(true);
+  });
+
+  it('drops a shared key-id list once no object uses it, and keeps the counts right when an object changes keys', () => {
+    const usage = new KeyUsage();
+    const k1 = sealingKey('rsa-2048');
+    const k2 = sealingKey('rsa-4096');
+    usage.set('ns/a', [k1.keyId]);
+    usage.set('ns/b', [k1.keyId]);
+    usage.set('ns/a', [k2.keyId]);
+    expect(usage.distinctLists).toBe(2);
+    usage.delete('ns/b');
+    expect(usage.distinctLists).toBe(1);
+    expect(usage.keyIdsOf('ns/b')).toBeUndefined();
+    expect(usage.report([k1, k2]).map((r) => r.sealedSecrets)).toEqual([0, 1]);
+    usage.delete('ns/a');
+    expect(usage.distinctLists).toBe(0);
+  });
 });

@@ -32,6 +32,16 @@ describe('ClientNodeApi', () => {
     expect(proxy.connections).toBeLessThanOrEqual(2);
   });
 
+  it('pools sockets with the same 15 s TCP keep-alive delay its requests ask for (no setsockopt per request)', async () => {
+    server = await startCluster();
+    const kc = new KubeConfig();
+    kc.loadFromString(server.kubeconfig);
+    const api = new ClientNodeApi(kc);
+    await api.readNamespacedSecret('app', 'missing');
+    const agents = [...(kc as unknown as { ksealAgents: Map<string, { keepAlive: boolean; keepAliveMsecs: number }> }).ksealAgents.values()];
+    expect(agents.map((a) => ({ keepAlive: a.keepAlive, keepAliveMsecs: a.keepAliveMsecs }))).toEqual([{ keepAlive: true, keepAliveMsecs: 15_000 }]);
+  });
+
   it('looks up the TLS and auth options once per interval instead of per request, and again after a 401', async () => {
     server = await startCluster();
     const kc = new KubeConfig();

@@ -1,7 +1,7 @@
 /** Unit tests of manifest reading (src/manifest/read.ts): YAML streams, JSON streams, Lists and hostile input. */
 import { describe, expect, it } from 'vitest';
 import type { KsealError } from '../../src/errors.js';
-import { MAX_DEPTH, MAX_INPUT_BYTES, readManifests } from '../../src/manifest/read.js';
+import { MAX_DEPTH, MAX_INPUT_BYTES, readManifests, streamManifests } from '../../src/manifest/read.js';
 import { readSecret } from '../../src/model/secret.js';
 import { canaryHits, errorText, newCanary } from '../helpers/canary.js';
 import { ksealErrorOf } from '../helpers/errors.js';
@@ -170,5 +170,24 @@ describe('hostile and odd input', () => {
 
   it('gives input errors exit code 3', () => {
     expect(failure('a: 1\na: 2\n').exitCode).toBe(3);
+  });
+});
+
+describe('streamManifests', () => {
+  const inputs = {
+    'a YAML stream with empty documents and a List': 'kind: A\n---\n---\n# only a comment\n---\nkind: List\nitems: [{kind: B}, {kind: C}]\n---\nkind: D\nx: &a [1]\ny: *a\n',
+    'a JSON stream': '{"kind": "A"}\n{"kind": "List", "items": [{"kind": "B"}]}\n',
+  };
+  for (const [what, text] of Object.entries(inputs)) {
+    it(`yields the objects readManifests returns, with their locations, for ${what}`, () => {
+      expect([...streamManifests(text, 'in.yaml')]).toEqual(readManifests(text, 'in.yaml'));
+    });
+  }
+
+  it('yields the first documents before it reaches an invalid one', () => {
+    const stream = streamManifests('kind: A\n---\nkind: B\n---\nkind: [C\n', 'in.yaml');
+    expect(stream.next().value).toEqual({ value: { kind: 'A' }, location: { file: 'in.yaml', document: 1 } });
+    expect(stream.next().value).toEqual({ value: { kind: 'B' }, location: { file: 'in.yaml', document: 2 } });
+    expect(ksealErrorOf(() => stream.next())).toMatchObject({ code: 'INVALID_YAML', document: 3 });
   });
 });

@@ -18,7 +18,7 @@ const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
 const npm = (args: string[], cwd = ROOT): string => execFileSync('npm', args, { cwd, encoding: 'utf8', env: { ...process.env, npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' } });
 
 /** Shapes every packed file must have: the bundles the bins and the controller run, the page, the library. */
-const RUNS = [/^package\.json$/, /^README\.md$/, /^LICENSE$/, /^dist\/kseal\.cjs$/, /^dist\/code-cache\.cjs$/, /^dist\/kseal-cli\.(cjs|cache)$/, /^dist\/lint-worker\.cjs$/, /^dist\/kseal-controller\.(mjs|cjs)$/, /^dist\/(unseal|body-parse)-worker\.mjs$/, /^dist\/ui\/[a-z0-9.-]+$/, /^dist\/lib\/[a-z0-9/-]+\.(js|d\.ts)$/];
+const RUNS = [/^package\.json$/, /^README\.md$/, /^LICENSE$/, /^dist\/kseal\.cjs$/, /^dist\/code-cache\.cjs$/, /^dist\/kseal-cli\.(cjs|cache)$/, /^dist\/(lint|seal)-worker\.cjs$/, /^dist\/kseal-controller\.(mjs|cjs)$/, /^dist\/(unseal|body-parse)-worker\.mjs$/, /^dist\/ui\/[a-z0-9.-]+$/, /^dist\/lib\/[a-z0-9/-]+\.(js|d\.ts)$/];
 
 let work: string;
 
@@ -51,6 +51,7 @@ describe('npm pack', () => {
     expect(targets.filter((t) => !paths.includes(t))).toEqual([]);
     expect(paths).toContain('dist/unseal-worker.mjs');
     expect(paths).toContain('dist/lint-worker.cjs');
+    expect(paths).toContain('dist/seal-worker.cjs');
     // The bins' loaders run these (bin/code-cache.cjs).
     expect(paths).toEqual(expect.arrayContaining(['dist/code-cache.cjs', 'dist/kseal-cli.cjs', 'dist/kseal-controller.cjs']));
     expect(paths.some((p) => p.endsWith('.pem') || p.endsWith('.key') || p.startsWith('test/') || p.startsWith('src/'))).toBe(false);
