@@ -1,7 +1,8 @@
 /**
  * Workloads 6 and 7: the CLI as a whole process. Latency of `kseal encrypt --cert` on a 5-value
  * Secret against `node -e 0` measured alternately in the same run, and bulk sealing of 1,000 Secrets
- * x 5 values in one process against the raw seal rate.
+ * x 5 values in one process (worker threads on every core, as `kseal encrypt` runs by default; and
+ * with --jobs 1 in the detail) against the raw seal rate of one core.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -60,7 +61,10 @@ export function cliFigures(certPath: string, sealsPerSecond: number, pairs = 24)
     const bulk = Array.from({ length: 1000 }, (_, i) => secret(i)).join('---\n');
     const file = join(dir, 'bulk.yaml');
     writeFileSync(file, bulk);
+    // As users run it (worker threads beside the parse on a multi-core machine), and for comparison
+    // with --jobs 1 (everything on the main thread); the raw rate stays one core's (limit.ts).
     const bulkMs = median([0, 1, 2].map(() => time([BIN, 'encrypt', '--cert', certPath, '-f', file])));
+    const oneThreadMs = median([0, 1, 2].map(() => time([BIN, 'encrypt', '--cert', certPath, '-f', file, '--jobs', '1'])));
     const valuesPerSecond = 5000 / (bulkMs / 1000);
     return [
       {
@@ -74,12 +78,12 @@ export function cliFigures(certPath: string, sealsPerSecond: number, pairs = 24)
       },
       {
         workload: '7 bulk seal',
-        metric: '1,000 Secrets x 5 values in one process / raw seal rate',
+        metric: '1,000 Secrets x 5 values in one process (all cores) / raw seal rate (1 core)',
         value: (valuesPerSecond / sealsPerSecond) * 100,
         unit: '%',
         target: '>= 70%',
         met: valuesPerSecond / sealsPerSecond >= 0.7,
-        detail: { processMs: bulkMs, valuesPerSecond, rawSealsPerSecond: sealsPerSecond },
+        detail: { processMs: bulkMs, valuesPerSecond, rawSealsPerSecond: sealsPerSecond, oneThreadMs, oneThreadPercent: (5000 / (oneThreadMs / 1000) / sealsPerSecond) * 100 },
       },
     ];
   } finally {

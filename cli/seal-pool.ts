@@ -8,7 +8,6 @@
  * same function. Nothing is written here: the caller writes the joined text only when every
  * Secret is in.
  */
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import type { OutputFormat } from '../src/manifest/write.js';
 import type { SecretInput } from '../src/model/secret.js';
@@ -26,6 +25,8 @@ export const MIN_VALUES_FOR_WORKERS = 400;
 const MAX_WORKERS = 4;
 /** Secrets per message to a worker: a few ms of work, so the last chunks end together. */
 const CHUNK = 8;
+/** A turn of the event loop (the global setImmediate: importing timers/promises would load it at every CLI start). */
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** A message to a worker: a recipient set to keep, or a chunk of jobs. */
 export type SealRequest = { readonly type: 'recipients'; readonly id: number; readonly set: RecipientSet } | { readonly type: 'seal'; readonly chunk: number; readonly jobs: readonly SealJob[] };

@@ -82,6 +82,10 @@ export class LeaderElector {
   private takenByOther = false;
   /** A hand-over is draining or releasing: the loop makes no attempt meanwhile. */
   private handingOver = false;
+  /** Hand-overs begun so far: an attempt that was in flight when one began must not lead again. */
+  private handOvers = 0;
+  /** The attempt in flight, which a hand-over waits for before it releases the Lease. */
+  private attempt: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly options: LeaderElectionOptions) {}
 
@@ -112,10 +116,14 @@ export class LeaderElector {
   async handOver(): Promise<void> {
     if (!this.leading || this.handingOver) return;
     this.handingOver = true;
+    this.handOvers++;
     try {
       this.leading = false;
       this.options.logger.info('handing lease over', { lease: `${this.options.namespace}/${this.options.name}`, identity: this.options.identity });
       await this.options.onStoppedLeading();
+      // A renewal in flight must land before the release reads the Lease (or the release would
+      // conflict), and must not make this replica lead again (the loop checks handOvers).
+      await this.bounded(this.attempt).catch(() => undefined);
       await this.release();
     } finally {
       this.handingOver = false;
@@ -148,12 +156,17 @@ export class LeaderElector {
         await sleep(retryPeriodMs, this.stopController.signal);
         continue;
       }
+      const handOvers = this.handOvers;
       try {
-        ok = await this.bounded(this.tryAcquireOrRenew());
+        const attempt = this.tryAcquireOrRenew();
+        this.attempt = attempt.catch(() => undefined);
+        ok = await this.bounded(attempt);
       } catch (e) {
         logger.debug('lease attempt failed', { error: (e as Error).message });
       }
       if (this.stopped) break;
+      // A hand-over began while the attempt was in flight: its result is not a term to lead in.
+      if (handOvers !== this.handOvers) continue;
       const now = Date.now();
       if (ok) {
         this.lastRenew = now;

@@ -4,13 +4,20 @@
  * its own `coordination.k8s.io` Lease, and each replica holds a fair share of the Leases. A replica
  * reconciles exactly the objects of the shards it holds, so every object has one reconciler.
  *
+ * Each replica first announces itself on a member Lease (controller/shard-members.ts) and takes no
+ * shard until it has held it for a retry period, so replicas that start together count each other.
  * Each shard Lease runs the ordinary leader-election loop (controller/leader-election.ts), gated by a
- * plan made every retry period from what the loops last read (controller/shards.ts `planShards`):
- * - a replica below its share asks the busiest holder for one shard (an annotation on that Lease);
- * - a holder above its share, or asked by a replica below its share, drains the shard's work and
- *   hands the Lease over (released at once, so the asker takes it on its next attempt);
- * - a replica that dies stops renewing: its Leases expire after the lease duration and replicas
- *   below their share take them, as with the single leader Lease.
+ * plan made every retry period from what the loops last read and the live members
+ * (controller/shards.ts `planShards`):
+ * - a replica takes free or expired shards up to its share (floor or ceil of shards/members);
+ * - a holder above the ceil (a member joined) drains the work of every shard above it and hands
+ *   them over at once (released, so the new member takes them on its next attempts);
+ * - a replica below the floor asks the busiest holder for one shard (an annotation on that Lease),
+ *   and a holder above the floor hands the asked-for shard over;
+ * - a replica that dies stops renewing: it stops counting as a member after the renew deadline and
+ *   its Leases expire after the lease duration, when the others take them, as with the leader Lease;
+ * - a shard left free for a whole lease duration (a member that never takes its share) may be
+ *   taken by any replica, and is rebalanced from there.
  * Safety does not depend on the plan: a shard is reconciled only by the holder of its Lease, and a
  * holder stops reconciling (renew deadline) before its Lease can expire for others.
  */
@@ -21,6 +28,7 @@ import { LeaderElector, WANTED_AT_ANNOTATION, WANTED_BY_ANNOTATION } from './lea
 import type { Logger } from './logger.js';
 import { planShards, shardLeaseName } from './shards.js';
 import { liveForeignShards, overlapping, type ForeignShard } from './shard-conflicts.js';
+import { ShardMembers } from './shard-members.js';
 
 export interface ShardCoordinatorOptions {
   readonly api: Pick<KubeApi, 'readNamespacedLease' | 'listNamespacedLease' | 'createNamespacedLease' | 'replaceNamespacedLease'>;
@@ -44,7 +52,11 @@ export interface ShardCoordinatorOptions {
 /** Holds this replica's share of the shard Leases (see the module comment). */
 export class ShardCoordinator {
   private readonly electors: LeaderElector[];
-  private plan = { mayAcquire: true };
+  private readonly members: ShardMembers;
+  /** How many shards this replica may hold (planShards), recomputed every retry period. */
+  private limit = 0;
+  /** Shard → when this replica first saw it free (own clock), while it stays free. */
+  private readonly freeSince = new Map<number, number>();
   /** Shards that overlap a live shard Lease of another shard count (shard-conflicts.ts). */
   private blocked = new Set<number>();
   private foreign: ForeignShard[] = [];
@@ -56,6 +68,7 @@ export class ShardCoordinator {
   private readonly stopController = new AbortController();
 
   constructor(private readonly options: ShardCoordinatorOptions) {
+    this.members = new ShardMembers(options);
     this.electors = Array.from(
       { length: options.shards },
       (_, shard) =>
@@ -68,7 +81,7 @@ export class ShardCoordinator {
           renewDeadlineMs: options.renewDeadlineMs,
           retryPeriodMs: options.retryPeriodMs,
           logger: options.logger,
-          mayAcquire: () => this.plan.mayAcquire && !this.blocked.has(shard),
+          mayAcquire: () => this.mayAcquire(shard),
           onStartedLeading: () => options.onAcquired(shard),
           onStoppedLeading: () => options.onLost(shard),
         }),
@@ -91,15 +104,30 @@ export class ShardCoordinator {
     this.stopController.abort();
     await this.loop;
     await Promise.all(this.electors.map((e) => e.stop(release)));
+    if (release) await this.members.release();
+  }
+
+  /**
+   * Whether the elector of `shard` may take it when free or expired: after the start-up grace and
+   * below this replica's share, or when it has been free for a whole lease duration; never while a
+   * live Lease of another shard count overlaps it.
+   */
+  private mayAcquire(shard: number): boolean {
+    if (this.blocked.has(shard)) return false;
+    const freeSince = this.freeSince.get(shard);
+    if (freeSince !== undefined && Date.now() - freeSince > this.options.leaseDurationMs) return true;
+    return this.members.settled() && this.held().length < this.limit;
   }
 
   private async run(): Promise<void> {
     const { retryPeriodMs, logger } = this.options;
-    await this.checkForeign();
+    await this.checkForeign(await this.listLeases());
     if (!this.stopped) for (const e of this.electors) e.start();
     while (!this.stopped) {
       try {
-        await this.checkForeign();
+        const leases = await this.listLeases();
+        await this.checkForeign(leases);
+        if (leases !== undefined) await this.members.update(leases);
         await this.tick();
       } catch (e) {
         logger.debug('shard planning failed', { error: (e as Error).message });
@@ -108,17 +136,33 @@ export class ShardCoordinator {
     }
   }
 
-  /** One planning step: recompute the gate, hand over at most one shard, ask for at most one. */
+  /** Every Lease of the namespace, or undefined when the list failed (the last findings stand). */
+  private async listLeases(): Promise<V1Lease[] | undefined> {
+    try {
+      return await this.options.api.listNamespacedLease(this.options.namespace);
+    } catch (e) {
+      this.options.logger.debug('leases not listed', { error: (e as Error).message });
+      return undefined;
+    }
+  }
+
+  /** One planning step: recompute the share, hand over what is above it, ask for at most one shard. */
   private async tick(): Promise<void> {
     const observations = this.electors.map((e) => e.observation());
+    const now = Date.now();
+    observations.forEach((o, shard) => {
+      if (o.holder !== undefined) this.freeSince.delete(shard);
+      else if (!this.freeSince.has(shard)) this.freeSince.set(shard, now);
+    });
     const plan = planShards(
       this.options.identity,
       observations.map((o) => ({ holder: o.holder, wantedBy: o.wantedBy })),
+      this.members.others(),
     );
-    this.plan = plan;
-    if (plan.handOver !== undefined) {
-      this.options.logger.info('handing a shard over', { shard: plan.handOver, members: plan.members, held: this.held().length });
-      await this.electors[plan.handOver]?.handOver();
+    this.limit = plan.limit;
+    if (plan.handOver.length > 0) {
+      this.options.logger.info('handing shards over', { shards: plan.handOver.join(','), members: plan.members, held: this.held().length, share: plan.limit });
+      await Promise.all(plan.handOver.map((shard) => this.electors[shard]?.handOver() ?? Promise.resolve()));
     }
     if (plan.request !== undefined) {
       const lease = observations[plan.request]?.lease;
@@ -131,15 +175,9 @@ export class ShardCoordinator {
    * changes --shards), blocks the shards they overlap, and hands over a held shard that overlaps one
    * acquired before it. A failed read keeps what the last one found.
    */
-  private async checkForeign(): Promise<void> {
-    const { api, namespace, leaseName, shards, logger } = this.options;
-    let leases: V1Lease[];
-    try {
-      leases = await api.listNamespacedLease(namespace);
-    } catch (e) {
-      logger.debug('leases not listed', { error: (e as Error).message });
-      return;
-    }
+  private async checkForeign(leases: readonly V1Lease[] | undefined): Promise<void> {
+    const { leaseName, shards, logger } = this.options;
+    if (leases === undefined) return;
     const now = Date.now();
     const lastChange = (name: string, stamp: string): number => {
       const seen = this.foreignSeen.get(name);

@@ -46,23 +46,29 @@ export interface ShardView {
 
 /** What a replica should do on this tick (see ShardCoordinator). */
 export interface ShardPlan {
-  /** Members counted: this replica, every live holder and every replica asking for a shard. */
+  /** Members counted: this replica, every announced member, every live holder and every replica asking for a shard. */
   readonly members: number;
-  /** May this replica take a free or expired shard? */
+  /** How many shards this replica may hold: the floor of its share, or the ceil while fewer than shards mod members others hold the ceil. */
+  readonly limit: number;
+  /** May this replica take a free or expired shard now (it holds fewer than `limit`)? */
   readonly mayAcquire: boolean;
-  /** A held shard to give up now (it holds more than its share, or someone with too few asked). */
-  readonly handOver: number | undefined;
-  /** A shard held by another replica to ask for (this replica holds fewer than its share). */
+  /** Held shards to give up now: every one above the ceil of the share at once, or one someone with too few asked for. */
+  readonly handOver: readonly number[];
+  /** A shard held by another replica to ask for (this replica holds fewer than the floor of its share). */
   readonly request: number | undefined;
 }
 
 /**
- * Decides one tick for replica `self` from its view of every shard. Replicas converge to holding
- * floor or ceil of shards/members each: a replica below floor asks the busiest holder for one shard;
- * a holder above ceil, or above floor with a request on one of its shards, hands that shard over.
+ * Decides one tick for replica `self` from its view of every shard and the replicas that announced
+ * themselves (`announced`, the member Leases: controller/shard-members.ts). Replicas converge to
+ * holding floor or ceil of shards/members each:
+ * - a holder above the ceil hands every shard above it over at once, so a replica that joins gets
+ *   its share in one step instead of one shard per request;
+ * - a holder above the floor hands over a shard that a replica below the floor asked for;
+ * - a replica below the floor with no shard free asks the busiest holder for one.
  */
-export function planShards(self: string, view: readonly ShardView[]): ShardPlan {
-  const members = new Set<string>([self]);
+export function planShards(self: string, view: readonly ShardView[], announced: Iterable<string> = []): ShardPlan {
+  const members = new Set<string>([self, ...announced]);
   const held = new Map<string, number[]>();
   view.forEach((v, shard) => {
     if (v.holder !== undefined) {
@@ -72,11 +78,15 @@ export function planShards(self: string, view: readonly ShardView[]): ShardPlan 
     if (v.wantedBy !== undefined) members.add(v.wantedBy);
   });
   const { floor, ceil } = fairShare(view.length, members.size);
+  // Only shards mod members replicas can hold the ceil; the others stop at the floor.
+  const atCeil = [...held].filter(([holder, shards]) => holder !== self && shards.length >= ceil).length;
+  const limit = atCeil < view.length - floor * members.size ? ceil : floor;
   const mine = held.get(self) ?? [];
   const free = view.some((v) => v.holder === undefined);
-  let handOver: number | undefined;
-  if (mine.length > ceil) handOver = mine.find((s) => view[s]?.wantedBy !== undefined) ?? mine[mine.length - 1];
-  else if (mine.length > floor) handOver = mine.find((s) => view[s]?.wantedBy !== undefined && view[s]?.wantedBy !== self);
+  const requested = (s: number): boolean => view[s]?.wantedBy !== undefined && view[s]?.wantedBy !== self;
+  let handOver: number[] = [];
+  if (mine.length > ceil) handOver = [...mine.filter(requested), ...[...mine].reverse().filter((s) => !requested(s))].slice(0, mine.length - ceil);
+  else if (mine.length > floor) handOver = mine.filter(requested).slice(0, 1);
   let request: number | undefined;
   if (mine.length < floor && !free) {
     // Ask the replica holding the most shards, for the last of them (no request already pending).
@@ -84,5 +94,5 @@ export function planShards(self: string, view: readonly ShardView[]): ShardPlan 
     for (const [holder, shards] of held) if (holder !== self && shards.length > busiest.length) busiest = shards;
     if (busiest.length > floor) request = [...busiest].reverse().find((s) => view[s]?.wantedBy === undefined) ?? busiest[busiest.length - 1];
   }
-  return { members: members.size, mayAcquire: mine.length < ceil, handOver, request };
+  return { members: members.size, limit, mayAcquire: mine.length < limit, handOver, request };
 }

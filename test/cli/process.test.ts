@@ -81,11 +81,11 @@ describe('what kseal encrypt --cert loads', () => {
     }
   }
 
-  it('leaves fs/promises, worker_threads, os, net and child_process unloaded', () => {
+  it('leaves fs/promises, worker_threads, os, net, child_process and timers/promises unloaded', () => {
     const r = modulesLoaded(['encrypt', '--cert', 'cert.pem'], SECRET);
     expect(r.status).toBe(0);
     expect(r.output).toContain('kind: SealedSecret');
-    for (const name of ['fs/promises', 'worker_threads', 'os', 'net', 'child_process']) expect(r.modules).not.toContain(`NativeModule ${name}`);
+    for (const name of ['fs/promises', 'worker_threads', 'os', 'net', 'child_process', 'timers/promises']) expect(r.modules).not.toContain(`NativeModule ${name}`);
   });
 
   it('does load fs/promises for -w, so the check above can fail', () => {

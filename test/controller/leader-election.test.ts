@@ -12,8 +12,18 @@ function leaseStore() {
   const writes: V1Lease[] = [];
   let down = false;
   const copy = (l: V1Lease): V1Lease => ({ ...l, metadata: { ...l.metadata }, spec: { ...l.spec } });
+  /** While set, the next replace waits here until `open()` (a renewal in flight). */
+  let gate: { reached: boolean; open: () => void; opened: Promise<void> } | undefined;
   return {
     writes,
+    /** Holds the next replace until the returned `open()`; `reached()` tells when one is waiting. */
+    holdNextReplace() {
+      let open = (): void => undefined;
+      const opened = new Promise<void>((r) => (open = r));
+      const g = { reached: false, open, opened };
+      gate = g;
+      return { reached: () => g.reached, open };
+    },
     get: () => lease,
     setDown: (d: boolean) => (down = d),
     api: {
@@ -32,6 +42,12 @@ function leaseStore() {
       },
       async replaceNamespacedLease(_ns: string, _name: string, body: V1Lease) {
         await ioTick();
+        const g = gate;
+        if (g !== undefined) {
+          gate = undefined;
+          g.reached = true;
+          await g.opened;
+        }
         if (down) throw new KubeError('update lease: 503', 503, 'ServiceUnavailable');
         if (lease === undefined || body.metadata?.resourceVersion !== lease.metadata?.resourceVersion) throw new KubeError('conflict', 409, 'Conflict');
         lease = { ...copy(body), metadata: { ...body.metadata, resourceVersion: String(++rv) } };
@@ -146,5 +162,42 @@ describe('LeaderElector', () => {
     const current = store.get()!;
     await store.api.replaceNamespacedLease('kseal-system', 'kseal-controller', { ...current, spec: { ...current.spec, holderIdentity: 'intruder' } });
     await eventually('a steps down', () => !a.isLeader(), 1000);
+  });
+
+  it('does not lead again on a renewal that was in flight when a hand-over began, and releases the Lease', async () => {
+    const store = leaseStore();
+    const log: string[] = [];
+    let drained = (): void => undefined;
+    let handingOver = false;
+    const a = new LeaderElector({
+      api: store.api,
+      namespace: 'kseal-system',
+      name: 'kseal-controller',
+      identity: 'a',
+      ...timing,
+      logger: silentLogger,
+      mayAcquire: () => !handingOver,
+      onStartedLeading: () => log.push('a:start'),
+      onStoppedLeading: () => {
+        log.push('a:stop');
+        return new Promise<void>((r) => (drained = r));
+      },
+    });
+    electors.push(a);
+    a.start();
+    await eventually('a leads', () => a.isLeader());
+    const renewal = store.holdNextReplace();
+    await eventually('a renewal in flight', () => renewal.reached());
+    handingOver = true;
+    const handOver = a.handOver();
+    // The renewal lands while the shard's work drains.
+    renewal.open();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(a.isLeader()).toBe(false);
+    drained();
+    await handOver;
+    expect(a.isLeader()).toBe(false);
+    expect(log).toEqual(['a:start', 'a:stop']);
+    expect(store.get()?.spec?.holderIdentity).toBe('');
   });
 });

@@ -1,18 +1,22 @@
 import { describe, expect, it } from 'vitest';
 import { fairShare, planShards, shardLeaseName, shardOf, type ShardView } from '../../controller/shards.js';
 
-/** Runs planShards for every replica in turn, applying hand-overs and requests, until nothing changes. */
-function converge(replicas: readonly string[], shards: number, start: ReadonlyArray<string | undefined>): Array<string | undefined> {
+/**
+ * Runs planShards for every replica in turn, applying hand-overs and requests, until nothing changes.
+ * `announced`: the replicas counted as members from their member Leases (all of them by default; none
+ * models replicas that are seen only once they hold or ask for a shard).
+ */
+function converge(replicas: readonly string[], shards: number, start: ReadonlyArray<string | undefined>, announced: readonly string[] = replicas): Array<string | undefined> {
   const holders = [...start];
   const wanted: Array<string | undefined> = Array.from({ length: shards }, () => undefined);
   for (let round = 0; round < 100; round++) {
     let changed = false;
     for (const self of replicas) {
       const view: ShardView[] = holders.map((holder, i) => ({ holder, wantedBy: wanted[i] }));
-      const plan = planShards(self, view);
-      if (plan.handOver !== undefined) {
-        holders[plan.handOver] = undefined;
-        wanted[plan.handOver] = undefined;
+      const plan = planShards(self, view, announced.filter((r) => r !== self));
+      for (const shard of plan.handOver) {
+        holders[shard] = undefined;
+        wanted[shard] = undefined;
         changed = true;
       }
       if (plan.request !== undefined && wanted[plan.request] === undefined) {
@@ -92,11 +96,38 @@ describe('planShards', () => {
 
   it('never asks for a shard when holding the floor of the share', () => {
     const view: ShardView[] = [{ holder: 'a', wantedBy: undefined }, { holder: 'a', wantedBy: undefined }, { holder: 'b', wantedBy: undefined }];
-    expect(planShards('b', view)).toMatchObject({ request: undefined, handOver: undefined, mayAcquire: true });
+    expect(planShards('b', view)).toMatchObject({ request: undefined, handOver: [] });
   });
 
   it('hands over the shard another replica asked for when above the floor', () => {
     const view: ShardView[] = [{ holder: 'a', wantedBy: undefined }, { holder: 'a', wantedBy: 'b' }];
-    expect(planShards('a', view).handOver).toBe(1);
+    expect(planShards('a', view).handOver).toEqual([1]);
+  });
+
+  it('counts a member that announced itself but holds nothing yet, and hands it half of the shards at once', () => {
+    const view: ShardView[] = Array.from({ length: 6 }, () => ({ holder: 'a', wantedBy: undefined }));
+    const plan = planShards('a', view, ['b']);
+    expect(plan.members).toBe(2);
+    expect(plan.handOver).toHaveLength(3);
+    expect(new Set(plan.handOver).size).toBe(3);
+  });
+
+  it('hands over the shard someone asked for first when shedding shards above the ceil', () => {
+    const view: ShardView[] = Array.from({ length: 6 }, (_, i) => ({ holder: 'a', wantedBy: i === 1 ? 'c' : undefined }));
+    expect(planShards('a', view, ['b', 'c']).handOver).toEqual([1, 5, 4, 3]);
+  });
+
+  it('lets only shards-mod-members replicas hold the ceil, so a member still at zero gets the free shard', () => {
+    const view: ShardView[] = ['a', 'a', 'b', 'b', 'c', undefined].map((holder) => ({ holder, wantedBy: undefined }));
+    expect(planShards('c', view, ['a', 'b', 'd'])).toMatchObject({ members: 4, limit: 1, mayAcquire: false });
+    expect(planShards('d', view, ['a', 'b', 'c'])).toMatchObject({ members: 4, limit: 1, mayAcquire: true });
+  });
+
+  it('balances three announced replicas over 6 shards at 2 each, starting from one holding them all', () => {
+    expect(counts(converge(['a', 'b', 'c'], 6, Array.from({ length: 6 }, () => 'a')))).toEqual({ a: 2, b: 2, c: 2 });
+  });
+
+  it('still balances replicas that are seen only once they ask for a shard (no member Leases)', () => {
+    expect(counts(converge(['a', 'b', 'c'], 6, Array.from({ length: 6 }, () => 'a'), []))).toEqual({ a: 2, b: 2, c: 2 });
   });
 });
