@@ -54,8 +54,24 @@ const HELP_GROUPS: Readonly<Record<string, string>> = {
   identity: 'Keys and recovery:',
 };
 
-/** Builds the program (also used by `kseal completion` to walk the command tree). */
-function buildProgram(io: CliIo): Command {
+/** Every command's registration, in help order. */
+const ALL_COMMANDS: ReadonlyArray<(program: Command, io: CliIo) => void> = [
+  ...[encryptCommand, rawCommand, certCommand, validateCommand, reencryptCommand, convertCommand, editCommand, recipientsCommand, decryptCommand, keygenCommand, identityCommand, uiCommand, versionCommand, completionCommand],
+  ...workflowCommands,
+];
+
+/**
+ * The commands a run registers: a run that starts with `encrypt` (or its alias `seal`), the
+ * command that runs most and in scripts, registers that one alone, since building all ~20 commands'
+ * options costs each start a few ms of commander; anything else (help, completion, kubeseal-style
+ * argv, other commands) gets them all.
+ */
+function commandsFor(argv: readonly string[]): ReadonlyArray<(program: Command, io: CliIo) => void> {
+  return argv[0] === 'encrypt' || argv[0] === 'seal' ? [encryptCommand] : ALL_COMMANDS;
+}
+
+/** Builds the program with `commands` (all of them: what `kseal completion` walks). */
+function buildProgram(io: CliIo, commands = ALL_COMMANDS): Command {
   const name = io.programName ?? 'kseal';
   const program = new Command(name);
   program
@@ -72,8 +88,7 @@ Examples:
   ${name} encrypt --cert cert.pem < secret.yaml > sealed.yaml
   ${name} <command> --help                                 # options of one command`,
     );
-  for (const register of [encryptCommand, rawCommand, certCommand, validateCommand, reencryptCommand, convertCommand, editCommand, recipientsCommand, decryptCommand, keygenCommand, identityCommand, uiCommand, versionCommand, completionCommand]) register(program, io);
-  for (const register of workflowCommands) register(program, io);
+  for (const register of commands) register(program, io);
   // Help lists commands by task, as a newcomer looks for them (commands not named here: "Other").
   for (const command of program.commands) command.helpGroup(HELP_GROUPS[command.name()] ?? 'Other commands:');
   for (const command of descendants(program)) command.exitOverride().configureOutput(output(io));
@@ -84,7 +99,7 @@ Examples:
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
   const json = errorFormat(argv, io) === 'json';
   let usageMessage = '';
-  const program = buildProgram(io);
+  const program = buildProgram(io, commandsFor(argv));
   // commander's own messages (unknown option, bad choice, missing argument) are collected and
   // printed below in kseal's format, text or JSON, like every other error.
   for (const command of [program, ...descendants(program)]) {

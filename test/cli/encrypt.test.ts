@@ -332,3 +332,23 @@ spec:
     expect(statSync(file).mode & 0o777).toBe(0o640);
   });
 });
+
+describe('kseal encrypt registered alone', () => {
+  // A run that starts with `encrypt` builds only that command (cli/main.ts commandsFor); `help
+  // encrypt` builds them all, so the two must print the same.
+  it('prints the same help as the program with every command', async () => {
+    const alone = await runCli(['encrypt', '--help']);
+    const full = await runCli(['help', 'encrypt']);
+    expect(alone.code).toBe(0);
+    expect(full.code).toBe(0);
+    expect(alone.stdout).toContain('--merge-into');
+    expect(alone.stdout).toBe(full.stdout);
+  });
+
+  it('reports an unknown option as the program with every command does', async () => {
+    const alone = await runCli(['encrypt', '--bogus']);
+    const full = await runCli(['--error-format', 'text', 'encrypt', '--bogus']);
+    expect(alone.code).toBe(2);
+    expect(alone.stderr).toBe(full.stderr);
+  });
+});
