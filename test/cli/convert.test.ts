@@ -1,23 +1,16 @@
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { parse, parseAllDocuments } from 'yaml';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readSealedSecret, unsealSealedSecret } from '../../src/model/sealed-secret.js';
-import { runCli, tempDir, type TempDir } from '../helpers/cli.js';
+import { certFixture, runCli } from '../helpers/cli.js';
 import { testKey } from '../helpers/keys.js';
 
 const key = testKey('rsa-2048');
-let dir: TempDir;
-let certPath: string;
-
-beforeEach(() => {
-  dir = tempDir();
-  certPath = dir.write('cert.pem', key.certificatePem);
-});
-afterEach(() => dir.remove());
+const fixture = certFixture(key);
 
 async function seal(apiVersion: string, scope: string, name = 'db'): Promise<string> {
   const secret = `apiVersion: v1\nkind: Secret\nmetadata:\n  name: ${name}\n  namespace: app\nstringData:\n  password: hunter2\n  user: admin\n`;
-  const run = await runCli(['encrypt', '--cert', certPath, '--api-version', apiVersion, '--scope', scope], { stdin: secret });
+  const run = await runCli(['encrypt', '--cert', fixture.certPath, '--api-version', apiVersion, '--scope', scope], { stdin: secret });
   expect(run.code).toBe(0);
   return run.stdout;
 }
@@ -42,7 +35,7 @@ describe('kseal convert', () => {
   it('moves a commented Bitnami file to kseal in place: apiVersion and scope annotation change, every other byte stays', async () => {
     const sealed = await seal('bitnami.com/v1alpha1', 'namespace-wide');
     const text = `# database credentials, sealed by the platform team\n${sealed.replace('spec:\n', 'spec: # do not edit by hand\n')}`;
-    const file = dir.write('db.yaml', text);
+    const file = fixture.dir.write('db.yaml', text);
     const run = await runCli(['convert', '--to', 'kseal', '-f', file]);
     expect(run.code).toBe(0);
     expect(run.stderr).toContain('1 converted');
@@ -61,7 +54,7 @@ describe('kseal convert', () => {
 
   it.each(['strict', 'namespace-wide', 'cluster-wide'])('round-trips a %s kseal file through Bitnami byte for byte', async (scope) => {
     const original = await seal('kseal.dev/v1alpha1', scope);
-    const file = dir.write('x.yaml', original);
+    const file = fixture.dir.write('x.yaml', original);
     expect((await runCli(['convert', '--to', 'bitnami', '-f', file])).code).toBe(0);
     const bitnami = readFileSync(file, 'utf8');
     const obj = parse(bitnami) as { apiVersion: string; metadata: { annotations?: Record<string, string> } };
@@ -74,7 +67,7 @@ describe('kseal convert', () => {
   });
 
   it('leaves a file already in the target group untouched (not even rewritten)', async () => {
-    const file = dir.write('k.yaml', await seal('kseal.dev/v1alpha1', 'strict'));
+    const file = fixture.dir.write('k.yaml', await seal('kseal.dev/v1alpha1', 'strict'));
     const before = statSync(file).mtimeMs;
     await new Promise((r) => setTimeout(r, 20));
     const run = await runCli(['convert', '--to', 'kseal', '-f', file]);
@@ -84,10 +77,10 @@ describe('kseal convert', () => {
   });
 
   it('changes no file in which one document cannot be converted, converts the others, and exits non-zero', async () => {
-    const good = dir.write('good.yaml', await seal('bitnami.com/v1alpha1', 'strict'));
+    const good = fixture.dir.write('good.yaml', await seal('bitnami.com/v1alpha1', 'strict'));
     const conflicting = (await seal('bitnami.com/v1alpha1', 'cluster-wide', 'b')).replace('sealedsecrets.bitnami.com/cluster-wide: "true"', 'sealedsecrets.bitnami.com/cluster-wide: "true"\n    sealedsecrets.bitnami.com/namespace-wide: "true"');
     const mixedText = `${await seal('bitnami.com/v1alpha1', 'strict', 'a')}---\n${conflicting}`;
-    const mixed = dir.write('mixed.yaml', mixedText);
+    const mixed = fixture.dir.write('mixed.yaml', mixedText);
     const run = await runCli(['convert', '--to', 'kseal', '-f', mixed, good]);
     expect(run.code).not.toBe(0);
     expect(run.stderr).toMatch(/mixed\.yaml: not changed: .*document 2.*both/);
@@ -106,7 +99,7 @@ describe('kseal convert', () => {
 
   it('edits a JSON SealedSecret with its own indentation, ciphertext unchanged', async () => {
     const obj = parse(await seal('bitnami.com/v1alpha1', 'strict')) as Record<string, unknown>;
-    const file = dir.write('s.json', `${JSON.stringify(obj, null, 4)}\n`);
+    const file = fixture.dir.write('s.json', `${JSON.stringify(obj, null, 4)}\n`);
     expect((await runCli(['convert', '--to', 'kseal', '-f', file])).code).toBe(0);
     const out = JSON.parse(readFileSync(file, 'utf8')) as { apiVersion: string; spec: unknown; metadata: { annotations: Record<string, string> } };
     expect(out.apiVersion).toBe('kseal.dev/v1alpha1');
@@ -117,7 +110,7 @@ describe('kseal convert', () => {
 
   it('refuses a template data key that is also an encrypted key, naming it', async () => {
     const text = (await seal('bitnami.com/v1alpha1', 'strict')).replace('  template:\n', '  template:\n    data:\n      user: plain\n');
-    const file = dir.write('t.yaml', text);
+    const file = fixture.dir.write('t.yaml', text);
     const run = await runCli(['convert', '--to', 'kseal', '-f', file]);
     expect(run.code).not.toBe(0);
     expect(run.stderr).toContain('key "user"');
@@ -125,7 +118,7 @@ describe('kseal convert', () => {
   });
 
   it('needs --to', async () => {
-    const file = dir.write('n.yaml', 'x: 1\n');
+    const file = fixture.dir.write('n.yaml', 'x: 1\n');
     writeFileSync(file, 'x: 1\n');
     expect((await runCli(['convert', '-f', file])).code).toBe(2);
   });

@@ -5,20 +5,13 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readSealedSecret, unsealSealedSecret } from '../../src/model/sealed-secret.js';
-import { runCli, tempDir, type TempDir } from '../helpers/cli.js';
+import { certFixture, runCli } from '../helpers/cli.js';
 import { testKey } from '../helpers/keys.js';
 
 const key = testKey('rsa-2048');
-let dir: TempDir;
-let certPath: string;
-
-beforeEach(() => {
-  dir = tempDir();
-  certPath = dir.write('cert.pem', key.certificatePem);
-});
-afterEach(() => dir.remove());
+const fixture = certFixture(key);
 
 /** `count` Secrets of 5 values each, with labels, annotations, data and stringData. */
 function secrets(count: number, replace?: { document: number; text: string }): string {
@@ -44,8 +37,8 @@ const debug = { KSEAL_DEBUG: '1' };
 describe('kseal encrypt on worker threads', () => {
   it('gives output that opens to the same objects as the main thread gives, in the same order', async () => {
     const input = secrets(40);
-    const workers = await runCli(['encrypt', '--cert', certPath, '--jobs', '2'], { stdin: input, env: debug });
-    const main = await runCli(['encrypt', '--cert', certPath, '--jobs', '1'], { stdin: input });
+    const workers = await runCli(['encrypt', '--cert', fixture.certPath, '--jobs', '2'], { stdin: input, env: debug });
+    const main = await runCli(['encrypt', '--cert', fixture.certPath, '--jobs', '1'], { stdin: input });
     expect(workers.stderr).toBe('kseal: debug: sealed 40 Secrets with 2 worker threads\n');
     expect(workers.code).toBe(0);
     expect(main.code).toBe(0);
@@ -57,36 +50,36 @@ describe('kseal encrypt on worker threads', () => {
   it('lays out every object exactly as the main thread does, but for the ciphertexts', async () => {
     const input = secrets(12);
     const mask = (s: string): string => s.replace(/[A-Za-z0-9+/=]{300,}/g, 'SEALED');
-    const workers = await runCli(['encrypt', '--cert', certPath, '--jobs', '3'], { stdin: input, env: debug });
-    const main = await runCli(['encrypt', '--cert', certPath, '--jobs', '1'], { stdin: input });
+    const workers = await runCli(['encrypt', '--cert', fixture.certPath, '--jobs', '3'], { stdin: input, env: debug });
+    const main = await runCli(['encrypt', '--cert', fixture.certPath, '--jobs', '1'], { stdin: input });
     expect(workers.stderr).toContain('with 3 worker threads');
     expect(mask(workers.stdout)).toBe(mask(main.stdout));
   });
 
   it('writes JSON output that opens to the same objects as the main thread gives', async () => {
     const input = secrets(10);
-    const workers = await runCli(['encrypt', '--cert', certPath, '--jobs', '2', '-o', 'json'], { stdin: input, env: debug });
-    const main = await runCli(['encrypt', '--cert', certPath, '--jobs', '1', '-o', 'json'], { stdin: input });
+    const workers = await runCli(['encrypt', '--cert', fixture.certPath, '--jobs', '2', '-o', 'json'], { stdin: input, env: debug });
+    const main = await runCli(['encrypt', '--cert', fixture.certPath, '--jobs', '1', '-o', 'json'], { stdin: input });
     expect(workers.stderr).toContain('with 2 worker threads');
     expect(opened(workers.stdout, true)).toEqual(opened(main.stdout, true));
   });
 
   it('reports an invalid document N with the same error as the main thread and writes nothing', async () => {
     const input = secrets(30, { document: 23, text: 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: Bad_Name\n  namespace: ns\nstringData:\n  a: b\n' });
-    const workers = await runCli(['encrypt', '--cert', certPath, '--jobs', '2', '-w', 'out.yaml', '--error-format', 'json'], { stdin: input, cwd: dir.path });
-    const main = await runCli(['encrypt', '--cert', certPath, '--jobs', '1', '-w', 'out.yaml', '--error-format', 'json'], { stdin: input, cwd: dir.path });
+    const workers = await runCli(['encrypt', '--cert', fixture.certPath, '--jobs', '2', '-w', 'out.yaml', '--error-format', 'json'], { stdin: input, cwd: fixture.dir.path });
+    const main = await runCli(['encrypt', '--cert', fixture.certPath, '--jobs', '1', '-w', 'out.yaml', '--error-format', 'json'], { stdin: input, cwd: fixture.dir.path });
     expect(main.code).toBe(3);
     expect(JSON.parse(main.stderr)).toMatchObject({ error: { document: 23 } });
     expect(workers.code).toBe(main.code);
     expect(workers.stderr).toBe(main.stderr);
     expect(workers.stdout).toBe('');
-    expect(existsSync(join(dir.path, 'out.yaml'))).toBe(false);
+    expect(existsSync(join(fixture.dir.path, 'out.yaml'))).toBe(false);
   });
 
   it('reports a YAML syntax error after valid documents as the main thread does', async () => {
     const input = secrets(30, { document: 17, text: 'apiVersion: v1\nkind: Secret\nmetadata: {name: x, namespace: y\nstringData:\n  a: b\n' });
-    const workers = await runCli(['encrypt', '--cert', certPath, '--jobs', '2'], { stdin: input, env: debug });
-    const main = await runCli(['encrypt', '--cert', certPath, '--jobs', '1'], { stdin: input });
+    const workers = await runCli(['encrypt', '--cert', fixture.certPath, '--jobs', '2'], { stdin: input, env: debug });
+    const main = await runCli(['encrypt', '--cert', fixture.certPath, '--jobs', '1'], { stdin: input });
     expect(main.code).not.toBe(0);
     expect(workers.code).toBe(main.code);
     expect(workers.stderr).toBe(`kseal: debug: sealing while parsing stopped (INVALID_YAML); sealing again on the main thread\n${main.stderr}`);
@@ -95,18 +88,18 @@ describe('kseal encrypt on worker threads', () => {
 
   it('reports a missing certificate as the main thread does, after the documents it would reject first', async () => {
     const input = secrets(20, { document: 15, text: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n' });
-    const workers = await runCli(['encrypt', '--cert', join(dir.path, 'missing.pem'), '--jobs', '2'], { stdin: input });
-    const main = await runCli(['encrypt', '--cert', join(dir.path, 'missing.pem'), '--jobs', '1'], { stdin: input });
+    const workers = await runCli(['encrypt', '--cert', join(fixture.dir.path, 'missing.pem'), '--jobs', '2'], { stdin: input });
+    const main = await runCli(['encrypt', '--cert', join(fixture.dir.path, 'missing.pem'), '--jobs', '1'], { stdin: input });
     expect(main.stderr).toContain('document 15');
     expect(workers.stderr).toBe(main.stderr);
     expect(workers.code).toBe(main.code);
   });
 
   it('seals Secrets for an escrow recipient on the main thread, so one ephemeral key serves the run', async () => {
-    const identityFile = join(dir.path, 'escrow.txt');
-    expect((await runCli(['identity', 'new', '-o', identityFile], { cwd: dir.path })).code).toBe(0);
+    const identityFile = join(fixture.dir.path, 'escrow.txt');
+    expect((await runCli(['identity', 'new', '-o', identityFile], { cwd: fixture.dir.path })).code).toBe(0);
     const recipient = (await runCli(['identity', 'public', identityFile])).stdout.trim();
-    const run = await runCli(['encrypt', '--cert', certPath, '--recipient', recipient, '--jobs', '2'], { stdin: secrets(6), env: debug });
+    const run = await runCli(['encrypt', '--cert', fixture.certPath, '--recipient', recipient, '--jobs', '2'], { stdin: secrets(6), env: debug });
     expect(run.code).toBe(0);
     const docs = parseAllDocuments(run.stdout).map((d) => readSealedSecret(d.toJS(), {}));
     expect(docs).toHaveLength(6);
@@ -115,13 +108,13 @@ describe('kseal encrypt on worker threads', () => {
   });
 
   it('keeps a 5-value Secret on the main thread by default', async () => {
-    const run = await runCli(['encrypt', '--cert', certPath], { stdin: secrets(1), env: debug });
+    const run = await runCli(['encrypt', '--cert', fixture.certPath], { stdin: secrets(1), env: debug });
     expect(run.code).toBe(0);
     expect(run.stderr).toBe('');
   });
 
   it('refuses a --jobs that is not a whole number of threads', async () => {
-    const run = await runCli(['encrypt', '--cert', certPath, '--jobs', '0'], { stdin: secrets(1) });
+    const run = await runCli(['encrypt', '--cert', fixture.certPath, '--jobs', '0'], { stdin: secrets(1) });
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('--jobs takes a whole number');
   });

@@ -1,21 +1,14 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readSealedSecret, unsealSealedSecret, type SealedSecret } from '../../src/model/sealed-secret.js';
 import { containsCanary, newCanary } from '../helpers/canary.js';
-import { runCli, tempDir, type TempDir } from '../helpers/cli.js';
+import { certFixture, runCli } from '../helpers/cli.js';
 import { testKey } from '../helpers/keys.js';
 
 const key = testKey('rsa-2048');
-let dir: TempDir;
-let certPath: string;
-
-beforeEach(() => {
-  dir = tempDir();
-  certPath = dir.write('cert.pem', key.certificatePem);
-});
-afterEach(() => dir.remove());
+const fixture = certFixture(key);
 
 function secretYaml(fields: { name?: string; namespace?: string; extra?: string; data?: string } = {}): string {
   const meta = [fields.name === undefined ? '  name: db' : fields.name === '' ? '' : `  name: ${fields.name}`, fields.namespace === '' ? '' : `  namespace: ${fields.namespace ?? 'app'}`]
@@ -35,7 +28,7 @@ function openAll(sealed: SealedSecret): Record<string, string> {
 
 describe('kseal encrypt', () => {
   it('seals a Secret from stdin into a SealedSecret the matching key opens', async () => {
-    const run = await runCli(['encrypt', '--cert', certPath], { stdin: secretYaml() });
+    const run = await runCli(['encrypt', '--cert', fixture.certPath], { stdin: secretYaml() });
     expect(run.code).toBe(0);
     const [sealed] = sealedDocs(run.stdout);
     expect(sealed?.apiVersion).toBe('kseal.dev/v1alpha1');
@@ -45,8 +38,8 @@ describe('kseal encrypt', () => {
   });
 
   it('reads the input from -f and decodes data values from base64', async () => {
-    const file = dir.write('s.yaml', secretYaml({ data: 'data:\n  user: YWRtaW4=\n' }));
-    const run = await runCli(['encrypt', '--cert', certPath, '-f', file]);
+    const file = fixture.dir.write('s.yaml', secretYaml({ data: 'data:\n  user: YWRtaW4=\n' }));
+    const run = await runCli(['encrypt', '--cert', fixture.certPath, '-f', file]);
     expect(openAll(sealedDocs(run.stdout)[0]!)).toEqual({ user: 'admin' });
   });
 
@@ -56,7 +49,7 @@ describe('kseal encrypt', () => {
       '  namespace: app\n',
       `  namespace: app\n  uid: 123\n  resourceVersion: "9"\n  creationTimestamp: "2024-01-01T00:00:00Z"\n  managedFields: []\n  ownerReferences: [{apiVersion: v1, kind: X, name: y, uid: z}]\n  labels: {b: "2", a: "1"}\n  annotations:\n    kubectl.kubernetes.io/last-applied-configuration: '{"stringData":{"password":"hunter2"}}'\n    note: keep\n`,
     );
-    const run = await runCli(['encrypt', '--cert', certPath], { stdin: input });
+    const run = await runCli(['encrypt', '--cert', fixture.certPath], { stdin: input });
     expect(run.stderr).toBe('');
     expect(run.stdout).not.toContain('last-applied');
     expect(run.stdout).not.toContain('hunter2');
@@ -67,95 +60,95 @@ describe('kseal encrypt', () => {
   });
 
   it('writes encryptedData keys in sorted order', async () => {
-    const run = await runCli(['encrypt', '--cert', certPath], { stdin: secretYaml({ data: 'stringData:\n  zeta: "1"\n  alpha: "2"\n  Mid: "3"\n' }) });
+    const run = await runCli(['encrypt', '--cert', fixture.certPath], { stdin: secretYaml({ data: 'stringData:\n  zeta: "1"\n  alpha: "2"\n  Mid: "3"\n' }) });
     expect(Object.keys(sealedDocs(run.stdout)[0]!.spec.encryptedData)).toEqual(['Mid', 'alpha', 'zeta']);
   });
 
   it('seals every Secret of a multi-document stream, in order', async () => {
     const input = [secretYaml({ name: 'one' }), secretYaml({ name: 'two' }), secretYaml({ name: 'three' })].join('---\n');
-    const run = await runCli(['encrypt', '--cert', certPath], { stdin: input });
+    const run = await runCli(['encrypt', '--cert', fixture.certPath], { stdin: input });
     expect(sealedDocs(run.stdout).map((s) => s.metadata.name)).toEqual(['one', 'two', 'three']);
   });
 
   it('reads concatenated JSON objects', async () => {
     const obj = (name: string): string => JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: 'app' }, stringData: { k: 'v' } });
-    const run = await runCli(['encrypt', '--cert', certPath], { stdin: `${obj('a')}${obj('b')}\n${obj('c')}` });
+    const run = await runCli(['encrypt', '--cert', fixture.certPath], { stdin: `${obj('a')}${obj('b')}\n${obj('c')}` });
     expect(sealedDocs(run.stdout).map((s) => s.metadata.name)).toEqual(['a', 'b', 'c']);
   });
 
   it('expands a kind: List into one SealedSecret per item', async () => {
     const list = { apiVersion: 'v1', kind: 'List', items: ['a', 'b'].map((name) => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: 'app' }, stringData: { k: 'v' } })) };
-    const run = await runCli(['encrypt', '--cert', certPath], { stdin: JSON.stringify(list) });
+    const run = await runCli(['encrypt', '--cert', fixture.certPath], { stdin: JSON.stringify(list) });
     expect(sealedDocs(run.stdout).map((s) => s.metadata.name)).toEqual(['a', 'b']);
   });
 
   it('prints JSON with -o json', async () => {
-    const run = await runCli(['encrypt', '--cert', certPath, '-o', 'json'], { stdin: secretYaml() });
+    const run = await runCli(['encrypt', '--cert', fixture.certPath, '-o', 'json'], { stdin: secretYaml() });
     const parsed = JSON.parse(run.stdout) as SealedSecret;
     expect(parsed.kind).toBe('SealedSecret');
   });
 
   it('writes the output file with -w and prints nothing', async () => {
-    const run = await runCli(['encrypt', '--cert', certPath, '-w', 'out.yaml'], { stdin: secretYaml(), cwd: dir.path });
+    const run = await runCli(['encrypt', '--cert', fixture.certPath, '-w', 'out.yaml'], { stdin: secretYaml(), cwd: fixture.dir.path });
     expect(run.code).toBe(0);
     expect(run.stdout).toBe('');
-    expect(parse(readFileSync(join(dir.path, 'out.yaml'), 'utf8'))).toMatchObject({ kind: 'SealedSecret' });
+    expect(parse(readFileSync(join(fixture.dir.path, 'out.yaml'), 'utf8'))).toMatchObject({ kind: 'SealedSecret' });
   });
 
   it('leaves an existing -w file untouched when sealing fails', async () => {
-    const out = dir.write('out.yaml', 'previous content\n');
-    const run = await runCli(['encrypt', '--cert', certPath, '-w', out], { stdin: `${secretYaml()}---\nkind: ConfigMap\napiVersion: v1\n` });
+    const out = fixture.dir.write('out.yaml', 'previous content\n');
+    const run = await runCli(['encrypt', '--cert', fixture.certPath, '-w', out], { stdin: `${secretYaml()}---\nkind: ConfigMap\napiVersion: v1\n` });
     expect(run.code).toBe(3);
     expect(readFileSync(out, 'utf8')).toBe('previous content\n');
   });
 
   it('takes the certificate from KSEAL_CERT', async () => {
-    const run = await runCli(['encrypt'], { stdin: secretYaml(), env: { KSEAL_CERT: certPath } });
+    const run = await runCli(['encrypt'], { stdin: secretYaml(), env: { KSEAL_CERT: fixture.certPath } });
     expect(run.code).toBe(0);
   });
 
   it('overrides name and namespace with --name and --namespace, binding the values to them', async () => {
-    const run = await runCli(['encrypt', '--cert', certPath, '--name', 'other', '-n', 'prod'], { stdin: secretYaml() });
+    const run = await runCli(['encrypt', '--cert', fixture.certPath, '--name', 'other', '-n', 'prod'], { stdin: secretYaml() });
     const sealed = sealedDocs(run.stdout)[0]!;
     expect(sealed.metadata).toMatchObject({ name: 'other', namespace: 'prod' });
     expect(openAll(sealed)).toEqual({ password: 'hunter2' });
   });
 
   it('refuses --name with several Secrets', async () => {
-    const run = await runCli(['encrypt', '--cert', certPath, '--name', 'x'], { stdin: `${secretYaml()}---\n${secretYaml({ name: 'b' })}` });
+    const run = await runCli(['encrypt', '--cert', fixture.certPath, '--name', 'x'], { stdin: `${secretYaml()}---\n${secretYaml({ name: 'b' })}` });
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('--name applies to one Secret');
   });
 
   it('seals namespace-wide with --scope so any name in the namespace opens it', async () => {
-    const run = await runCli(['encrypt', '--cert', certPath, '--scope', 'namespace-wide'], { stdin: secretYaml() });
+    const run = await runCli(['encrypt', '--cert', fixture.certPath, '--scope', 'namespace-wide'], { stdin: secretYaml() });
     const sealed = sealedDocs(run.stdout)[0]!;
     expect(sealed.metadata.annotations?.['kseal.dev/scope']).toBe('namespace-wide');
     expect(openAll({ ...sealed, metadata: { ...sealed.metadata, name: 'renamed' } })).toEqual({ password: 'hunter2' });
   });
 
   it('seals cluster-wide without a namespace', async () => {
-    const run = await runCli(['encrypt', '--cert', certPath, '--scope', 'cluster-wide'], { stdin: secretYaml({ namespace: '' }) });
+    const run = await runCli(['encrypt', '--cert', fixture.certPath, '--scope', 'cluster-wide'], { stdin: secretYaml({ namespace: '' }) });
     expect(run.code).toBe(0);
     const sealed = sealedDocs(run.stdout)[0]!;
     expect(openAll({ ...sealed, metadata: { ...sealed.metadata, namespace: 'anywhere', name: 'x' } })).toEqual({ password: 'hunter2' });
   });
 
   it('binds a strict value to its name so a copy under another name does not open', async () => {
-    const run = await runCli(['encrypt', '--cert', certPath], { stdin: secretYaml() });
+    const run = await runCli(['encrypt', '--cert', fixture.certPath], { stdin: secretYaml() });
     const sealed = sealedDocs(run.stdout)[0]!;
     expect(() => openAll({ ...sealed, metadata: { ...sealed.metadata, name: 'copy' } })).toThrow(/no key could decrypt/);
   });
 
   it("honours Bitnami's namespace-wide annotation on the input Secret", async () => {
     const input = secretYaml().replace('  namespace: app\n', '  namespace: app\n  annotations:\n    sealedsecrets.bitnami.com/namespace-wide: "true"\n');
-    const sealed = sealedDocs((await runCli(['encrypt', '--cert', certPath], { stdin: input })).stdout)[0]!;
+    const sealed = sealedDocs((await runCli(['encrypt', '--cert', fixture.certPath], { stdin: input })).stdout)[0]!;
     expect(sealed.metadata.annotations?.['kseal.dev/scope']).toBe('namespace-wide');
     expect(sealed.spec.template?.metadata?.annotations).toBeUndefined();
   });
 
   it('writes a Bitnami SealedSecret with --api-version bitnami.com/v1alpha1', async () => {
-    const run = await runCli(['encrypt', '--cert', certPath, '--api-version', 'bitnami.com/v1alpha1', '--scope', 'cluster-wide'], { stdin: secretYaml() });
+    const run = await runCli(['encrypt', '--cert', fixture.certPath, '--api-version', 'bitnami.com/v1alpha1', '--scope', 'cluster-wide'], { stdin: secretYaml() });
     const sealed = sealedDocs(run.stdout)[0]!;
     expect(sealed.apiVersion).toBe('bitnami.com/v1alpha1');
     expect(sealed.metadata.annotations?.['sealedsecrets.bitnami.com/cluster-wide']).toBe('true');
@@ -165,22 +158,22 @@ describe('kseal encrypt', () => {
 
   it('seals values of a 4096-bit certificate that start with Ag, as Bitnami values do', async () => {
     const big = testKey('rsa-4096');
-    const run = await runCli(['encrypt', '--cert', dir.write('c4096.pem', big.certificatePem)], { stdin: secretYaml() });
+    const run = await runCli(['encrypt', '--cert', fixture.dir.write('c4096.pem', big.certificatePem)], { stdin: secretYaml() });
     expect(sealedDocs(run.stdout)[0]!.spec.encryptedData.password).toMatch(/^Ag/);
   });
 
   it('seals an empty Secret only with --allow-empty-data', async () => {
     const input = secretYaml({ data: '' });
-    const refused = await runCli(['encrypt', '--cert', certPath], { stdin: input });
+    const refused = await runCli(['encrypt', '--cert', fixture.certPath], { stdin: input });
     expect(refused.code).toBe(3);
     expect(refused.stderr).toContain('--allow-empty-data');
-    const allowed = await runCli(['encrypt', '--cert', certPath, '--allow-empty-data'], { stdin: input });
+    const allowed = await runCli(['encrypt', '--cert', fixture.certPath, '--allow-empty-data'], { stdin: input });
     expect(allowed.code).toBe(0);
     expect(sealedDocs(allowed.stdout)[0]!.spec.encryptedData).toEqual({});
   });
 
   it('warns when a key is in both data and stringData and seals the stringData value', async () => {
-    const run = await runCli(['encrypt', '--cert', certPath], { stdin: secretYaml({ data: 'data:\n  k: YQ==\nstringData:\n  k: b\n' }) });
+    const run = await runCli(['encrypt', '--cert', fixture.certPath], { stdin: secretYaml({ data: 'data:\n  k: YQ==\nstringData:\n  k: b\n' }) });
     expect(run.stderr).toContain('both data and stringData');
     expect(openAll(sealedDocs(run.stdout)[0]!)).toEqual({ k: 'b' });
   });
@@ -210,7 +203,7 @@ describe('kseal encrypt errors', () => {
   ];
   for (const c of cases) {
     it(`rejects ${c.title} with exit ${c.code}`, async () => {
-      const run = await runCli(['encrypt', '--cert', certPath, ...(c.args ?? [])], { stdin: c.input });
+      const run = await runCli(['encrypt', '--cert', fixture.certPath, ...(c.args ?? [])], { stdin: c.input });
       expect(run.stderr).toMatch(c.says);
       expect(run.code).toBe(c.code);
       expect(run.stdout).toBe('');
@@ -219,7 +212,7 @@ describe('kseal encrypt errors', () => {
   }
 
   it('names the document index of the bad document in a stream', async () => {
-    const run = await runCli(['encrypt', '--cert', certPath], { stdin: `${secretYaml()}---\n${secretYaml({ data: 'data:\n  k: "%%%"\n' })}` });
+    const run = await runCli(['encrypt', '--cert', fixture.certPath], { stdin: `${secretYaml()}---\n${secretYaml({ data: 'data:\n  k: "%%%"\n' })}` });
     expect(run.stderr).toContain('<stdin>: document 2: key "k"');
   });
 
@@ -234,33 +227,33 @@ describe('kseal encrypt errors', () => {
       secretYaml({ extra: 'type: kubernetes.io/tls\n', data: `stringData:\n  tls.crt: ${canary}\n` }),
     ];
     for (const stdin of inputs) {
-      const run = await runCli(['encrypt', '--cert', certPath], { stdin });
+      const run = await runCli(['encrypt', '--cert', fixture.certPath], { stdin });
       expect(run.code).not.toBe(0);
       expect(containsCanary(canary, run.stderr + run.stdout)).toBe(false);
     }
   });
 
   it('rejects a certificate file that is not PEM', async () => {
-    const run = await runCli(['encrypt', '--cert', dir.write('bad.pem', 'hello')], { stdin: secretYaml() });
+    const run = await runCli(['encrypt', '--cert', fixture.dir.write('bad.pem', 'hello')], { stdin: secretYaml() });
     expect(run.code).toBe(4);
     expect(run.stderr).toContain('no PEM certificate found');
   });
 
   it('rejects a private key given as the certificate', async () => {
-    const run = await runCli(['encrypt', '--cert', dir.write('k.pem', key.privateKeyPem)], { stdin: secretYaml() });
+    const run = await runCli(['encrypt', '--cert', fixture.dir.write('k.pem', key.privateKeyPem)], { stdin: secretYaml() });
     expect(run.code).toBe(4);
     expect(run.stderr).toContain('this is a private key, not a certificate');
     expect(run.stderr).not.toContain('PRIVATE KEY-----');
   });
 
   it('rejects an expired certificate and says when it expired', async () => {
-    const run = await runCli(['encrypt', '--cert', certPath], { stdin: secretYaml(), now: new Date('2200-01-01T00:00:00Z') });
+    const run = await runCli(['encrypt', '--cert', fixture.certPath], { stdin: secretYaml(), now: new Date('2200-01-01T00:00:00Z') });
     expect(run.code).toBe(4);
     expect(run.stderr).toMatch(/the certificate expired on 21\d\d-/);
   });
 
   it('rejects a missing certificate file with an I/O error', async () => {
-    const run = await runCli(['encrypt', '--cert', join(dir.path, 'nope.pem')], { stdin: secretYaml() });
+    const run = await runCli(['encrypt', '--cert', join(fixture.dir.path, 'nope.pem')], { stdin: secretYaml() });
     expect(run.code).toBe(7);
     expect(run.stderr).toContain('nope.pem: no such file');
   });
@@ -296,8 +289,8 @@ spec:
 `;
 
   it('adds and replaces keys, keeping every other ciphertext, comment and line as it was', async () => {
-    const file = dir.write('db.yaml', target('strict'));
-    const run = await runCli(['encrypt', '--cert', certPath, '--merge-into', file], { stdin: secretYaml({ data: 'stringData:\n  mid: new\n  zeta: replaced\n' }) });
+    const file = fixture.dir.write('db.yaml', target('strict'));
+    const run = await runCli(['encrypt', '--cert', fixture.certPath, '--merge-into', file], { stdin: secretYaml({ data: 'stringData:\n  mid: new\n  zeta: replaced\n' }) });
     expect(run.code).toBe(0);
     const text = readFileSync(file, 'utf8');
     const before = target('strict').split('\n');
@@ -309,8 +302,8 @@ spec:
   });
 
   it("seals merged values with the target's scope, not the input's or a flag's default", async () => {
-    const file = dir.write('db.yaml', target('namespace-wide'));
-    await runCli(['encrypt', '--cert', certPath, '--merge-into', file], { stdin: secretYaml({ name: 'other-name', data: 'stringData:\n  mid: new\n' }) });
+    const file = fixture.dir.write('db.yaml', target('namespace-wide'));
+    await runCli(['encrypt', '--cert', fixture.certPath, '--merge-into', file], { stdin: secretYaml({ name: 'other-name', data: 'stringData:\n  mid: new\n' }) });
     const sealed = readSealedSecret(parse(readFileSync(file, 'utf8')), {});
     const { unsealBytes } = await import('../../src/crypto/hybrid.js');
     const value = Buffer.from(sealed.spec.encryptedData.mid!, 'base64');
@@ -318,17 +311,17 @@ spec:
   });
 
   it('refuses a --scope that differs from the target scope and leaves the file alone', async () => {
-    const file = dir.write('db.yaml', target('strict'));
-    const run = await runCli(['encrypt', '--cert', certPath, '--scope', 'cluster-wide', '--merge-into', file], { stdin: secretYaml() });
+    const file = fixture.dir.write('db.yaml', target('strict'));
+    const run = await runCli(['encrypt', '--cert', fixture.certPath, '--scope', 'cluster-wide', '--merge-into', file], { stdin: secretYaml() });
     expect(run.code).toBe(3);
     expect(readFileSync(file, 'utf8')).toBe(target('strict'));
   });
 
   it('keeps the file mode of the target', async () => {
-    const file = dir.write('db.yaml', target('strict'));
+    const file = fixture.dir.write('db.yaml', target('strict'));
     const { chmodSync } = await import('node:fs');
     chmodSync(file, 0o640);
-    await runCli(['encrypt', '--cert', certPath, '--merge-into', file], { stdin: secretYaml() });
+    await runCli(['encrypt', '--cert', fixture.certPath, '--merge-into', file], { stdin: secretYaml() });
     expect(statSync(file).mode & 0o777).toBe(0o640);
   });
 });

@@ -2,6 +2,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterEach, beforeEach } from 'vitest';
 import { main } from '../../cli/main.js';
 import type { CliIo } from '../../cli/io.js';
 
@@ -89,4 +90,24 @@ export function tempDir(): TempDir {
       rmSync(path, { recursive: true, force: true });
     },
   };
+}
+
+/** A fresh temporary directory per test, holding a certificate as `cert.pem`. */
+export interface CertFixture {
+  readonly dir: TempDir;
+  readonly certPath: string;
+}
+
+/**
+ * Registers beforeEach/afterEach hooks that give each test its own temporary directory with
+ * `certificatePem` written to cert.pem, removed after the test (the setup the CLI tests share).
+ */
+export function certFixture(key: { readonly certificatePem: string }): CertFixture {
+  const fixture = {} as { dir: TempDir; certPath: string };
+  beforeEach(() => {
+    fixture.dir = tempDir();
+    fixture.certPath = fixture.dir.write('cert.pem', key.certificatePem);
+  });
+  afterEach(() => fixture.dir.remove());
+  return fixture;
 }
