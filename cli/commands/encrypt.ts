@@ -73,6 +73,9 @@ Examples:
     const { bytes, source } = await readInput(io, flags.file, EXPECTING);
     const text = bytes.toString('utf8');
     const format = formatFlag(flags.output);
+    // One lookup of each rule's recipients for both paths below: a certificate fetched (or refused)
+    // while streaming is not fetched again by the one-thread path.
+    const recipientsOf = recipientSets(io);
     // Bulk input: sealed across worker threads while it is parsed (cli/seal-pool.ts). Any failure
     // there (a bad document, a bad certificate) falls through to the one-thread path below, which
     // reads the input again and reports exactly what it always reports.
@@ -81,7 +84,7 @@ Examples:
       if (workers > 0) {
         const inputs: SecretInput[] = [];
         const debug = io.env.KSEAL_DEBUG === '1';
-        const streamed = await sealStream(readySecrets(io, flags, text, source, inputs), { format, workers, minValues: jobs === 'auto' ? MIN_VALUES_FOR_WORKERS : 0, script: sealWorkerScript() }).catch((e: unknown) => {
+        const streamed = await sealStream(readySecrets(io, flags, text, source, inputs, recipientsOf), { format, workers, minValues: jobs === 'auto' ? MIN_VALUES_FOR_WORKERS : 0, script: sealWorkerScript() }).catch((e: unknown) => {
           if (debug) io.stderr(`kseal: debug: sealing while parsing stopped (${isKsealError(e) ? e.code : e instanceof Error ? e.name : 'error'}); sealing again on the main thread\n`);
           return undefined;
         });
@@ -103,7 +106,6 @@ Examples:
     if (flags.mergeInto !== undefined) return merge(io, flags, secrets, flags.mergeInto);
 
     const plans = secrets.map(await planner(io, flags, source));
-    const recipientsOf = recipientSets(io);
     const texts: string[] = [];
     for (const plan of plans) texts.push(sealToText(plan.secret, plan.options, (await recipientsOf(plan)).set, format));
     warnAll(io, secrets);
@@ -162,13 +164,16 @@ async function planner(io: CliIo, flags: EncryptFlags, source: string): Promise<
   };
 }
 
-/** The recipients of each plan's rule, loaded once per rule, in the order plans first need them. */
+/**
+ * The recipients of each plan's rule, loaded once per rule, in the order plans first need them. A
+ * failed load is kept too, so a second path asking again gets the same error without a second fetch.
+ */
 function recipientSets(io: CliIo): (plan: SealPlan) => Promise<{ id: number; set: RecipientSet }> {
-  const loaded = new Map<number, { id: number; set: RecipientSet }>();
-  return async (plan) => {
+  const loaded = new Map<number, Promise<{ id: number; set: RecipientSet }>>();
+  return (plan) => {
     let entry = loaded.get(plan.rule);
     if (entry === undefined) {
-      entry = { id: plan.rule, set: await loadRecipients(plan.ruleFlags, io) };
+      entry = loadRecipients(plan.ruleFlags, io).then((set) => ({ id: plan.rule, set }));
       loaded.set(plan.rule, entry);
     }
     return entry;
@@ -176,9 +181,15 @@ function recipientSets(io: CliIo): (plan: SealPlan) => Promise<{ id: number; set
 }
 
 /** The checked Secrets of the input for sealStream, read one document at a time; `inputs` collects them for their warnings. */
-async function* readySecrets(io: CliIo, flags: EncryptFlags, text: string, source: string, inputs: SecretInput[]): AsyncGenerator<ReadySecret, void, undefined> {
+async function* readySecrets(
+  io: CliIo,
+  flags: EncryptFlags,
+  text: string,
+  source: string,
+  inputs: SecretInput[],
+  recipientsOf: (plan: SealPlan) => Promise<{ id: number; set: RecipientSet }>,
+): AsyncGenerator<ReadySecret, void, undefined> {
   const plan = await planner(io, flags, source);
-  const recipientsOf = recipientSets(io);
   for (const { value, location } of streamManifests(text, source)) {
     const input = withOverrides(readSecret(value, location), flags);
     inputs.push(input);

@@ -8,6 +8,7 @@ import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { readSealedSecret, unsealSealedSecret } from '../../src/model/sealed-secret.js';
 import { certFixture, runCli } from '../helpers/cli.js';
+import { startFakeController } from '../helpers/fake-controller.js';
 import { testKey } from '../helpers/keys.js';
 
 const key = testKey('rsa-2048');
@@ -93,6 +94,23 @@ describe('kseal encrypt on worker threads', () => {
     expect(main.stderr).toContain('document 15');
     expect(workers.stderr).toBe(main.stderr);
     expect(workers.code).toBe(main.code);
+  });
+
+  it('asks a controller that refuses the certificate once, not again on the main-thread path', async () => {
+    let asked = 0;
+    const refusing = await startFakeController('', (_req, _body, res) => {
+      asked++;
+      res.writeHead(503).end('no key yet');
+      return true;
+    });
+    try {
+      const run = await runCli(['encrypt', '--controller-url', refusing.url, '--jobs', '2'], { stdin: secrets(20), env: debug });
+      expect(run.code).toBe(6);
+      expect(run.stderr).toContain('answered 503');
+      expect(asked).toBe(1);
+    } finally {
+      await refusing.close();
+    }
   });
 
   it('seals Secrets for an escrow recipient on the main thread, so one ephemeral key serves the run', async () => {
