@@ -93,6 +93,10 @@ describe('one SealedSecret for two clusters and an escrow identity', () => {
   });
 
   it("rotates with /v1/rotate in one cluster, replacing only its ciphertexts; the result opens in both", async () => {
+    // Keys made in the same second tie on NotBefore, and the Secret name then decides (newestFirst):
+    // make the new key strictly newer than the controller's own, as a rotation's key is.
+    const current = b().ctl.controller.keys.newest();
+    if (current !== undefined) await eventually('a second after the current key', () => Date.now() >= current.notBefore.getTime() + 1000 || undefined);
     const fresh = await generateSealingKey({ bits: 2048 });
     const manifest = keySecretManifest({ name: 'kseal-key-rotated', namespace: CONTROLLER_NS, privateKeyPem: fresh.privateKeyPem, certificatePem: fresh.certificatePem }) as unknown as JsonObject;
     b().server.store.create(manifest);
