@@ -25,22 +25,14 @@ import type { V1Lease } from '@kubernetes/client-node';
 import { sleep } from '../net/backoff.js';
 import type { KubeApi } from './kube-client.js';
 import { LeaderElector, WANTED_AT_ANNOTATION, WANTED_BY_ANNOTATION } from './leader-election.js';
-import type { Logger } from './logger.js';
 import { planShards, shardLeaseName } from './shards.js';
 import { liveForeignShards, overlapping, type ForeignShard } from './shard-conflicts.js';
-import { ShardMembers } from './shard-members.js';
+import { ShardMembers, type ShardMembersOptions } from './shard-members.js';
 
-export interface ShardCoordinatorOptions {
+/** The member Lease's options (namespace, base name, shards, identity, durations, logger) and the shard Leases' own. */
+export interface ShardCoordinatorOptions extends ShardMembersOptions {
   readonly api: Pick<KubeApi, 'readNamespacedLease' | 'listNamespacedLease' | 'createNamespacedLease' | 'replaceNamespacedLease'>;
-  readonly namespace: string;
-  /** Base name; shard Leases are `<leaseName>-shard-<i>-of-<n>`. */
-  readonly leaseName: string;
-  readonly shards: number;
-  readonly identity: string;
-  readonly leaseDurationMs: number;
-  readonly renewDeadlineMs: number;
   readonly retryPeriodMs: number;
-  readonly logger: Logger;
   /** This replica now holds `shard`: start reconciling its objects. */
   readonly onAcquired: (shard: number) => void;
   /** This replica no longer holds `shard`: stop reconciling it; resolve when its work in flight is done. */

@@ -27,6 +27,7 @@ import type { Logger } from './logger.js';
 export interface ShardMembersOptions {
   readonly api: Pick<KubeApi, 'createNamespacedLease' | 'replaceNamespacedLease'>;
   readonly namespace: string;
+  /** Base name; shard Leases are `<leaseName>-shard-<i>-of-<n>`, member Leases `<leaseName>-member-<k>-of-<n>`. */
   readonly leaseName: string;
   readonly shards: number;
   readonly identity: string;
